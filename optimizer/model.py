@@ -1,0 +1,260 @@
+"""Input and output dataclasses of the optimizer (the public contract).
+
+Units: times are integer seconds since the problem's horizon origin; distances are integer
+metres; money is a float in the caller's currency per km / per hour (converted to integer cost
+units inside the solver, see ``optimizer.costs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Id = str | int
+VisitKind = Literal["job", "pickup"]
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A WGS84 position, or any planar (x, y) pair when a matrix travel model is used."""
+
+    lat: float
+    lng: float
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """Closed interval ``[start, end]`` in seconds."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"time window ends before it starts: {self.start}..{self.end}")
+
+    def contains(self, t: int) -> bool:
+        return self.start <= t <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """A break (e.g. lunch) that must *start* inside ``window`` and lasts ``duration`` s.
+
+    Breaks are taken while waiting or between stops (never during a service); a break may also
+    fall before the route starts or after it ends (the technician is at home then).
+    """
+
+    id: Id
+    window: TimeWindow
+    duration: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A job pinned to a technician: locked to it, and optionally fixed to start at ``start``."""
+
+    job_id: Id
+    start: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Technician:
+    """A technician (a vehicle in routing terms).
+
+    Each shift becomes one route; ``breaks`` belong to the shift whose window contains their
+    start window. ``max_work_s`` caps each route's span (first departure to last arrival,
+    waiting included). ``van_stock`` is the part -> quantity carried at the start of each shift.
+    """
+
+    id: Id
+    start: Point
+    shifts: tuple[TimeWindow, ...]
+    end: Point | None = None  # None: back to ``start``
+    breaks: tuple[Break, ...] = ()
+    skills: Mapping[str, int] = field(default_factory=dict)  # skill -> level 1..5
+    max_work_s: int | None = None
+    cost_per_km: float = 0.5
+    cost_per_hour: float = 30.0
+    van_stock: Mapping[str, int] = field(default_factory=dict)
+    pins: tuple[Pin, ...] = ()
+    start_location: int | None = None  # index into TravelModel.locations (matrix models)
+    end_location: int | None = None
+
+    @property
+    def end_point(self) -> Point:
+        return self.end if self.end is not None else self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job (a visit to make).
+
+    ``windows``: service must *start* inside one of them (hard). ``sla_due``: service starting
+    later is allowed but costs ``Weights.lateness_per_hour[priority]`` per hour late.
+    ``duration`` is the service time of a technician at exactly the required level; with
+    ``scale_duration_by_level`` it is multiplied by ``Weights.level_duration_factor`` of the
+    technician's surplus level (see ``optimizer.travel.service_duration``).
+    """
+
+    id: Id
+    location: Point
+    duration: int
+    windows: tuple[TimeWindow, ...] = ()
+    skills: Mapping[str, int] = field(default_factory=dict)  # skill -> minimum level
+    priority: int = 3  # 1 (most urgent) .. 4
+    sla_due: int | None = None
+    parts: Mapping[str, int] = field(default_factory=dict)
+    scale_duration_by_level: bool = False
+    same_technician_as: Id | None = None
+    not_before: Id | None = None  # may start only after that job has ended
+    location_index: int | None = None  # index into TravelModel.locations (matrix models)
+
+
+@dataclass(frozen=True, slots=True)
+class Warehouse:
+    """A stock location where a technician may stop to pick up parts (``allow_pickups``)."""
+
+    id: Id
+    location: Point
+    stock: Mapping[str, int]
+    pickup_duration: int = 600
+    hours: TimeWindow | None = None
+    location_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TravelModel:
+    """How long and how far it is between two points.
+
+    Either haversine distance x ``road_factor`` driven at ``speed_kmh``, or explicit
+    ``distances`` (metres) and ``durations`` (seconds) over ``locations``; jobs, technicians and
+    warehouses then name their ``location_index``.
+    """
+
+    road_factor: float = 1.3
+    speed_kmh: float = 40.0
+    distances: tuple[tuple[int, ...], ...] | None = None
+    durations: tuple[tuple[int, ...], ...] | None = None
+
+    @property
+    def is_matrix(self) -> bool:
+        return self.distances is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Objective weights. Everything is in currency units, summed into one objective.
+
+    - ``drop_penalty[p]``: cost of leaving a priority-p job unassigned (P1 >> P4, and far above
+      any travel cost, so serving always wins);
+    - ``lateness_per_hour[p]``: cost per hour of service start after the job's ``sla_due``;
+    - ``travel``: multiplier of each technician's ``cost_per_km`` x km + ``cost_per_hour`` x
+      driving hours;
+    - ``balance_per_hour``: cost per hour of the busiest route's working time (travel + service),
+      which pulls load towards an even spread;
+    - ``vehicle_fixed``: cost per technician route used;
+    - ``level_duration_factor[k]``: service-time factor for a technician ``k`` levels above the
+      job's minimum (only for jobs with ``scale_duration_by_level``).
+    """
+
+    drop_penalty: Mapping[int, float] = field(
+        default_factory=lambda: {1: 100_000.0, 2: 20_000.0, 3: 5_000.0, 4: 1_000.0}
+    )
+    lateness_per_hour: Mapping[int, float] = field(
+        default_factory=lambda: {1: 400.0, 2: 150.0, 3: 50.0, 4: 15.0}
+    )
+    travel: float = 1.0
+    balance_per_hour: float = 2.0
+    vehicle_fixed: float = 0.0
+    level_duration_factor: tuple[float, ...] = (1.0, 0.9, 0.8, 0.75, 0.7)
+
+
+@dataclass(frozen=True, slots=True)
+class SolverOptions:
+    """Search settings. ``solution_limit`` makes a run independent of machine speed."""
+
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    solution_limit: int | None = None
+    log_search: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    technicians: tuple[Technician, ...]
+    jobs: tuple[Job, ...]
+    travel: TravelModel = field(default_factory=TravelModel)
+    weights: Weights = field(default_factory=Weights)
+    warehouses: tuple[Warehouse, ...] = ()
+    allow_pickups: bool = False
+    options: SolverOptions = field(default_factory=SolverOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One stop. ``arrival`` is when the technician gets there (after any break taken on the
+    way), ``start``/``end`` the service; ``waiting = start - arrival``."""
+
+    kind: VisitKind
+    ref: Id  # job id or warehouse id
+    arrival: int
+    start: int
+    end: int
+    waiting: int
+    travel_s: int
+    travel_m: int
+    picked: Mapping[str, int] = field(default_factory=dict)  # pickups only
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledBreak:
+    id: Id
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One technician shift: depart ``start_time``, the visits, back at ``end_time``."""
+
+    technician_id: Id
+    shift: int  # index into Technician.shifts
+    start_time: int
+    end_time: int
+    visits: tuple[Visit, ...]
+    breaks: tuple[ScheduledBreak, ...]
+    return_travel_s: int
+    return_travel_m: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    job_id: Id
+    reason: str  # missing_skill | no_reachable_window | parts_unavailable | shift_too_short |
+    # out_of_capacity | invalid_link
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    routes: tuple[Route, ...]
+    unassigned: tuple[Unassigned, ...]
+    kpis: Mapping[str, object]
+    objective: float
+    stats: Mapping[str, object]
+
+    def route_of(self, technician_id: Id, shift: int = 0) -> Route | None:
+        for r in self.routes:
+            if r.technician_id == technician_id and r.shift == shift:
+                return r
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    code: str
+    job_id: Id | None
+    technician_id: Id | None
+    detail: str

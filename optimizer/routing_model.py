@@ -1,0 +1,264 @@
+"""Build the OR-Tools routing model of a :class:`Problem`.
+
+Node layout: eligible jobs, then warehouse pick-up nodes (one per warehouse and shift, when
+pick-ups are allowed and some job needs parts), then one start and one end node per shift.
+Every arc figure comes from :func:`optimizer.travel.leg` and is registered once as a matrix
+(``RegisterTransitMatrix``); no per-arc Python callback is ever called by the search.
+
+Dimensions:
+- ``time``: transit = service at the from-node + travel; one matrix per distinct service
+  profile (technicians whose skill levels give the same service times share one); slack =
+  waiting. Cumul = service start. Windows are cumul ranges with the gaps removed; the SLA is a
+  soft upper bound with a per-priority cost; breaks are interval variables on the dimension.
+- ``work`` (only with ``balance_per_hour`` > 0): travel + service; its global span cost prices
+  the busiest route, which spreads load.
+- ``part:<name>`` per part whose demand can exceed some van: cumul = units still in the van
+  (start = van stock), a job's transit is minus its quantity, cumul >= 0 keeps the stock
+  non-negative across the whole route. A pick-up node's slack (0..warehouse stock) adds units;
+  every other slack is fixed to 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from random import Random
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp
+
+from optimizer.costs import SCALE, per_hour, per_second
+from optimizer.eligibility import Shift, job_windows, pinned_to
+from optimizer.model import Problem
+from optimizer.travel import (
+    Place,
+    end_place,
+    job_place,
+    leg,
+    service_duration,
+    start_place,
+    warehouse_place,
+)
+
+BIG = 10**9
+
+
+@dataclass
+class Built:
+    """The model plus what decoding needs to map it back."""
+
+    routing: pywrapcp.RoutingModel
+    manager: pywrapcp.RoutingIndexManager
+    shifts: list[Shift]
+    job_of_node: dict[int, int]  # node -> index into problem.jobs
+    pickup_of_node: dict[int, tuple[int, int]]  # node -> (warehouse index, shift index)
+    places: list[Place]
+    dist: list[list[int]]
+    travel_s: list[list[int]]
+    service: list[list[int]]  # per shift, per node
+    time: pywrapcp.RoutingDimension
+    part_dims: dict[str, pywrapcp.RoutingDimension] = field(default_factory=dict)
+    breaks: list[list[tuple[object, pywrapcp.IntervalVar]]] = field(default_factory=list)
+    allowed: dict[int, list[int]] = field(default_factory=dict)  # job index -> shifts
+
+
+def binding_parts(problem: Problem, shifts: list[Shift], jobs: list[int]) -> list[str]:
+    """Parts whose total demand exceeds the smallest van stock among the shifts."""
+    total: dict[str, int] = {}
+    for ji in jobs:
+        for part, qty in problem.jobs[ji].parts.items():
+            total[part] = total.get(part, 0) + qty
+    return sorted(
+        p for p, t in total.items() if t > min(s.tech.van_stock.get(p, 0) for s in shifts)
+    )
+
+
+def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], seed: int) -> Built:
+    jobs = sorted(allowed)
+    if seed:
+        Random(seed).shuffle(jobs)
+    parts = binding_parts(problem, shifts, jobs)
+    use_pickups = problem.allow_pickups and bool(parts) and bool(problem.warehouses)
+    places: list[Place] = [job_place(problem, problem.jobs[ji]) for ji in jobs]
+    job_of_node = {n: ji for n, ji in enumerate(jobs)}
+    pickup_of_node: dict[int, tuple[int, int]] = {}
+    if use_pickups:
+        for wi, wh in enumerate(problem.warehouses):
+            for si in range(len(shifts)):
+                pickup_of_node[len(places)] = (wi, si)
+                places.append(warehouse_place(problem, wh))
+    n_vehicles = len(shifts)
+    starts = list(range(len(places), len(places) + n_vehicles))
+    places += [start_place(problem, s.tech) for s in shifts]
+    ends = list(range(len(places), len(places) + n_vehicles))
+    places += [end_place(problem, s.tech) for s in shifts]
+
+    n = len(places)
+    cache: dict[tuple[Place, Place], tuple[int, int]] = {}
+    dist = [[0] * n for _ in range(n)]
+    tsec = [[0] * n for _ in range(n)]
+    for i, a in enumerate(places):
+        di, ti = dist[i], tsec[i]
+        for j, b in enumerate(places):
+            key = (a, b)
+            v = cache.get(key)
+            if v is None:
+                v = cache[key] = leg(problem.travel, a, b)
+            di[j], ti[j] = v
+
+    manager = pywrapcp.RoutingIndexManager(n, n_vehicles, starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+
+    # Service time per node for each shift; shifts with equal vectors share a time matrix.
+    factors = problem.weights.level_duration_factor
+    service: list[list[int]] = []
+    for s in shifts:
+        vec = [0] * n
+        for node, ji in job_of_node.items():
+            vec[node] = service_duration(problem.jobs[ji], s.tech, factors)
+        for node, (wi, _) in pickup_of_node.items():
+            vec[node] = problem.warehouses[wi].pickup_duration
+        service.append(vec)
+    tarr = np.asarray(tsec, dtype=np.int64)
+    darr = np.asarray(dist, dtype=np.int64)
+    profile_cb: dict[tuple[int, ...], int] = {}
+    time_cbs: list[int] = []
+    for vec in service:
+        key = tuple(vec)
+        if key not in profile_cb:
+            matrix = tarr + np.asarray(vec, dtype=np.int64)[:, None]
+            profile_cb[key] = routing.RegisterTransitMatrix(matrix.tolist())
+        time_cbs.append(profile_cb[key])
+
+    # Arc costs: one matrix per distinct (cost per km, cost per hour).
+    cost_cb: dict[tuple[float, float], int] = {}
+    w = problem.weights
+    for v, s in enumerate(shifts):
+        key2 = (s.tech.cost_per_km, s.tech.cost_per_hour)
+        if key2 not in cost_cb:
+            km = w.travel * s.tech.cost_per_km * SCALE / 1000.0
+            hr = w.travel * s.tech.cost_per_hour * SCALE / 3600.0
+            cost = np.rint(darr * km + tarr * hr).astype(np.int64)
+            cost_cb[key2] = routing.RegisterTransitMatrix(cost.tolist())
+        routing.SetArcCostEvaluatorOfVehicle(cost_cb[key2], v)
+        if w.vehicle_fixed:
+            routing.SetFixedCostOfVehicle(round(w.vehicle_fixed * SCALE), v)
+
+    horizon = max(s.window.end for s in shifts) + 1
+    routing.AddDimensionWithVehicleTransits(time_cbs, horizon, horizon, False, "time")
+    time = routing.GetDimensionOrDie("time")
+    for v, s in enumerate(shifts):
+        for idx in (routing.Start(v), routing.End(v)):
+            time.CumulVar(idx).SetRange(s.window.start, s.window.end)
+        if s.tech.max_work_s is not None:
+            time.SetSpanUpperBoundForVehicle(s.tech.max_work_s, v)
+        routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(v)))
+        routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
+
+    pins = pinned_to(problem)
+    job_index_of_id = {problem.jobs[ji].id: ji for ji in jobs}
+    node_of_job = {ji: node for node, ji in job_of_node.items()}
+    for node, ji in job_of_node.items():
+        job = problem.jobs[ji]
+        idx = manager.NodeToIndex(node)
+        wins = sorted(job_windows(job), key=lambda tw: tw.start)
+        cumul = time.CumulVar(idx)
+        cumul.SetRange(wins[0].start, min(wins[-1].end, horizon))
+        for a, b in zip(wins, wins[1:], strict=False):
+            if b.start > a.end + 1:
+                cumul.RemoveInterval(a.end + 1, b.start - 1)
+        pin = pins.get(job.id)
+        if pin is not None and pin[1] is not None:
+            cumul.SetValue(pin[1])
+        if job.sla_due is not None:
+            coef = per_second(w.lateness_per_hour.get(job.priority, 0.0))
+            if coef > 0:
+                time.SetCumulVarSoftUpperBound(idx, job.sla_due, coef)
+        penalty = round(w.drop_penalty.get(job.priority, 1.0) * SCALE) * (10 if pin else 1)
+        routing.AddDisjunction([idx], max(1, penalty))
+        vehicles = allowed[ji]
+        if len(vehicles) < n_vehicles:
+            _allow(routing, idx, vehicles)
+        if job.same_technician_as in job_index_of_id:
+            other = manager.NodeToIndex(node_of_job[job_index_of_id[job.same_technician_as]])
+            solver.Add(routing.VehicleVar(idx) == routing.VehicleVar(other))
+        if job.not_before in job_index_of_id:
+            oji = job_index_of_id[job.not_before]
+            other = manager.NodeToIndex(node_of_job[oji])
+            longest = max(service[v][node_of_job[oji]] for v in range(n_vehicles))
+            solver.Add(time.CumulVar(idx) >= time.CumulVar(other) + longest)
+
+    for node, (wi, si) in pickup_of_node.items():
+        idx = manager.NodeToIndex(node)
+        routing.AddDisjunction([idx], 0)
+        _allow(routing, idx, [si])
+        hours = problem.warehouses[wi].hours
+        if hours is not None:
+            time.CumulVar(idx).SetRange(hours.start, hours.end)
+
+    built = Built(routing, manager, shifts, job_of_node, pickup_of_node, places, dist, tsec,
+                  service, time, allowed=allowed)
+    _add_breaks(built)
+    _add_parts(problem, built, parts)
+    if w.balance_per_hour > 0 and n_vehicles > 1:
+        routing.AddDimensionWithVehicleTransits(time_cbs, 0, horizon, True, "work")
+        routing.GetDimensionOrDie("work").SetGlobalSpanCostCoefficient(per_hour(w.balance_per_hour))
+    return built
+
+
+def _allow(routing: pywrapcp.RoutingModel, index: int, vehicles: list[int]) -> None:
+    """Restrict a node to some vehicles (-1 keeps it droppable).
+
+    ``SetAllowedVehiclesForIndex`` would be the natural call, but the ortools 9.15 Python
+    wrapper rejects every argument for its ``absl::Span<const int>``; restricting the vehicle
+    variable's domain is the documented equivalent.
+    """
+    routing.VehicleVar(index).SetValues([-1, *vehicles])
+
+
+def _add_breaks(built: Built) -> None:
+    routing, time = built.routing, built.time
+    solver = routing.solver()
+    size = routing.Size()
+    for v, s in enumerate(built.shifts):
+        items: list[tuple[object, pywrapcp.IntervalVar]] = []
+        for b in s.breaks:
+            iv = solver.FixedDurationIntervalVar(
+                b.window.start, b.window.end, b.duration, False, f"break {s.tech.id} {b.id}"
+            )
+            items.append((b.id, iv))
+            routing.AddIntervalToAssignment(iv)
+        built.breaks.append(items)
+        if items:
+            visit = [0] * size
+            for idx in range(size):
+                visit[idx] = built.service[v][built.manager.IndexToNode(idx)]
+            time.SetBreakIntervalsOfVehicle([iv for _, iv in items], v, visit)
+
+
+def _add_parts(problem: Problem, built: Built, parts: list[str]) -> None:
+    routing, manager = built.routing, built.manager
+    n = len(built.places)
+    for part in parts:
+        demand = [0] * n
+        for node, ji in built.job_of_node.items():
+            demand[node] = -problem.jobs[ji].parts.get(part, 0)
+        cb = routing.RegisterUnaryTransitVector(demand)
+        extra = max((wh.stock.get(part, 0) for wh in problem.warehouses), default=0)
+        caps = [s.tech.van_stock.get(part, 0) + (extra if built.pickup_of_node else 0)
+                for s in built.shifts]
+        name = f"part:{part}"
+        slack = extra if built.pickup_of_node else 0
+        routing.AddDimensionWithVehicleCapacity(cb, slack, caps, False, name)
+        dim = routing.GetDimensionOrDie(name)
+        built.part_dims[part] = dim
+        for v, s in enumerate(built.shifts):
+            dim.CumulVar(routing.Start(v)).SetValue(s.tech.van_stock.get(part, 0))
+        for idx in range(routing.Size() if slack else 0):
+            node = manager.IndexToNode(idx)
+            if node in built.pickup_of_node:
+                wi, _ = built.pickup_of_node[node]
+                dim.SlackVar(idx).SetRange(0, problem.warehouses[wi].stock.get(part, 0))
+                routing.AddVariableMinimizedByFinalizer(dim.SlackVar(idx))
+            else:
+                dim.SlackVar(idx).SetValue(0)

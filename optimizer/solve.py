@@ -1,0 +1,97 @@
+"""``solve``: eligibility analysis, model build, search, decode."""
+
+from __future__ import annotations
+
+import time as _time
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from optimizer.costs import to_currency
+from optimizer.decode import decode_routes, dropped_jobs
+from optimizer.eligibility import analyse, shifts_of
+from optimizer.kpis import compute_kpis
+from optimizer.model import Plan, Problem, SolverOptions
+from optimizer.routing_model import build
+
+# Tried in order when a start strategy yields nothing (insertion starts cope with tight
+# windows where PATH_CHEAPEST_ARC does not, e.g. Solomon R101 / RC101).
+FALLBACK_STARTS = ("PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION", "SAVINGS")
+
+
+def search_parameters(options: SolverOptions, first: str, time_limit_s: float) -> object:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    fss = routing_enums_pb2.FirstSolutionStrategy
+    lsm = routing_enums_pb2.LocalSearchMetaheuristic
+    params.first_solution_strategy = fss.Value.Value(first)
+    params.local_search_metaheuristic = lsm.Value.Value(options.metaheuristic)
+    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if options.solution_limit is not None:
+        params.solution_limit = options.solution_limit
+    params.log_search = options.log_search
+    return params
+
+
+def solve(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
+    """Plan the problem within ``time_limit_s`` seconds of search (model building excluded).
+
+    ``seed`` permutes the order in which jobs enter the model, which changes the search path;
+    the same seed and ``options.solution_limit`` give the same plan on any machine.
+    """
+    t0 = _time.monotonic()
+    shifts = shifts_of(problem)
+    allowed, unassigned = analyse(problem, shifts) if shifts else ({}, [])
+    if not shifts:
+        from optimizer.eligibility import capacity_reason
+
+        unassigned = [capacity_reason(j) for j in problem.jobs]
+    if not allowed:
+        kpis = compute_kpis(problem, [], unassigned)
+        return Plan((), tuple(unassigned), kpis, 0.0, {"status": "nothing_to_plan"})
+    built = build(problem, shifts, allowed, seed)
+    t_built = _time.monotonic()
+    trace: list[tuple[float, float]] = []
+    routing = built.routing
+
+    def on_solution() -> None:
+        cost = routing.CostVar().Max()
+        if not trace or cost < trace[-1][1]:
+            trace.append((round(_time.monotonic() - t_built, 3), cost))
+
+    routing.AddAtSolutionCallback(on_solution)
+    options = problem.options
+    starts = [options.first_solution] + [s for s in FALLBACK_STARTS if s != options.first_solution]
+    assignment = None
+    used = starts[0]
+    for first in starts:
+        left = max(0.5, time_limit_s - (_time.monotonic() - t_built))
+        assignment = routing.SolveWithParameters(search_parameters(options, first, left))
+        if assignment is not None:
+            used = first
+            break
+    if assignment is None:
+        from optimizer.eligibility import capacity_reason
+
+        unassigned += [capacity_reason(problem.jobs[ji]) for ji in built.job_of_node.values()]
+        kpis = compute_kpis(problem, [], unassigned)
+        return Plan((), tuple(unassigned), kpis, 0.0, {"status": "no_solution"})
+    routes = decode_routes(problem, built, assignment)
+    unassigned += dropped_jobs(problem, built, assignment, routes)
+    kpis = compute_kpis(problem, routes, unassigned)
+    t_end = _time.monotonic()
+    objective = assignment.ObjectiveValue()
+    stats = {
+        "status": "solved",
+        "first_solution_strategy": used,
+        "metaheuristic": options.metaheuristic,
+        "seed": seed,
+        "build_s": round(t_built - t0, 3),
+        "search_s": round(t_end - t_built, 3),
+        "first_solution_s": trace[0][0] if trace else None,
+        "objective_units": objective,
+        "objective_trace": [(t, to_currency(c)) for t, c in trace],
+        "nodes": len(built.places),
+        "routes": len(shifts),
+        "time_profiles": len({tuple(v) for v in built.service}),
+        "part_dimensions": sorted(built.part_dims),
+    }
+    return Plan(tuple(routes), tuple(unassigned), kpis, to_currency(objective), stats)

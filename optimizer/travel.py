@@ -1,0 +1,92 @@
+"""Travel distances/times and service durations, in pure Python (no OR-Tools).
+
+Both the solver and ``validate`` go through :func:`leg`, so a plan is checked against exactly
+the figures it was built with. Haversine legs: metres = round(great-circle x road factor),
+seconds = ceil(metres / speed).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+
+from optimizer.model import Job, Point, Problem, Technician, TravelModel, Warehouse
+
+EARTH_RADIUS_M = 6_371_008.8
+
+Place = Point | int  # a point (haversine model) or a location index (matrix model)
+
+
+@lru_cache(maxsize=1 << 16)
+def _trig(lat: float, lng: float) -> tuple[float, float, float]:
+    phi = math.radians(lat)
+    return phi, math.radians(lng), math.cos(phi)
+
+
+def haversine_m(a: Point, b: Point) -> float:
+    """Great-circle distance in metres."""
+    pa, la, ca = _trig(a.lat, a.lng)
+    pb, lb, cb = _trig(b.lat, b.lng)
+    h = math.sin((pb - pa) / 2) ** 2 + ca * cb * math.sin((lb - la) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def leg(travel: TravelModel, a: Place, b: Place) -> tuple[int, int]:
+    """(metres, seconds) from ``a`` to ``b``."""
+    if travel.distances is not None:
+        if not isinstance(a, int) or not isinstance(b, int):
+            raise ValueError("a matrix travel model needs location indexes on every place")
+        assert travel.durations is not None
+        return travel.distances[a][b], travel.durations[a][b]
+    if not isinstance(a, Point) or not isinstance(b, Point):
+        raise ValueError("a haversine travel model needs points")
+    if a == b:
+        return 0, 0
+    metres = round(haversine_m(a, b) * travel.road_factor)
+    speed_mps = travel.speed_kmh / 3.6
+    return metres, math.ceil(metres / speed_mps)
+
+
+def _place(travel: TravelModel, point: Point, index: int | None) -> Place:
+    if travel.is_matrix:
+        if index is None:
+            raise ValueError("a matrix travel model needs a location_index on every place")
+        return index
+    return point
+
+
+def job_place(problem: Problem, job: Job) -> Place:
+    return _place(problem.travel, job.location, job.location_index)
+
+
+def start_place(problem: Problem, tech: Technician) -> Place:
+    return _place(problem.travel, tech.start, tech.start_location)
+
+
+def end_place(problem: Problem, tech: Technician) -> Place:
+    idx = tech.end_location if tech.end_location is not None else tech.start_location
+    return _place(problem.travel, tech.end_point, idx)
+
+
+def warehouse_place(problem: Problem, wh: Warehouse) -> Place:
+    return _place(problem.travel, wh.location, wh.location_index)
+
+
+def skill_surplus(job: Job, tech: Technician) -> int | None:
+    """Levels above the job's minimum (the smallest over its skills); None if not qualified."""
+    surplus = 99
+    for skill, level in job.skills.items():
+        have = tech.skills.get(skill, 0)
+        if have < level:
+            return None
+        surplus = min(surplus, have - level)
+    return 0 if surplus == 99 else surplus
+
+
+def service_duration(job: Job, tech: Technician, factors: Sequence[float]) -> int:
+    """Service time of ``job`` done by ``tech`` (scaled by skill surplus when the job asks)."""
+    if not job.scale_duration_by_level or not factors:
+        return job.duration
+    surplus = skill_surplus(job, tech) or 0
+    return round(job.duration * factors[min(surplus, len(factors) - 1)])
