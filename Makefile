@@ -1,0 +1,58 @@
+# FieldOps: `make run` serves the API on the embedded SQLite + SpatiaLite database with demo
+# data; `make test` runs the whole suite on SpatiaLite and again on PostgreSQL + PostGIS.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app
+export SPATIALITE_LIBRARY_PATH ?= mod_spatialite
+export TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?= -q
+
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean
+
+setup: $(VENV)/.installed spatialite
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,postgres,worker]'
+	touch $@
+
+spatialite:
+	@scripts/ensure-spatialite
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	@echo "FieldOps on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+lint: setup
+	$(BIN)/ruff check app optimizer tests benchmarks migrations
+
+test: lint test-spatialite test-postgis
+
+test-spatialite: setup
+	@echo "== tests on SQLite + SpatiaLite =="
+	TEST_DATABASE=spatialite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# In CI the PostGIS pass is mandatory; elsewhere it runs when a server is reachable.
+test-postgis: setup
+	@rc=0; PY=$(BIN)/python scripts/ensure-postgis || rc=$$?; \
+	if [ $$rc -eq 3 ]; then \
+	  if [ -n "$$CI" ]; then echo "CI: PostgreSQL is required at $$TEST_POSTGRES_URL" >&2; exit 1; fi; \
+	  echo "== PostGIS pass not run: no PostgreSQL server at $$TEST_POSTGRES_URL =="; exit 0; \
+	elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	echo "== tests on PostgreSQL + PostGIS =="; \
+	TEST_DATABASE=postgis $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python benchmarks/solomon.py --limit-s 10
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

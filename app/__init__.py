@@ -1,0 +1,114 @@
+"""FieldOps application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from app import extensions as ext
+from app.config import Config
+from app.errors import ErrorSchema, error_response, register_error_handlers
+
+# Blueprints in registration order; each package exposes `blp` in its routes module.
+BLUEPRINT_MODULES = (
+    "app.auth.routes",
+)
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    from app.routing import IdConverter, id_schema
+
+    app.url_map.converters["id"] = IdConverter
+    app.config.from_object(Config)
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+    _init_database(app)
+    ext.migrate.init_app(app, ext.db, directory=str(_migrations_dir()), compare_type=True)
+    ext.jwt.init_app(app)
+    _init_jwt_callbacks()
+    ext.api.ERROR_SCHEMA = ErrorSchema
+    ext.api.init_app(app)
+    ext.api.register_converter(IdConverter, id_schema)
+
+    import importlib
+
+    for module_name in BLUEPRINT_MODULES:
+        ext.api.register_blueprint(importlib.import_module(module_name).blp)
+    from app import ops
+
+    app.register_blueprint(ops.bp)
+    register_error_handlers(app)  # after api.init_app: ours replace smorest's handler
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _migrations_dir() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _init_database(app: Flask) -> None:
+    from app.db import configure_sqlite_engine, sqlite_engine_options
+
+    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options = {**sqlite_engine_options(), **options}
+        if uri.startswith("sqlite:///") and ":memory:" not in uri:
+            from pathlib import Path
+
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    ext.db.init_app(app)
+    if uri.startswith("sqlite"):
+        with app.app_context():
+            configure_sqlite_engine(ext.db.engine, app.config["SPATIALITE_LIBRARY_PATH"])
+
+
+def _init_jwt_callbacks() -> None:
+    from app.auth import service as auth_service
+
+    @ext.jwt.user_lookup_loader
+    def _load_user(_header: dict[str, Any], payload: dict[str, Any]) -> Any:
+        try:
+            user_id = int(payload["sub"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return auth_service.active_user(ext.db.session, user_id)
+
+    @ext.jwt.user_lookup_error_loader
+    def _user_gone(_header: dict[str, Any], _payload: dict[str, Any]) -> Any:
+        return error_response(401, "This account is disabled or no longer exists.",
+                              error="account_disabled")
+
+    @ext.jwt.unauthorized_loader
+    def _missing(reason: str) -> Any:
+        return error_response(401, "Authentication required: send a bearer token.",
+                              error="unauthorized")
+
+    @ext.jwt.invalid_token_loader
+    def _invalid(reason: str) -> Any:
+        return error_response(401, "The token is invalid.", error="token_invalid")
+
+    @ext.jwt.expired_token_loader
+    def _expired(_header: dict[str, Any], _payload: dict[str, Any]) -> Any:
+        return error_response(401, "The token has expired; refresh it or log in again.",
+                              error="token_expired")
+
+    @ext.jwt.revoked_token_loader
+    def _revoked(_header: dict[str, Any], _payload: dict[str, Any]) -> Any:
+        return error_response(401, "The token has been revoked.", error="token_revoked")
+
+    @ext.jwt.needs_fresh_token_loader
+    def _stale(_header: dict[str, Any], _payload: dict[str, Any]) -> Any:
+        return error_response(401, "A fresh login is required.", error="fresh_token_required")

@@ -1,0 +1,1 @@
+"""Customers, sites, equipment models, assets, QR labels, meters."""

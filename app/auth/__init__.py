@@ -1,0 +1,1 @@
+"""Users, roles, login and tokens, and the permission decorators routes use."""

@@ -1,0 +1,34 @@
+"""Flask CLI commands: `flask seed-demo` (and packages' own groups)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--seed", default=7, show_default=True,
+                  help="Random seed (same seed, same data).")
+    @click.option("--size", type=click.Choice(["small", "city"]), default="small",
+                  show_default=True, help="small: a browsable demo; city: performance work.")
+    @click.option("--force", is_flag=True, help="Seed even when the database already has users.")
+    def seed_demo_command(seed: int, size: str, force: bool) -> None:
+        """Load a deterministic, realistic demo data set (Munich metropolitan area) once."""
+        from app.demo import DEMO_PASSWORD, seed_demo
+
+        summary = seed_demo(db.session, seed=seed, size=size, force=force,
+                            password_method=app.config["PASSWORD_HASH_METHOD"])
+        if summary is None:
+            click.echo("Demo data already present; nothing loaded (use --force to add more).")
+        else:
+            db.session.commit()
+            for table, count in summary.counts.items():
+                click.echo(f"  {table:<24} {count:>7}")
+        click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
+        from app.demo import demo_logins
+
+        for role, email in demo_logins(db.session):
+            click.echo(f"  {role:<11} {email}")

@@ -1,0 +1,85 @@
+"""Every setting comes from the environment, here and only here, with a documented default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("FIELDOPS_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """A stable secret for the embedded default: read from the environment or kept in instance/.
+
+    A fresh random key per start would log everybody out on every restart, and a hard-coded
+    key would be shared by every installation that forgets to set one.
+    """
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+class Config:
+    # Database: SQLite + SpatiaLite file by default; PostgreSQL + PostGIS in production,
+    # e.g. DATABASE_URL=postgresql+psycopg://user@host/fieldops
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'fieldops.sqlite3'}"
+    )
+    # Name or path of the SpatiaLite loadable module (Debian: libsqlite3-mod-spatialite).
+    SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+    SQLALCHEMY_ECHO = _env_bool("SQLALCHEMY_ECHO", False)
+
+    SECRET_KEY = _secret_key()
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or SECRET_KEY
+    # Short-lived access tokens; the phone app refreshes with the long-lived refresh token.
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_env_int("JWT_ACCESS_MINUTES", 15))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_env_int("JWT_REFRESH_DAYS", 30))
+    JWT_TOKEN_LOCATION = ["headers"]
+    # werkzeug hash method for new passwords; tests use a cheaper one.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+
+    # Largest request body accepted (photos are the biggest legitimate bodies).
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+
+    # OpenAPI page (flask-smorest)
+    API_TITLE = "FieldOps"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    # Swagger UI assets are served locally from the swagger-ui-bundle package (no CDN).
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
+    API_SPEC_OPTIONS = {
+        "info": {"description": "Field-service dispatch: work orders, dispatch, parts, mobile."},
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
+        "security": [{"bearerAuth": []}],
+    }
+    # Default and largest page size for every paginated list.
+    PAGE_SIZE_DEFAULT = 50
+    PAGE_SIZE_MAX = 500
+
+    # Public base URL, used in QR labels (the fault-report page a scanned sticker opens).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

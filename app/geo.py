@@ -1,0 +1,141 @@
+"""Points on the wire and in the database; distance and radius search on both spatial databases.
+
+Storage is `geometry(POINT, 4326)` on both dialects. Each function hides one dialect difference:
+
+- PostGIS: distances on the spheroid via `geography`; radius search with `ST_DWithin` on a GiST
+  expression index over `geography(column)` (see `point_indexes`).
+- SpatiaLite: ellipsoidal `ST_Distance(a, b, 1)`; radius search pre-filtered through the R*Tree
+  (`SpatialIndex` virtual table) with the bounding box of the circle, then exact distance.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement, WKTElement
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Index, Table, column, func, literal_column, select, table
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
+
+SRID = 4326
+EARTH_RADIUS_M = 6_371_008.8
+# Shortest length of one degree of latitude (at the equator): bounding boxes err on the big side.
+_M_PER_DEG_LAT_MIN = 110_574.0
+_M_PER_DEG_LNG_EQUATOR = 111_320.0
+
+
+def point_type() -> Geometry:
+    """The column type of every location in FieldOps."""
+    return Geometry(geometry_type="POINT", srid=SRID, spatial_index=True)
+
+
+def point_indexes(table_name: str, column: str) -> list[Index]:
+    """Extra indexes per dialect; the GiST/R*Tree on the geometry itself comes with the type."""
+    return [
+        Index(
+            f"ix_{table_name}_{column}_geog",
+            func.geography(literal_column(column)),
+            postgresql_using="gist",
+        ).ddl_if(dialect="postgresql")
+    ]
+
+
+class LatLng(Schema):
+    """A coordinate on the wire: {"lat": 48.137, "lng": 11.575}, WGS84 degrees."""
+
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    lng = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+
+
+def to_point(lat: float, lng: float) -> WKTElement:
+    """Database value for a coordinate (x = longitude, y = latitude)."""
+    return WKTElement(f"POINT({lng!r} {lat!r})", srid=SRID)
+
+
+def to_latlng(value: Any) -> dict[str, float] | None:
+    """{"lat", "lng"} from a stored point (WKB/EWKB as returned by either dialect)."""
+    if value is None:
+        return None
+    if isinstance(value, WKTElement):
+        lng, lat = value.data.split("(", 1)[1].rstrip(")").split()
+        return {"lat": float(lat), "lng": float(lng)}
+    data = bytes(value.data if isinstance(value, WKBElement) else value)
+    order = "<" if data[0] == 1 else ">"
+    (geom_type,) = struct.unpack(order + "I", data[1:5])
+    offset = 9 if geom_type & 0x20000000 else 5  # EWKB carries a 4-byte SRID
+    lng, lat = struct.unpack(order + "dd", data[offset : offset + 16])
+    return {"lat": lat, "lng": lng}
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (pure Python; for checks and small in-memory sets)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+# SpatiaLite's R*Tree query interface (a virtual table).
+_SPATIAL_INDEX = table(
+    "SpatialIndex", column("ROWID"), column("f_table_name"), column("f_geometry_column"),
+    column("search_frame"),
+)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _sql_point(dialect: str, lat: float, lng: float) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return func.ST_SetSRID(func.ST_MakePoint(lng, lat), SRID)
+    return func.MakePoint(lng, lat, SRID)
+
+
+def distance_m(session: Session, column: InstrumentedAttribute[Any] | ColumnElement[Any],
+               lat: float, lng: float) -> ColumnElement[float]:
+    """SQL expression: geodesic distance in metres from the column's point to (lat, lng)."""
+    dialect = _dialect(session)
+    target = _sql_point(dialect, lat, lng)
+    if dialect == "postgresql":
+        return func.ST_Distance(func.geography(column), func.geography(target))
+    return func.ST_Distance(column, target, 1)
+
+
+def within_radius(session: Session, column: InstrumentedAttribute[Any], lat: float, lng: float,
+                  radius_m: float) -> ColumnElement[bool]:
+    """SQL filter: the column's point lies within radius_m of (lat, lng), through the index."""
+    dialect = _dialect(session)
+    target = _sql_point(dialect, lat, lng)
+    if dialect == "postgresql":
+        return func.ST_DWithin(func.geography(column), func.geography(target), radius_m)
+    min_lng, min_lat, max_lng, max_lat = bounding_box(lat, lng, radius_m)
+    owner: Table = column.expression.table  # type: ignore[attr-defined]
+    candidates = select(_SPATIAL_INDEX.c.ROWID).where(
+        _SPATIAL_INDEX.c.f_table_name == owner.name,
+        _SPATIAL_INDEX.c.f_geometry_column == column.expression.name,  # type: ignore[attr-defined]
+        _SPATIAL_INDEX.c.search_frame == func.BuildMbr(min_lng, min_lat, max_lng, max_lat, SRID),
+    )
+    rowid = literal_column(f"{owner.name}.ROWID")
+    return rowid.in_(candidates.scalar_subquery()) & (
+        func.ST_Distance(column, target, 1) <= radius_m
+    )
+
+
+def bounding_box(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(min_lng, min_lat, max_lng, max_lat) enclosing the circle; never smaller than it."""
+    dlat = radius_m / _M_PER_DEG_LAT_MIN
+    far_lat = min(89.999, abs(lat) + dlat)
+    dlng = min(180.0, radius_m / (_M_PER_DEG_LNG_EQUATOR * math.cos(math.radians(far_lat))))
+    return (max(-180.0, lng - dlng), max(-90.0, lat - dlat),
+            min(180.0, lng + dlng), min(90.0, lat + dlat))
+
+
+def spatial_version(session: Session) -> str:
+    """Version of the spatial extension, for /healthz."""
+    if _dialect(session) == "postgresql":
+        return str(session.scalar(select(func.postgis_lib_version())))
+    return str(session.scalar(select(func.spatialite_version())))

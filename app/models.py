@@ -1,0 +1,29 @@
+"""Imports every package's models so Alembic and the drift check see the whole schema."""
+
+from typing import Any
+
+from geoalchemy2 import alembic_helpers
+
+from app.assets import models as assets_models  # noqa: F401
+from app.auth import models as auth_models  # noqa: F401
+from app.extensions import db
+
+metadata = db.metadata
+
+# Tables the spatial extensions own (SpatiaLite metadata, R*Tree indexes; PostGIS catalogues).
+_EXTENSION_TABLE_PREFIXES = (
+    "idx_", "spatial_ref_sys", "geometry_columns", "views_geometry", "virts_geometry",
+    "spatialite_history", "sql_statements_log", "SpatialIndex", "ElementaryGeometries", "KNN",
+    "data_licenses", "vector_layers", "raster_coverages", "wms_", "rl2map", "SE_",
+    "ISO_metadata", "stored_", "vector_coverages", "sqlite_", "topology", "layer",
+)
+
+
+def include_in_migrations(obj: Any, name: str | None, obj_type: str, reflected: bool,
+                          compare_to: Any) -> bool:
+    """What Alembic compares: our tables, not the spatial extensions' own."""
+    if obj_type == "table" and name and name.startswith(_EXTENSION_TABLE_PREFIXES):
+        return False
+    if obj_type == "index" and name and name.endswith("_geog"):
+        return False  # PostGIS-only expression indexes, declared with ddl_if (see app.geo)
+    return bool(alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to))
