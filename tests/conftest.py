@@ -96,7 +96,7 @@ def build_app(database_url: str, instance_dir: Any, **overrides: Any) -> Any:
         **overrides,
     })
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
     return app
 
 
@@ -191,6 +191,80 @@ def make_user(db_session: Any, make_customer: Any) -> Any:
         db_session.add(user)
         db_session.commit()
         return user
+
+    return make
+
+
+@pytest.fixture
+def make_skill(db_session: Any) -> Any:
+    from app.assets.models import Skill
+
+    def make(code: str | None = None, **overrides: Any) -> Any:
+        code = code or f"skill-{uuid.uuid4().hex[:6]}"
+        skill = Skill(**{"code": code, "name": code.title(), **overrides})
+        db_session.add(skill)
+        db_session.commit()
+        return skill
+
+    return make
+
+
+@pytest.fixture
+def make_equipment_model(db_session: Any) -> Any:
+    """make_equipment_model(skills={skill: min_level}, **fields)."""
+    from app.assets.models import EquipmentModel, EquipmentModelSkill
+
+    def make(skills: dict[Any, int] | None = None, **overrides: Any) -> Any:
+        model = EquipmentModel(**{"manufacturer": "Carrier", "category": "chiller",
+                                  "model": f"30XA-{uuid.uuid4().hex[:6]}", **overrides})
+        model.skills = [EquipmentModelSkill(skill=s, min_level=lvl)
+                        for s, lvl in (skills or {}).items()]
+        db_session.add(model)
+        db_session.commit()
+        return model
+
+    return make
+
+
+# Marienplatz, Munich: the default site point in tests.
+MUNICH = (48.1374, 11.5755)
+
+
+@pytest.fixture
+def make_site(db_session: Any, make_customer: Any) -> Any:
+    """make_site(customer=..., lat=.., lng=.., **fields)."""
+    from app import geo
+    from app.assets.models import Site
+
+    def make(customer: Any = None, lat: float = MUNICH[0], lng: float = MUNICH[1],
+             **overrides: Any) -> Any:
+        customer = customer or make_customer()
+        site = Site(**{"customer_id": customer.id, "name": f"Site {uuid.uuid4().hex[:6]}",
+                       "address_line": "Marienplatz 1", "city": "München",
+                       "postal_code": "80331", "location": geo.to_point(lat, lng),
+                       "opening_hours": {d: [["07:00", "18:00"]]
+                                         for d in ("mon", "tue", "wed", "thu", "fri")},
+                       **overrides})
+        db_session.add(site)
+        db_session.commit()
+        return site
+
+    return make
+
+
+@pytest.fixture
+def make_asset(db_session: Any, make_site: Any, make_equipment_model: Any) -> Any:
+    """make_asset(site=..., equipment_model=..., **fields)."""
+    from app.assets.models import Asset
+
+    def make(site: Any = None, equipment_model: Any = None, **overrides: Any) -> Any:
+        site = site or make_site()
+        equipment_model = equipment_model or make_equipment_model()
+        asset = Asset(**{"tag": f"A-{uuid.uuid4().hex[:8].upper()}", "site_id": site.id,
+                         "equipment_model_id": equipment_model.id, **overrides})
+        db_session.add(asset)
+        db_session.commit()
+        return asset
 
     return make
 
