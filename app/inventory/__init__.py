@@ -1,0 +1,1 @@
+"""Inventory: parts, stock locations (warehouses and vans), the stock ledger, reservations."""
