@@ -9,6 +9,10 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from app.inventory.cli import inventory_cli
+
+    app.cli.add_command(inventory_cli)
+
     @app.cli.command("seed-demo")
     @click.option("--seed", default=7, show_default=True,
                   help="Random seed (same seed, same data).")

@@ -20,6 +20,7 @@ DEMO_PASSWORD = "fieldops-demo"
 SEEDERS = (
     "app.assets.demo:seed_customers",
     "app.auth.demo:seed_users",
+    "app.inventory.demo:seed_inventory",
 )
 
 
