@@ -14,7 +14,7 @@ from app.errors import ErrorSchema, error_response, register_error_handlers
 # Blueprints in registration order; each package exposes `blp` in its routes module.
 BLUEPRINT_MODULES = (
     "app.auth.routes",
-    "app.inventory.routes",
+    "app.assets.routes",
 )
 
 
@@ -33,6 +33,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ext.jwt.init_app(app)
     _init_jwt_callbacks()
     ext.api.ERROR_SCHEMA = ErrorSchema
+    # Every list endpoint pages the same way (flask-smorest reads this class attribute).
+    from flask_smorest import Blueprint
+
+    Blueprint.DEFAULT_PAGINATION_PARAMETERS = {
+        "page": 1, "page_size": app.config["PAGE_SIZE_DEFAULT"],
+        "max_page_size": app.config["PAGE_SIZE_MAX"]}
     ext.api.init_app(app)
     ext.api.register_converter(IdConverter, id_schema)
 

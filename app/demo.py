@@ -20,7 +20,8 @@ DEMO_PASSWORD = "fieldops-demo"
 SEEDERS = (
     "app.assets.demo:seed_customers",
     "app.auth.demo:seed_users",
-    "app.inventory.demo:seed_inventory",
+    "app.assets.demo:seed_catalogue",
+    "app.assets.demo:seed_sites_and_assets",
 )
 
 

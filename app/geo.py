@@ -16,7 +16,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement, WKTElement
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Index, Table, column, func, literal_column, select, table
+from sqlalchemy import Index, Integer, String, Table, column, func, literal_column, select, table
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -50,6 +50,18 @@ class LatLng(Schema):
     lng = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
 
 
+class PointField(fields.Nested):
+    """A stored point on the wire as {"lat", "lng"} (loads the same shape)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(LatLng, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            value = to_latlng(value)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 def to_point(lat: float, lng: float) -> WKTElement:
     """Database value for a coordinate (x = longitude, y = latitude)."""
     return WKTElement(f"POINT({lng!r} {lat!r})", srid=SRID)
@@ -62,7 +74,8 @@ def to_latlng(value: Any) -> dict[str, float] | None:
     if isinstance(value, WKTElement):
         lng, lat = value.data.split("(", 1)[1].rstrip(")").split()
         return {"lat": float(lat), "lng": float(lng)}
-    data = bytes(value.data if isinstance(value, WKBElement) else value)
+    raw = value.data if isinstance(value, WKBElement) else value
+    data = bytes.fromhex(raw) if isinstance(raw, str) else bytes(raw)
     order = "<" if data[0] == 1 else ">"
     (geom_type,) = struct.unpack(order + "I", data[1:5])
     offset = 9 if geom_type & 0x20000000 else 5  # EWKB carries a 4-byte SRID
@@ -80,8 +93,8 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 # SpatiaLite's R*Tree query interface (a virtual table).
 _SPATIAL_INDEX = table(
-    "SpatialIndex", column("ROWID"), column("f_table_name"), column("f_geometry_column"),
-    column("search_frame"),
+    "SpatialIndex", column("ROWID", Integer), column("f_table_name", String),
+    column("f_geometry_column", String), column("search_frame"),
 )
 
 

@@ -117,7 +117,8 @@ def db_session(app: Any) -> Iterator[Any]:
         outer = connection.begin()
         original = db.session
         db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                         expire_on_commit=False),
             scopefunc=lambda: 0,
         )
         try:

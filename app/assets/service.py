@@ -1,0 +1,422 @@
+"""Business rules for customers, sites, skills, equipment models, assets and meters.
+
+Ownership: a customer user sees only its own account's customers, sites and assets; anything
+else answers 404 (not 403) so that its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app import geo
+from app.assets.models import (
+    Asset,
+    AssetStatusChange,
+    Customer,
+    EquipmentModel,
+    EquipmentModelSkill,
+    MeterReading,
+    Site,
+    Skill,
+)
+from app.auth.models import Role, User
+from app.db import utcnow
+from app.errors import Conflict, NotFound, Unprocessable
+
+
+def _account_of(actor: User) -> int | None:
+    """The customer account a user is confined to, or None for staff."""
+    return actor.customer_id if actor.role == Role.customer else None
+
+
+def _like(q: str) -> str:
+    return f"%{q.lower()}%"
+
+
+# --- customers ---------------------------------------------------------------------------
+
+def list_customers(session: Session, *, actor: User, q: str | None = None,
+                   sla_tier: str | None = None) -> Select[Any]:
+    stmt = select(Customer).order_by(Customer.name, Customer.id)
+    if (account := _account_of(actor)) is not None:
+        stmt = stmt.where(Customer.id == account)
+    if q:
+        stmt = stmt.where(or_(func.lower(Customer.name).like(_like(q)),
+                              func.lower(Customer.account_number).like(_like(q))))
+    if sla_tier:
+        stmt = stmt.where(Customer.sla_tier == sla_tier)
+    return stmt
+
+
+def get_customer(session: Session, customer_id: int, *, actor: User) -> Customer:
+    customer = session.get(Customer, customer_id)
+    account = _account_of(actor)
+    if customer is None or (account is not None and customer.id != account):
+        raise NotFound("Customer not found.")
+    return customer
+
+
+def create_customer(session: Session, data: dict[str, Any], *, actor: User) -> Customer:
+    """Account numbers are unique."""
+    if session.scalar(select(Customer.id).where(
+            Customer.account_number == data["account_number"])) is not None:
+        raise Conflict("A customer with this account number exists.", error="duplicate_account")
+    customer = Customer(**data)
+    session.add(customer)
+    session.flush()  # flush: the response carries the new id
+    return customer
+
+
+def update_customer(session: Session, customer: Customer, changes: dict[str, Any], *,
+                    actor: User) -> Customer:
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    return customer
+
+
+# --- sites -------------------------------------------------------------------------------
+
+def list_sites(session: Session, *, actor: User, customer_id: int | None = None,
+               q: str | None = None) -> Select[Any]:
+    stmt = select(Site).order_by(Site.name, Site.id)
+    if (account := _account_of(actor)) is not None:
+        stmt = stmt.where(Site.customer_id == account)
+    if customer_id:
+        stmt = stmt.where(Site.customer_id == customer_id)
+    if q:
+        stmt = stmt.where(or_(func.lower(Site.name).like(_like(q)),
+                              func.lower(Site.address_line).like(_like(q)),
+                              func.lower(Site.city).like(_like(q))))
+    return stmt
+
+
+def get_site(session: Session, site_id: int, *, actor: User) -> Site:
+    site = session.get(Site, site_id)
+    account = _account_of(actor)
+    if site is None or (account is not None and site.customer_id != account):
+        raise NotFound("Site not found.")
+    return site
+
+
+def _site_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = dict(data)
+    if "location" in values:
+        values["location"] = geo.to_point(values["location"]["lat"], values["location"]["lng"])
+    return values
+
+
+def create_site(session: Session, data: dict[str, Any], *, actor: User) -> Site:
+    """A site belongs to an existing customer and has a valid point."""
+    if session.get(Customer, data["customer_id"]) is None:
+        raise Unprocessable("Unknown customer.", errors={"customer_id": ["No such customer."]})
+    site = Site(**_site_values(data))
+    session.add(site)
+    session.flush()  # flush: the response carries the new id
+    return site
+
+
+def update_site(session: Session, site: Site, changes: dict[str, Any], *, actor: User) -> Site:
+    for key, value in _site_values(changes).items():
+        setattr(site, key, value)
+    return site
+
+
+def nearby_sites(session: Session, *, lat: float, lng: float, radius_m: float, limit: int,
+                 actor: User) -> list[Site]:
+    """Sites within radius_m, nearest first, each with `distance_m` set."""
+    distance = geo.distance_m(session, Site.location, lat, lng).label("distance_m")
+    stmt = (select(Site, distance)
+            .where(geo.within_radius(session, Site.location, lat, lng, radius_m))
+            .order_by(distance, Site.id).limit(limit))
+    if (account := _account_of(actor)) is not None:
+        stmt = stmt.where(Site.customer_id == account)
+    found = []
+    for site, metres in session.execute(stmt):
+        site.distance_m = float(metres)
+        found.append(site)
+    return found
+
+
+# --- skills and equipment models ---------------------------------------------------------
+
+def list_skills(session: Session) -> Select[Any]:
+    return select(Skill).order_by(Skill.code)
+
+
+def get_skill(session: Session, skill_id: int) -> Skill:
+    skill = session.get(Skill, skill_id)
+    if skill is None:
+        raise NotFound("Skill not found.")
+    return skill
+
+
+def create_skill(session: Session, data: dict[str, Any], *, actor: User) -> Skill:
+    if session.scalar(select(Skill.id).where(Skill.code == data["code"])) is not None:
+        raise Conflict("A skill with this code exists.", error="duplicate_skill")
+    skill = Skill(**data)
+    session.add(skill)
+    session.flush()  # flush: the response carries the new id
+    return skill
+
+
+def update_skill(session: Session, skill: Skill, changes: dict[str, Any], *,
+                 actor: User) -> Skill:
+    for key, value in changes.items():
+        setattr(skill, key, value)
+    return skill
+
+
+def skills_by_code(session: Session, codes: Sequence[str]) -> dict[str, Skill]:
+    """Skills for the given codes; unknown codes are a 422 naming them."""
+    found = {s.code: s for s in session.scalars(select(Skill).where(Skill.code.in_(codes)))}
+    missing = sorted(set(codes) - set(found))
+    if missing:
+        raise Unprocessable(f"Unknown skill(s): {', '.join(missing)}.",
+                            errors={"skills": [f"Unknown skill code {c!r}." for c in missing]})
+    return found
+
+
+def _requirements(session: Session, reqs: list[dict[str, Any]]) -> list[EquipmentModelSkill]:
+    codes = [r["skill"] for r in reqs]
+    if len(set(codes)) != len(codes):
+        raise Unprocessable("A skill is listed twice.", errors={"skills": ["Duplicate skill."]})
+    skills = skills_by_code(session, codes)
+    return [EquipmentModelSkill(skill=skills[r["skill"]], min_level=r["min_level"])
+            for r in reqs]
+
+
+def list_equipment_models(session: Session, *, category: str | None = None,
+                          q: str | None = None) -> Select[Any]:
+    stmt = (select(EquipmentModel).options(
+        selectinload(EquipmentModel.skills).selectinload(EquipmentModelSkill.skill))
+        .order_by(EquipmentModel.manufacturer, EquipmentModel.model))
+    if category:
+        stmt = stmt.where(EquipmentModel.category == category)
+    if q:
+        stmt = stmt.where(or_(func.lower(EquipmentModel.manufacturer).like(_like(q)),
+                              func.lower(EquipmentModel.model).like(_like(q))))
+    return stmt
+
+
+def get_equipment_model(session: Session, model_id: int) -> EquipmentModel:
+    model = session.get(EquipmentModel, model_id)
+    if model is None:
+        raise NotFound("Equipment model not found.")
+    return model
+
+
+def create_equipment_model(session: Session, data: dict[str, Any], *,
+                           actor: User) -> EquipmentModel:
+    """Manufacturer + model is unique; required skills must exist."""
+    if session.scalar(select(EquipmentModel.id).where(
+            EquipmentModel.manufacturer == data["manufacturer"],
+            EquipmentModel.model == data["model"])) is not None:
+        raise Conflict("This equipment model exists.", error="duplicate_equipment_model")
+    values = dict(data)
+    reqs = _requirements(session, values.pop("skills", []))
+    model = EquipmentModel(**values)
+    model.skills = reqs
+    session.add(model)
+    session.flush()  # flush: the response carries the new id
+    return model
+
+
+def update_equipment_model(session: Session, model: EquipmentModel, changes: dict[str, Any],
+                           *, actor: User) -> EquipmentModel:
+    values = dict(changes)
+    if "skills" in values:
+        model.skills = _requirements(session, values.pop("skills"))
+    for key, value in values.items():
+        setattr(model, key, value)
+    return model
+
+
+# --- assets ------------------------------------------------------------------------------
+
+def list_assets(session: Session, *, actor: User, site_id: int | None = None,
+                customer_id: int | None = None, equipment_model_id: int | None = None,
+                status: str | None = None, parent_id: int | None = None,
+                q: str | None = None) -> Select[Any]:
+    stmt = select(Asset).join(Asset.site).options(selectinload(Asset.site)).order_by(Asset.tag)
+    if (account := _account_of(actor)) is not None:
+        stmt = stmt.where(Site.customer_id == account)
+    if customer_id:
+        stmt = stmt.where(Site.customer_id == customer_id)
+    for column, value in ((Asset.site_id, site_id), (Asset.status, status),
+                          (Asset.equipment_model_id, equipment_model_id),
+                          (Asset.parent_id, parent_id)):
+        if value:
+            stmt = stmt.where(column == value)
+    if q:
+        stmt = stmt.where(or_(func.lower(Asset.tag).like(_like(q)),
+                              func.lower(Asset.serial_number).like(_like(q)),
+                              func.lower(Asset.name).like(_like(q))))
+    return stmt
+
+
+def _visible(asset: Asset | None, actor: User) -> Asset:
+    account = _account_of(actor)
+    if asset is None or (account is not None and asset.site.customer_id != account):
+        raise NotFound("Asset not found.")
+    return asset
+
+
+def get_asset(session: Session, asset_id: int, *, actor: User) -> Asset:
+    return _visible(session.get(Asset, asset_id), actor)
+
+
+def normalise_tag(tag: str) -> str:
+    return tag.strip().upper()
+
+
+def get_asset_by_tag(session: Session, tag: str, *, actor: User) -> Asset:
+    """Resolve a scanned label; unknown and foreign tags look the same."""
+    asset = session.scalar(select(Asset).where(Asset.tag == normalise_tag(tag)))
+    return _visible(asset, actor)
+
+
+def asset_detail(session: Session, asset: Asset) -> Asset:
+    """Attach the history the detail view shows (status changes, recent meter readings)."""
+    asset.children = list(session.scalars(
+        select(Asset).where(Asset.parent_id == asset.id).order_by(Asset.tag)))
+    asset.status_history = list(session.scalars(
+        select(AssetStatusChange).where(AssetStatusChange.asset_id == asset.id)
+        .order_by(AssetStatusChange.changed_at, AssetStatusChange.id)))
+    asset.meter_readings = list(session.scalars(
+        select(MeterReading).where(MeterReading.asset_id == asset.id)
+        .order_by(MeterReading.read_at.desc(), MeterReading.id.desc()).limit(50)))
+    return asset
+
+
+def _check_parent(session: Session, asset_id: int | None, parent_id: int | None,
+                  site_id: int) -> None:
+    """A parent stands on the same site and the hierarchy has no cycle."""
+    if parent_id is None:
+        return
+    parent = session.get(Asset, parent_id)
+    if parent is None:
+        raise Unprocessable("Unknown parent asset.", errors={"parent_id": ["No such asset."]})
+    if parent.site_id != site_id:
+        raise Unprocessable("The parent asset is on another site.",
+                            errors={"parent_id": ["Parent must be on the same site."]},
+                            error="parent_on_other_site")
+    seen: set[int] = set()
+    node: Asset | None = parent
+    while node is not None:
+        if node.id == asset_id or node.id in seen:
+            raise Unprocessable("That parent would make a cycle in the hierarchy.",
+                                errors={"parent_id": ["Cycle in the asset hierarchy."]},
+                                error="hierarchy_cycle")
+        seen.add(node.id)
+        node = session.get(Asset, node.parent_id) if node.parent_id else None
+
+
+def _check_refs(session: Session, site_id: int, model_id: int) -> None:
+    if session.get(Site, site_id) is None:
+        raise Unprocessable("Unknown site.", errors={"site_id": ["No such site."]})
+    if session.get(EquipmentModel, model_id) is None:
+        raise Unprocessable("Unknown equipment model.",
+                            errors={"equipment_model_id": ["No such equipment model."]})
+
+
+def create_asset(session: Session, data: dict[str, Any], *, actor: User) -> Asset:
+    """Tags are unique (case-insensitive); site, model and parent must fit together."""
+    values = {**data, "tag": normalise_tag(data["tag"])}
+    if session.scalar(select(Asset.id).where(Asset.tag == values["tag"])) is not None:
+        raise Conflict("An asset with this tag exists.", error="duplicate_tag")
+    _check_refs(session, values["site_id"], values["equipment_model_id"])
+    _check_parent(session, None, values.get("parent_id"), values["site_id"])
+    asset = Asset(**values)
+    session.add(asset)
+    session.flush()  # flush: the history row needs the asset id
+    session.add(AssetStatusChange(asset_id=asset.id, from_status=None, to_status=asset.status,
+                                  reason="created", changed_by_id=actor.id))
+    return asset
+
+
+def update_asset(session: Session, asset: Asset, changes: dict[str, Any], *,
+                 actor: User) -> Asset:
+    """Status changes go to the append-only history with who, when and why."""
+    values = dict(changes)
+    reason = values.pop("status_reason", None)
+    site_id = values.get("site_id", asset.site_id)
+    model_id = values.get("equipment_model_id", asset.equipment_model_id)
+    _check_refs(session, site_id, model_id)
+    if site_id != asset.site_id and "parent_id" not in values and asset.parent_id:
+        values["parent_id"] = None  # moving to another site detaches it from its parent
+    if site_id != asset.site_id and session.scalar(
+            select(func.count()).where(Asset.parent_id == asset.id)):
+        raise Unprocessable("Move the child assets first; they would be left on another site.",
+                            error="has_children")
+    _check_parent(session, asset.id, values.get("parent_id", asset.parent_id), site_id)
+    new_status = values.get("status", asset.status)
+    if new_status != asset.status:
+        session.add(AssetStatusChange(asset_id=asset.id, from_status=asset.status,
+                                      to_status=new_status, reason=reason,
+                                      changed_by_id=actor.id))
+    for key, value in values.items():
+        setattr(asset, key, value)
+    return asset
+
+
+def nearby_assets(session: Session, *, lat: float, lng: float, radius_m: float, limit: int,
+                  actor: User) -> list[Asset]:
+    """Assets whose site lies within radius_m, nearest first, each with `distance_m`."""
+    distance = geo.distance_m(session, Site.location, lat, lng).label("distance_m")
+    stmt = (select(Asset, distance).join(Asset.site)
+            .where(geo.within_radius(session, Site.location, lat, lng, radius_m))
+            .order_by(distance, Asset.tag).limit(limit))
+    if (account := _account_of(actor)) is not None:
+        stmt = stmt.where(Site.customer_id == account)
+    found = []
+    for asset, metres in session.execute(stmt):
+        asset.distance_m = float(metres)
+        found.append(asset)
+    return found
+
+
+# --- meters ------------------------------------------------------------------------------
+
+def list_meter_readings(session: Session, asset: Asset, *, meter: str | None = None
+                        ) -> Select[Any]:
+    stmt = (select(MeterReading).where(MeterReading.asset_id == asset.id)
+            .order_by(MeterReading.read_at.desc(), MeterReading.id.desc()))
+    if meter:
+        stmt = stmt.where(MeterReading.meter == meter)
+    return stmt
+
+
+def record_meter_reading(session: Session, asset: Asset, *, meter: str, value: Decimal,
+                         unit: str | None = None, read_at: datetime | None = None,
+                         is_replacement: bool = False, actor: User) -> MeterReading:
+    """Meters only count up: a lower reading than the last is refused unless the meter was
+    replaced."""
+    read_at = read_at or utcnow()
+    if read_at > utcnow():
+        raise Unprocessable("A reading cannot be in the future.",
+                            errors={"read_at": ["In the future."]})
+    last = session.scalar(
+        select(MeterReading).where(MeterReading.asset_id == asset.id, MeterReading.meter == meter)
+        .order_by(MeterReading.read_at.desc(), MeterReading.id.desc()).limit(1))
+    if last is not None and not is_replacement:
+        if read_at < last.read_at:
+            raise Unprocessable("A newer reading exists for this meter.",
+                                errors={"read_at": ["Older than the last reading."]},
+                                error="reading_out_of_order")
+        if value < last.value:
+            raise Unprocessable(
+                f"The reading {value} is lower than the last one ({last.value}); "
+                "flag it as a meter replacement if the meter was changed.",
+                errors={"value": ["Lower than the last reading."]}, error="meter_went_backwards")
+    reading = MeterReading(asset_id=asset.id, meter=meter, value=value, unit=unit,
+                           read_at=read_at, is_replacement=is_replacement,
+                           recorded_by_id=actor.id)
+    session.add(reading)
+    session.flush()  # flush: the response carries the new id
+    return reading
