@@ -79,8 +79,19 @@ from optimizer.model import (
     Warehouse,
     Weights,
 )
-from optimizer.solve import solve
 from optimizer.validate import validate
+
+
+def solve(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
+    """Plan ``problem`` in about ``time_limit_s`` seconds of search (see module docstring).
+
+    OR-Tools is imported here, on first use, so that ``validate``/``insert`` users (and the
+    web app at start-up) do not pay for it.
+    """
+    from optimizer.search import solve_problem
+
+    return solve_problem(problem, time_limit_s, seed=seed)
+
 
 __all__ = [
     "Break", "Id", "Job", "Pin", "Plan", "Point", "Problem", "Route", "ScheduledBreak",

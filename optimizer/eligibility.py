@@ -74,8 +74,8 @@ def parts_coverable(problem: Problem, job: Job, tech: Technician) -> bool:
 def _reach(problem: Problem, job: Job, shift: Shift, fixed: int | None) -> str | None:
     """None if some window is reachable and the job fits in the shift, else a reason code."""
     tech = shift.tech
-    go_m, go_s = leg(problem.travel, start_place(problem, tech), job_place(problem, job))
-    back_m, back_s = leg(problem.travel, job_place(problem, job), end_place(problem, tech))
+    _go_m, go_s = leg(problem.travel, start_place(problem, tech), job_place(problem, job))
+    _back_m, back_s = leg(problem.travel, job_place(problem, job), end_place(problem, tech))
     dur = service_duration(job, tech, problem.weights.level_duration_factor)
     reachable = False
     for win in job_windows(job):

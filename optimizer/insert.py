@@ -69,7 +69,9 @@ def _unchanged(problem: Problem, plan: Plan, reason: Unassigned, now: int) -> Pl
     return Plan(plan.routes, tuple(unassigned), kpis, plan.objective, stats)
 
 
-def _stop(problem: Problem, jobs: dict[object, Job], shift: Shift, visit_or_job: Visit | Job) -> Stop:
+def _stop(
+    problem: Problem, jobs: dict[object, Job], shift: Shift, visit_or_job: Visit | Job
+) -> Stop:
     if isinstance(visit_or_job, Job) or visit_or_job.kind == "job":
         job = visit_or_job if isinstance(visit_or_job, Job) else jobs[visit_or_job.ref]
         dur = service_duration(job, shift.tech, problem.weights.level_duration_factor)

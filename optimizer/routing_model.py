@@ -12,14 +12,14 @@ Dimensions:
   soft upper bound with a per-priority cost; breaks are interval variables on the dimension.
 - ``work`` (only with ``balance_per_hour`` > 0): travel + service; its global span cost prices
   the busiest route, which spreads load.
-- ``part:<name>`` per part whose demand can exceed some van: cumul = units still in the van
-  (start = van stock), a job's transit is minus its quantity, cumul >= 0 keeps the stock
-  non-negative across the whole route. A pick-up node's slack (0..warehouse stock) adds units;
-  every other slack is fixed to 0.
+- ``part:<name>`` per part whose demand can exceed some van: a capacity dimension over the
+  units used along the route (capacity = van stock), with pick-up nodes giving units back
+  (see ``_add_parts``).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from random import Random
 
@@ -28,7 +28,7 @@ from ortools.constraint_solver import pywrapcp
 
 from optimizer.costs import SCALE, per_hour, per_second
 from optimizer.eligibility import Shift, job_windows, pinned_to
-from optimizer.model import Problem
+from optimizer.model import Job, Problem
 from optimizer.travel import (
     Place,
     end_place,
@@ -87,10 +87,18 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
                 pickup_of_node[len(places)] = (wi, si)
                 places.append(warehouse_place(problem, wh))
     n_vehicles = len(shifts)
-    starts = list(range(len(places), len(places) + n_vehicles))
-    places += [start_place(problem, s.tech) for s in shifts]
-    ends = list(range(len(places), len(places) + n_vehicles))
-    places += [end_place(problem, s.tech) for s in shifts]
+    # One node per distinct start/end place: vehicles sharing a depot then share a vehicle
+    # class, which OR-Tools' local search exploits (separate nodes cost ~3% on Solomon C101).
+    depot_node: dict[Place, int] = {}
+
+    def depot(place: Place) -> int:
+        if place not in depot_node:
+            depot_node[place] = len(places)
+            places.append(place)
+        return depot_node[place]
+
+    starts = [depot(start_place(problem, s.tech)) for s in shifts]
+    ends = [depot(end_place(problem, s.tech)) for s in shifts]
 
     n = len(places)
     cache: dict[tuple[Place, Place], tuple[int, int]] = {}
@@ -107,7 +115,7 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
 
     manager = pywrapcp.RoutingIndexManager(n, n_vehicles, starts, ends)
     routing = pywrapcp.RoutingModel(manager)
-    solver = routing.solver()
+    routing.solver()
 
     # Service time per node for each shift; shifts with equal vectors share a time matrix.
     factors = problem.weights.level_duration_factor
@@ -140,31 +148,36 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
             hr = w.travel * s.tech.cost_per_hour * SCALE / 3600.0
             cost = np.rint(darr * km + tarr * hr).astype(np.int64)
             cost_cb[key2] = routing.RegisterTransitMatrix(cost.tolist())
-        routing.SetArcCostEvaluatorOfVehicle(cost_cb[key2], v)
+        if len({(x.tech.cost_per_km, x.tech.cost_per_hour) for x in shifts}) == 1:
+            routing.SetArcCostEvaluatorOfAllVehicles(cost_cb[key2])
+        else:
+            routing.SetArcCostEvaluatorOfVehicle(cost_cb[key2], v)
         if w.vehicle_fixed:
             routing.SetFixedCostOfVehicle(round(w.vehicle_fixed * SCALE), v)
 
     horizon = max(s.window.end for s in shifts) + 1
-    routing.AddDimensionWithVehicleTransits(time_cbs, horizon, horizon, False, "time")
+    if len(set(time_cbs)) == 1:
+        routing.AddDimension(time_cbs[0], horizon, horizon, False, "time")
+    else:
+        routing.AddDimensionWithVehicleTransits(time_cbs, horizon, horizon, False, "time")
     time = routing.GetDimensionOrDie("time")
     for v, s in enumerate(shifts):
         for idx in (routing.Start(v), routing.End(v)):
             time.CumulVar(idx).SetRange(s.window.start, s.window.end)
         if s.tech.max_work_s is not None:
             time.SetSpanUpperBoundForVehicle(s.tech.max_work_s, v)
-        routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(v)))
-        routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
 
     pins = pinned_to(problem)
     job_index_of_id = {problem.jobs[ji].id: ji for ji in jobs}
     node_of_job = {ji: node for node, ji in job_of_node.items()}
+    built_links = _Links(routing, manager, time, node_of_job, job_index_of_id, service)
     for node, ji in job_of_node.items():
         job = problem.jobs[ji]
         idx = manager.NodeToIndex(node)
         wins = sorted(job_windows(job), key=lambda tw: tw.start)
         cumul = time.CumulVar(idx)
         cumul.SetRange(wins[0].start, min(wins[-1].end, horizon))
-        for a, b in zip(wins, wins[1:], strict=False):
+        for a, b in itertools.pairwise(wins):
             if b.start > a.end + 1:
                 cumul.RemoveInterval(a.end + 1, b.start - 1)
         pin = pins.get(job.id)
@@ -179,14 +192,7 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
         vehicles = allowed[ji]
         if len(vehicles) < n_vehicles:
             _allow(routing, idx, vehicles)
-        if job.same_technician_as in job_index_of_id:
-            other = manager.NodeToIndex(node_of_job[job_index_of_id[job.same_technician_as]])
-            solver.Add(routing.VehicleVar(idx) == routing.VehicleVar(other))
-        if job.not_before in job_index_of_id:
-            oji = job_index_of_id[job.not_before]
-            other = manager.NodeToIndex(node_of_job[oji])
-            longest = max(service[v][node_of_job[oji]] for v in range(n_vehicles))
-            solver.Add(time.CumulVar(idx) >= time.CumulVar(other) + longest)
+        _add_links(problem, built_links, job, idx)
 
     for node, (wi, si) in pickup_of_node.items():
         idx = manager.NodeToIndex(node)
@@ -204,6 +210,43 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
         routing.AddDimensionWithVehicleTransits(time_cbs, 0, horizon, True, "work")
         routing.GetDimensionOrDie("work").SetGlobalSpanCostCoefficient(per_hour(w.balance_per_hour))
     return built
+
+
+@dataclass
+class _Links:
+    routing: pywrapcp.RoutingModel
+    manager: pywrapcp.RoutingIndexManager
+    time: pywrapcp.RoutingDimension
+    node_of_job: dict[int, int]
+    job_index_of_id: dict[object, int]
+    service: list[list[int]]
+
+
+def _add_links(problem: Problem, ctx: _Links, job: Job, idx: int) -> None:
+    """``same_technician_as`` + ``not_before`` on the same job is a pickup-and-delivery pair
+    (same route, order kept, inserted together by the heuristics); ``same_technician_as``
+    alone is a soft same-vehicle constraint priced like dropping a P1 job; ``not_before``
+    alone orders the two service starts, whatever the routes."""
+    routing, time = ctx.routing, ctx.time
+    solver = routing.solver()
+    same = job.same_technician_as if job.same_technician_as in ctx.job_index_of_id else None
+    after = job.not_before if job.not_before in ctx.job_index_of_id else None
+
+    def index_of(job_id: object) -> tuple[int, int]:
+        node = ctx.node_of_job[ctx.job_index_of_id[job_id]]
+        return node, ctx.manager.NodeToIndex(node)
+
+    if after is not None:
+        onode, other = index_of(after)
+        longest = max(vec[onode] for vec in ctx.service)
+        if same == after:
+            routing.AddPickupAndDelivery(other, idx)
+            solver.Add(routing.VehicleVar(other) == routing.VehicleVar(idx))
+        solver.Add(time.CumulVar(idx) >= time.CumulVar(other) + longest)
+    if same is not None and same != after:
+        _, other = index_of(same)
+        p1 = problem.weights.drop_penalty.get(1, 1.0)
+        routing.AddSoftSameVehicleConstraint([other, idx], round(p1 * SCALE))
 
 
 def _allow(routing: pywrapcp.RoutingModel, index: int, vehicles: list[int]) -> None:
@@ -237,28 +280,40 @@ def _add_breaks(built: Built) -> None:
 
 
 def _add_parts(problem: Problem, built: Built, parts: list[str]) -> None:
+    """One capacity dimension per binding part.
+
+    Cumul = units used so far minus units picked up, offset by ``k`` (the most any warehouse
+    can give): it starts at ``k`` and must stay <= van stock + ``k``. Jobs add their quantity
+    (non-negative transits keep OR-Tools' fast capacity filters); a pick-up node adds ``-k``
+    and its slack (0..``k``) gives back what is not picked, so ``picked = k - slack``. Without
+    pick-ups ``k`` = 0 and this is the classic VRP capacity dimension.
+    """
     routing, manager = built.routing, built.manager
     n = len(built.places)
     for part in parts:
+        k = 0
+        if built.pickup_of_node:
+            k = max((wh.stock.get(part, 0) for wh in problem.warehouses), default=0)
         demand = [0] * n
         for node, ji in built.job_of_node.items():
-            demand[node] = -problem.jobs[ji].parts.get(part, 0)
+            demand[node] = problem.jobs[ji].parts.get(part, 0)
+        for node in built.pickup_of_node:
+            demand[node] = -k
         cb = routing.RegisterUnaryTransitVector(demand)
-        extra = max((wh.stock.get(part, 0) for wh in problem.warehouses), default=0)
-        caps = [s.tech.van_stock.get(part, 0) + (extra if built.pickup_of_node else 0)
-                for s in built.shifts]
+        caps = [s.tech.van_stock.get(part, 0) + k for s in built.shifts]
         name = f"part:{part}"
-        slack = extra if built.pickup_of_node else 0
-        routing.AddDimensionWithVehicleCapacity(cb, slack, caps, False, name)
+        routing.AddDimensionWithVehicleCapacity(cb, k, caps, k == 0, name)
         dim = routing.GetDimensionOrDie(name)
         built.part_dims[part] = dim
-        for v, s in enumerate(built.shifts):
-            dim.CumulVar(routing.Start(v)).SetValue(s.tech.van_stock.get(part, 0))
-        for idx in range(routing.Size() if slack else 0):
+        if not k:
+            continue
+        for v in range(len(built.shifts)):
+            dim.CumulVar(routing.Start(v)).SetValue(k)
+        for idx in range(routing.Size()):
             node = manager.IndexToNode(idx)
             if node in built.pickup_of_node:
                 wi, _ = built.pickup_of_node[node]
-                dim.SlackVar(idx).SetRange(0, problem.warehouses[wi].stock.get(part, 0))
-                routing.AddVariableMinimizedByFinalizer(dim.SlackVar(idx))
+                have = problem.warehouses[wi].stock.get(part, 0)
+                dim.SlackVar(idx).SetRange(k - have, k)
             else:
                 dim.SlackVar(idx).SetValue(0)

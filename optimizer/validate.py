@@ -143,7 +143,9 @@ def _ref(visit: object) -> object:
     return visit.ref if visit.kind == "job" else None  # type: ignore[attr-defined]
 
 
-def _gap(route: Route, tid: object, lo: int, hi: int, travel_s: int, ref: object) -> list[Violation]:
+def _gap(
+    route: Route, tid: object, lo: int, hi: int, travel_s: int, ref: object
+) -> list[Violation]:
     """Between two stops there must be room for the drive plus every break taken in between."""
     inside = sum(b.end - b.start for b in route.breaks if b.start >= lo and b.end <= hi)
     if hi - lo < travel_s + inside:

@@ -1,9 +1,10 @@
-"""``solve``: eligibility analysis, model build, search, decode."""
+"""The OR-Tools search behind ``optimizer.solve``: eligibility, model build, search, decode."""
 
 from __future__ import annotations
 
 import time as _time
 
+from google.protobuf import text_format
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from optimizer.costs import to_currency
@@ -15,7 +16,7 @@ from optimizer.routing_model import build
 
 # Tried in order when a start strategy yields nothing (insertion starts cope with tight
 # windows where PATH_CHEAPEST_ARC does not, e.g. Solomon R101 / RC101).
-FALLBACK_STARTS = ("PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION", "SAVINGS")
+FALLBACK_STARTS = ("LOCAL_CHEAPEST_INSERTION", "PARALLEL_CHEAPEST_INSERTION", "SAVINGS")
 
 
 def search_parameters(options: SolverOptions, first: str, time_limit_s: float) -> object:
@@ -28,10 +29,13 @@ def search_parameters(options: SolverOptions, first: str, time_limit_s: float) -
     if options.solution_limit is not None:
         params.solution_limit = options.solution_limit
     params.log_search = options.log_search
+    params.use_multi_armed_bandit_concatenate_operators = options.bandit_operators
+    if options.parameters_text:
+        text_format.Merge(options.parameters_text, params)
     return params
 
 
-def solve(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
+def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
     """Plan the problem within ``time_limit_s`` seconds of search (model building excluded).
 
     ``seed`` permutes the order in which jobs enter the model, which changes the search path;
