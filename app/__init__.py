@@ -14,6 +14,7 @@ from app.errors import ErrorSchema, error_response, register_error_handlers
 # Blueprints in registration order; each package exposes `blp` in its routes module.
 BLUEPRINT_MODULES = (
     "app.auth.routes",
+    "app.workorders.routes",
     "app.assets.routes",
 )
 

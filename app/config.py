@@ -19,6 +19,13 @@ def _env_bool(name: str, default: bool) -> bool:
     return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 def _secret_key() -> str:
     """A stable secret for the embedded default: read from the environment or kept in instance/.
 
@@ -83,3 +90,21 @@ class Config:
 
     # Public base URL, used in QR labels (the fault-report page a scanned sticker opens).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # Work orders: a completed or closed order may be reopened within this many days; such a
+    # reopen counts against first-time fix.
+    WORK_ORDER_REOPEN_DAYS = _env_int("WORK_ORDER_REOPEN_DAYS", 14)
+    # Completion code lists (comma-separated) the technician picks from.
+    WORK_ORDER_FAILURE_CODES = _env_list("WORK_ORDER_FAILURE_CODES", (
+        "no_fault_found", "mechanical", "electrical", "electronic", "refrigerant_leak",
+        "software", "wear", "blockage", "user_error"))
+    WORK_ORDER_CAUSE_CODES = _env_list("WORK_ORDER_CAUSE_CODES", (
+        "unknown", "wear_and_tear", "misuse", "power_event", "environment", "installation",
+        "design", "maintenance_overdue"))
+    WORK_ORDER_REMEDY_CODES = _env_list("WORK_ORDER_REMEDY_CODES", (
+        "replaced_part", "repaired", "adjusted", "cleaned", "reset", "software_update",
+        "refilled", "advised_customer", "none"))
+    # Anonymous fault reports (QR label form): at most this many per client address per window.
+    # The counter lives in the database (table rate_limit_windows), shared by all web processes.
+    PUBLIC_FAULT_REPORT_LIMIT = _env_int("PUBLIC_FAULT_REPORT_LIMIT", 10)
+    PUBLIC_FAULT_REPORT_WINDOW_SECONDS = _env_int("PUBLIC_FAULT_REPORT_WINDOW_SECONDS", 3600)

@@ -1,0 +1,1 @@
+"""Work orders: lifecycle, SLA clocks and escalation, timeline, fault intake, ratings."""

@@ -1,0 +1,69 @@
+"""Who may see and touch which work order: by role and by ownership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import Role, User
+from app.errors import Forbidden, NotFound, VersionConflict
+from app.workorders.models import WorkOrder
+
+OFFICE = (Role.admin, Role.dispatcher)
+# Staff who see every work order (warehouse reads them for reservations and pick lists).
+SEES_ALL = (Role.admin, Role.dispatcher, Role.warehouse)
+
+
+def is_office(actor: User | None) -> bool:
+    return actor is not None and actor.role in OFFICE
+
+
+def is_assignee(actor: User | None, work_order: WorkOrder) -> bool:
+    return (actor is not None and actor.role == Role.technician
+            and work_order.assignee_user_id == actor.id)
+
+
+def visible_to(stmt: Any, actor: User) -> Any:
+    """Narrow a select of work orders to what `actor` may see."""
+    if actor.role in SEES_ALL:
+        return stmt
+    if actor.role == Role.technician:
+        return stmt.where(WorkOrder.assignee_user_id == actor.id)
+    if actor.role == Role.customer:
+        return stmt.where(WorkOrder.customer_id == actor.customer_id)
+    return stmt.where(False)
+
+
+def get_work_order_for(session: Session, work_order_id: int, *, actor: User) -> WorkOrder:
+    """A work order the actor may see; another account's or another technician's is a 404."""
+    work_order = session.scalar(visible_to(select(WorkOrder), actor)
+                                .where(WorkOrder.id == work_order_id))
+    if work_order is None:
+        raise NotFound("Work order not found.")
+    return work_order
+
+
+def require_office(actor: User | None, what: str) -> None:
+    if not is_office(actor):
+        raise Forbidden(f"Only dispatchers and admins may {what}.")
+
+
+def check_version(work_order: WorkOrder, version: int | None) -> None:
+    """The client's copy must be the current one (optimistic lock, friendly half)."""
+    if version is not None and version != work_order.version:
+        raise VersionConflict(
+            "The work order was changed by someone else; reload it and try again.",
+            current_version=work_order.version)
+
+
+def flush_or_conflict(session: Session) -> None:
+    """Write now, so a concurrent edit (version no longer matching) is a 409 and not a 500."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        session.flush()  # flush: the UPDATE ... WHERE version = :seen is the real guard
+    except StaleDataError as exc:
+        raise VersionConflict(
+            "The work order was changed by someone else; reload it and try again.") from exc

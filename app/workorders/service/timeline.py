@@ -1,0 +1,49 @@
+"""The append-only timeline of a work order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import Role, User
+from app.db import utcnow
+from app.errors import Unprocessable
+from app.workorders.models import WorkOrder, WorkOrderEvent
+
+# Kinds other packages record (check-ins, photos, parts) are free-form but short and plain.
+_KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def record_event(session: Session, work_order: WorkOrder, kind: str, *, actor: User | None,
+                 data: dict[str, Any] | None = None, internal: bool = False,
+                 client_time: datetime | None = None) -> WorkOrderEvent:
+    """Append one entry to the timeline, in the caller's transaction (never on its own)."""
+    if not kind or len(kind) > 40 or not set(kind) <= _KIND_CHARS:
+        raise Unprocessable("Unknown timeline entry kind.", errors={"kind": [kind]})
+    entry = WorkOrderEvent(work_order_id=work_order.id, kind=kind,
+                           actor_user_id=actor.id if actor is not None else None,
+                           internal=internal, data=dict(data or {}), occurred_at=utcnow(),
+                           client_time=client_time)
+    session.add(entry)
+    return entry
+
+
+def timeline_query(work_order: WorkOrder, *, actor: User) -> Any:
+    """The timeline in order; customers get the customer-safe view (no internal entries)."""
+    stmt = (select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == work_order.id)
+            .order_by(WorkOrderEvent.id))
+    if actor.role == Role.customer:
+        stmt = stmt.where(WorkOrderEvent.internal.is_(False))
+    return stmt
+
+
+def add_note(session: Session, work_order: WorkOrder, *, text: str, internal: bool,
+             actor: User) -> WorkOrderEvent:
+    """Anyone who sees the order may comment; customers' notes are never internal."""
+    if actor.role == Role.customer:
+        internal = False
+    return record_event(session, work_order, "note", actor=actor, internal=internal,
+                        data={"text": text})
