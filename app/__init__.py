@@ -16,6 +16,8 @@ BLUEPRINT_MODULES = (
     "app.auth.routes",
     "app.workorders.routes",
     "app.assets.routes",
+    "app.inventory.routes",
+    "app.dispatch.routes",
 )
 
 

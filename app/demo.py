@@ -22,6 +22,7 @@ SEEDERS = (
     "app.auth.demo:seed_users",
     "app.assets.demo:seed_catalogue",
     "app.assets.demo:seed_sites_and_assets",
+    "app.inventory.demo:seed_inventory",
 )
 
 

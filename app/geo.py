@@ -27,9 +27,14 @@ _M_PER_DEG_LAT_MIN = 110_574.0
 _M_PER_DEG_LNG_EQUATOR = 111_320.0
 
 
-def point_type() -> Geometry:
+def point_type(*, nullable: bool = False) -> Geometry:
     """The column type of every location in FieldOps."""
-    return Geometry(geometry_type="POINT", srid=SRID, spatial_index=True)
+    return Geometry(geometry_type="POINT", srid=SRID, spatial_index=True, nullable=nullable)
+
+
+def polygon_type() -> Geometry:
+    """Areas (territories)."""
+    return Geometry(geometry_type="POLYGON", srid=SRID, spatial_index=True)
 
 
 def point_indexes(table_name: str, column: str) -> list[Index]:
@@ -81,6 +86,48 @@ def to_latlng(value: Any) -> dict[str, float] | None:
     offset = 9 if geom_type & 0x20000000 else 5  # EWKB carries a 4-byte SRID
     lng, lat = struct.unpack(order + "dd", data[offset : offset + 16])
     return {"lat": lat, "lng": lng}
+
+
+def to_polygon(vertices: list[dict[str, float]]) -> WKTElement:
+    """Database value for an area given as [{"lat", "lng"}, ...] (closed automatically)."""
+    ring = [(v["lng"], v["lat"]) for v in vertices]
+    if ring[0] != ring[-1]:
+        ring.append(ring[0])
+    coords = ", ".join(f"{x!r} {y!r}" for x, y in ring)
+    return WKTElement(f"POLYGON(({coords}))", srid=SRID)
+
+
+def polygon_vertices(value: Any) -> list[dict[str, float]] | None:
+    """[{"lat", "lng"}, ...] of a stored polygon's outer ring (without the closing vertex)."""
+    if value is None:
+        return None
+    if isinstance(value, WKTElement):
+        body = value.data.split("((", 1)[1].split(")", 1)[0]
+        pairs = [tuple(map(float, p.split())) for p in body.split(",")]
+    else:
+        raw = value.data if isinstance(value, WKBElement) else value
+        data = bytes.fromhex(raw) if isinstance(raw, str) else bytes(raw)
+        order = "<" if data[0] == 1 else ">"
+        (geom_type,) = struct.unpack(order + "I", data[1:5])
+        offset = 9 if geom_type & 0x20000000 else 5
+        (_rings, count) = struct.unpack(order + "II", data[offset : offset + 8])
+        offset += 8
+        pairs = [struct.unpack(order + "dd", data[offset + 16 * i : offset + 16 * (i + 1)])
+                 for i in range(count)]
+    return [{"lat": lat, "lng": lng} for lng, lat in pairs[:-1]]
+
+
+def point_in_polygon(lat: float, lng: float, vertices: list[dict[str, float]]) -> bool:
+    """Ray casting on the plane of degrees (fine for city-sized areas away from the poles)."""
+    inside = False
+    n = len(vertices)
+    for i in range(n):
+        a, b = vertices[i], vertices[(i + 1) % n]
+        if (a["lat"] > lat) != (b["lat"] > lat):
+            cross = a["lng"] + (lat - a["lat"]) * (b["lng"] - a["lng"]) / (b["lat"] - a["lat"])
+            if lng < cross:
+                inside = not inside
+    return inside
 
 
 def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:

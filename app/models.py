@@ -6,6 +6,7 @@ from geoalchemy2 import alembic_helpers
 
 from app.assets import models as assets_models  # noqa: F401
 from app.auth import models as auth_models  # noqa: F401
+from app.dispatch import models as dispatch_models  # noqa: F401
 from app.extensions import db
 from app.notifications import models as notifications_models  # noqa: F401
 from app.workorders import models as workorders_models  # noqa: F401

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app import geo
+from app.assets.models import Skill
+from app.auth.models import User
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class ExceptionKind(StrEnum):
+    leave = "leave"
+    sickness = "sickness"
+    training = "training"
+    overtime = "overtime"  # extra availability; the others remove availability
+
+
+EXCEPTION_KIND_VALUES = tuple(k.value for k in ExceptionKind)
+
+
+class Territory(db.Model):
+    """A named service area; technicians may be bound to one."""
+
+    __tablename__ = "territories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    area: Mapped[Any] = mapped_column(geo.polygon_type())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Technician(db.Model):
+    """A field technician's dispatch profile; the person is a user with role technician.
+
+    The van is the inventory stock location the user owns (inventory.van_of_technician)."""
+
+    __tablename__ = "technicians"
+    __table_args__ = (
+        CheckConstraint("max_daily_minutes BETWEEN 30 AND 1440", name="max_minutes_range"),
+        *geo.point_indexes("technicians", "last_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    home_base: Mapped[Any] = mapped_column(geo.point_type())
+    home_address: Mapped[str | None] = mapped_column(String(300))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), index=True)
+    max_daily_minutes: Mapped[int] = mapped_column(default=480)
+    cost_per_km: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("0.35"))
+    cost_per_hour: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("55.00"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    last_position: Mapped[Any | None] = mapped_column(
+        geo.point_type(nullable=True))
+    last_position_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_position_accuracy_m: Mapped[float | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    skills: Mapped[list[TechnicianSkill]] = relationship(
+        back_populates="technician", cascade="all, delete-orphan")
+    shifts: Mapped[list[WeeklyShift]] = relationship(
+        back_populates="technician", cascade="all, delete-orphan",
+        order_by="WeeklyShift.weekday")
+    territory: Mapped[Territory | None] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class TechnicianSkill(db.Model):
+    __tablename__ = "technician_skills"
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),)
+
+    technician_id: Mapped[int] = mapped_column(
+        ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True)
+    level: Mapped[int] = mapped_column()
+
+    technician: Mapped[Technician] = relationship(back_populates="skills")
+    skill: Mapped[Skill] = relationship()
+
+
+class WeeklyShift(db.Model):
+    """The technician's usual working hours on one weekday (local time), with a break window."""
+
+    __tablename__ = "weekly_shifts"
+    __table_args__ = (
+        UniqueConstraint("technician_id", "weekday", name="uq_weekly_shifts_day"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("ends > starts", name="ends_after_start"),
+        CheckConstraint("break_minutes >= 0 AND break_minutes <= 180", name="break_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column()  # 0 = Monday
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+    break_earliest: Mapped[time | None] = mapped_column(Time)
+    break_latest: Mapped[time | None] = mapped_column(Time)
+    break_minutes: Mapped[int] = mapped_column(default=0)
+
+    technician: Mapped[Technician] = relationship(back_populates="shifts")
+
+
+class ShiftException(db.Model):
+    """Leave, sickness or training remove availability; overtime adds it (UTC instants)."""
+
+    __tablename__ = "shift_exceptions"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {EXCEPTION_KIND_VALUES!r}", name="kind_known"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(
+        ForeignKey("technicians.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,98 @@
+"""When a technician can work on a given day: weekly shift, minus leave/sickness/training,
+plus overtime; times are the technician's local wall clock turned into UTC instants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.dispatch.models import ExceptionKind, ShiftException, Technician
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class Availability:
+    day: date
+    windows: tuple[Interval, ...]  # UTC, sorted, non-overlapping
+    break_earliest: datetime | None
+    break_latest: datetime | None
+    break_minutes: int
+    max_minutes: int
+
+    @property
+    def working_minutes(self) -> int:
+        total = sum((end - start).total_seconds() for start, end in self.windows) / 60
+        return int(min(total - self.break_minutes, self.max_minutes)) if total else 0
+
+    @property
+    def start(self) -> datetime | None:
+        return self.windows[0][0] if self.windows else None
+
+    @property
+    def end(self) -> datetime | None:
+        return self.windows[-1][1] if self.windows else None
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, zone).astimezone(UTC)
+
+
+def _subtract(windows: list[Interval], cut: Interval) -> list[Interval]:
+    out = []
+    for start, end in windows:
+        if cut[1] <= start or cut[0] >= end:
+            out.append((start, end))
+            continue
+        if cut[0] > start:
+            out.append((start, cut[0]))
+        if cut[1] < end:
+            out.append((cut[1], end))
+    return out
+
+
+def _union(windows: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def availability_on(session: Session, tech: Technician, day: date) -> Availability:
+    """The technician's working windows on `day` (local date), in UTC."""
+    zone = ZoneInfo(tech.timezone)
+    windows: list[Interval] = []
+    brk_from = brk_to = None
+    brk_minutes = 0
+    shift = next((s for s in tech.shifts if s.weekday == day.weekday()), None)
+    if shift is not None and tech.is_active:
+        windows.append((_local(day, shift.starts, zone), _local(day, shift.ends, zone)))
+        if shift.break_minutes and shift.break_earliest and shift.break_latest:
+            brk_from = _local(day, shift.break_earliest, zone)
+            brk_to = _local(day, shift.break_latest, zone)
+            brk_minutes = shift.break_minutes
+    day_start = _local(day, time(0), zone)
+    day_end = _local(day + timedelta(days=1), time(0), zone)
+    exceptions = session.scalars(select(ShiftException).where(
+        ShiftException.technician_id == tech.id, ShiftException.starts_at < day_end,
+        ShiftException.ends_at > day_start).order_by(ShiftException.starts_at))
+    for row in exceptions:
+        span = (max(row.starts_at, day_start), min(row.ends_at, day_end))
+        if row.kind == ExceptionKind.overtime:
+            windows = _union([*windows, span])
+        else:
+            windows = _subtract(windows, span)
+    windows = _union(windows)
+    if brk_from is not None and not any(s < brk_to and e > brk_from for s, e in windows):
+        brk_from = brk_to = None
+        brk_minutes = 0
+    return Availability(day=day, windows=tuple(windows), break_earliest=brk_from,
+                        break_latest=brk_to, break_minutes=brk_minutes,
+                        max_minutes=tech.max_daily_minutes)
