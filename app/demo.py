@@ -23,6 +23,7 @@ SEEDERS = (
     "app.assets.demo:seed_catalogue",
     "app.assets.demo:seed_sites_and_assets",
     "app.inventory.demo:seed_inventory",
+    "app.dispatch.demo:seed_technicians",
 )
 
 
