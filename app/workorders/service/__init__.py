@@ -40,6 +40,7 @@ from app.workorders.service.ratings import rate_work_order, ratings_summary
 from app.workorders.service.sla import (
     SlaState,
     TickResult,
+    apply_sla_policy,
     business_calendars_query,
     create_business_calendar,
     get_sla_policy,
@@ -58,6 +59,7 @@ __all__ = [
     "TickResult",
     "add_note",
     "allowed_transitions",
+    "apply_sla_policy",
     "assign_work_order",
     "business_calendars_query",
     "check_time_windows",

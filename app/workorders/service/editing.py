@@ -95,8 +95,9 @@ def new_work_order(session: Session, *, site: Site, asset: Asset | None, title: 
         follow_up_of_id=follow_up_of_id, created_by_id=actor.id if actor else None,
         created_at=now, updated_at=now,
     )
+    with session.no_autoflush:  # one INSERT with the due times, not INSERT + UPDATE
+        sla.apply_sla_policy(session, work_order)
     session.add(work_order)
-    sla.apply_sla_policy(session, work_order)
     session.flush()  # flush: the timeline entry needs the new id
     record_event(session, work_order, "created", actor=actor,
                  data={"number": work_order.number, "channel": channel,
@@ -159,6 +160,16 @@ def update_work_order(session: Session, work_order: WorkOrder, changes: dict[str
     if work_order.status in (Status.closed, Status.cancelled):
         raise Conflict(f"A {work_order.status} work order cannot be edited.",
                        error="work_order_closed")
+    with session.no_autoflush:  # one UPDATE (one version step) per edit
+        changed = _apply_changes(session, work_order, changes, actor)
+    if changed:  # also a change only to child rows (skills, windows) bumps the version
+        work_order.updated_at = utcnow()
+    flush_or_conflict(session)
+    return work_order
+
+
+def _apply_changes(session: Session, work_order: WorkOrder, changes: dict[str, Any],
+                   actor: User) -> bool:
     changed = False
     for field, internal in EDITABLE.items():
         if field in changes and changes[field] != getattr(work_order, field):
@@ -178,9 +189,14 @@ def update_work_order(session: Session, work_order: WorkOrder, changes: dict[str
             changed = True
             record_event(session, work_order, "field_changed", actor=actor, internal=True,
                          data={"field": "required_skills", "old": old, "new": new})
-            work_order.skills = []
-            session.flush()  # flush: delete the old rows before re-adding the same keys
-            work_order.skills = new_skills
+            by_id = {s.skill_id: s for s in work_order.skills}
+            wanted = {s.skill_id: s.min_level for s in new_skills}
+            for skill in list(work_order.skills):  # in place: same keys, no delete + insert
+                if skill.skill_id not in wanted:
+                    work_order.skills.remove(skill)
+                else:
+                    skill.min_level = wanted[skill.skill_id]
+            work_order.skills.extend(s for s in new_skills if s.skill_id not in by_id)
     if "time_windows" in changes:
         windows = check_time_windows(changes["time_windows"])
         old_w = [[w.start_at.isoformat(), w.end_at.isoformat()] for w in work_order.time_windows]
@@ -191,10 +207,7 @@ def update_work_order(session: Session, work_order: WorkOrder, changes: dict[str
                          data={"field": "time_windows", "old": old_w, "new": new_w})
             work_order.time_windows = [WorkOrderTimeWindow(start_at=a, end_at=b)
                                        for a, b in windows]
-    if changed:  # also a change only to child rows (skills, windows) bumps the version
-        work_order.updated_at = utcnow()
-    flush_or_conflict(session)
-    return work_order
+    return changed
 
 
 SLA_STATES = ("ok", "warning", "breached", "paused", "none")

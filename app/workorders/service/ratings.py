@@ -14,7 +14,7 @@ from app.workorders.service.timeline import record_event
 
 
 def rate_work_order(session: Session, work_order: WorkOrder, *, score: int,
-                    comment: str | None, actor: User) -> WorkOrderRating:
+                    comment: str | None = None, actor: User) -> WorkOrderRating:
     """The customer rates a completed (or closed) order once; the unique row is the guard."""
     if actor.role != Role.customer or actor.customer_id != work_order.customer_id:
         raise Forbidden("Only the customer may rate its work order.")
