@@ -30,14 +30,36 @@ def _text(max_len: int, **kwargs: Any) -> fields.String:
 
 
 def _id(**kwargs: Any) -> fields.Integer:
+    """An id in a JSON body: a real integer, within the database's range."""
     return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+
+
+def _query_id() -> fields.Integer:
+    """An id in a query string (text by nature)."""
+    return fields.Integer(validate=validate.Range(1, MAX_ID))
 
 
 def _quantity(minimum: int = 1, **kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(minimum, MAX_QUANTITY), **kwargs)
 
 
-_money = dict(places=2, as_string=True, validate=validate.Range(Decimal("0"), MAX_COST))
+def _money_in_range(value: Decimal) -> None:
+    if not value.is_finite() or value < 0 or value > MAX_COST:
+        raise ValidationError(f"Must be between 0 and {MAX_COST}.")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError("At most two decimal places.")
+
+
+# Money is a decimal string on the wire ("96.10"); JSON numbers are accepted on input too.
+_money: dict[str, Any] = dict(
+    as_string=True, validate=_money_in_range,
+    metadata={"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$",
+              "example": "96.10"})
+
+
+def _money_out() -> fields.Decimal:
+    return fields.Decimal(places=2, as_string=True,
+                          metadata={"type": "string", "example": "96.10"})
 
 
 # --- parts -----------------------------------------------------------------------------------
@@ -48,7 +70,7 @@ class PartOut(Schema):
     name = fields.String()
     description = fields.String(allow_none=True)
     unit = fields.String()
-    unit_cost = fields.Decimal(places=2, as_string=True)
+    unit_cost = _money_out()
     reorder_point = fields.Integer()
     reorder_quantity = fields.Integer()
     equipment_model_ids = fields.List(fields.Integer())
@@ -84,7 +106,7 @@ class PartUpdate(Schema):
 
 class PartQuery(Schema):
     q = _text(100)
-    equipment_model_id = _id()
+    equipment_model_id = _query_id()
     is_active = fields.Boolean()
 
 
@@ -130,7 +152,7 @@ class StockLocationUpdate(Schema):
 
 class StockLocationQuery(Schema):
     kind = fields.String(validate=validate.OneOf(LOCATION_KIND_VALUES))
-    owner_user_id = _id()
+    owner_user_id = _query_id()
     is_active = fields.Boolean()
     q = _text(100)
 
@@ -165,8 +187,8 @@ class StockLevelOut(Schema):
 
 
 class StockLevelQuery(Schema):
-    part_id = _id()
-    location_id = _id()
+    part_id = _query_id()
+    location_id = _query_id()
     location_kind = fields.String(validate=validate.OneOf(LOCATION_KIND_VALUES))
     below_reorder_point = fields.Boolean(
         metadata={"description": "true: available at or below the part's reorder point."})
@@ -184,7 +206,7 @@ class StockMovementOut(Schema):
     work_order_id = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
-    unit_cost = fields.Decimal(places=2, as_string=True)
+    unit_cost = _money_out()
     actor_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
 
@@ -240,9 +262,9 @@ class StockMovementCreate(Schema):
 
 
 class StockMovementQuery(Schema):
-    part_id = _id()
-    location_id = _id()
-    work_order_id = _id()
+    part_id = _query_id()
+    location_id = _query_id()
+    work_order_id = _query_id()
     kind = fields.String(validate=validate.OneOf(MOVEMENT_KIND_VALUES))
 
 
@@ -255,7 +277,7 @@ class LedgerEntryOut(Schema):
 
 
 class LedgerQuery(Schema):
-    location_id = _id()
+    location_id = _query_id()
 
 
 # --- reservations ----------------------------------------------------------------------------
@@ -291,7 +313,7 @@ class ReservationRelease(Schema):
 
 
 class ReservationQuery(Schema):
-    work_order_id = _id()
-    location_id = _id()
-    part_id = _id()
+    work_order_id = _query_id()
+    location_id = _query_id()
+    part_id = _query_id()
     status = fields.String(validate=validate.OneOf(RESERVATION_STATUS_VALUES))
