@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, jsonify
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -71,7 +71,12 @@ class RateLimited(DomainError):
 
 
 class ErrorSchema(Schema):
-    """The one error shape, documented in the OpenAPI page."""
+    """The one error shape, documented in the OpenAPI page. Domain errors may add context
+    fields next to these (e.g. `distance_m` with `outside_geofence`, `allowed` with
+    `invalid_transition`)."""
+
+    class Meta:
+        unknown = INCLUDE
 
     code = fields.Integer(required=True)
     status = fields.String(required=True)
