@@ -78,7 +78,7 @@ def make_day(seed: int, n_tech: int = 60, n_jobs: int = 600) -> Problem:
         need = {s: rng.randint(1, 4) for s in rng.sample(SKILLS, n_sk)}
         parts = {rng.choice(PARTS): rng.randint(1, 2)} if rng.random() < 0.3 else {}
         jobs.append(Job(
-            id=f"job-{j:03d}", location=_near(rng, 15), duration=rng.randint(15, 60) * 60,
+            id=f"job-{j:03d}", location=_near(rng, 12), duration=rng.randint(10, 45) * 60,
             windows=windows, skills=need, priority=priority, sla_due=due, parts=parts,
             scale_duration_by_level=rng.random() < 0.5,
         ))
@@ -146,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         current = with_job(current, job)
         inserted += bool(cur_plan.stats.get("inserted"))
     if args.insertions:
-        bad = len(validate(current, cur_plan))
+        after = validate(current, cur_plan)
+        bad = len(after)
+        for v in after[:5]:
+            print(f"  ! {v.code} job={v.job_id} tech={v.technician_id}: {v.detail}")
         q = statistics.quantiles(times, n=20)
         ins = {"count": args.insertions, "inserted": inserted,
                "median_ms": round(statistics.median(times), 1), "p95_ms": round(q[18], 1),

@@ -27,7 +27,8 @@ Inputs
   SLA is soft on the service start. ``same_technician_as`` means the same route (technician and
   shift); ``not_before`` means start after that job ends (if both are planned).
 - ``Warehouse(id, location, stock, pickup_duration=600, hours=None)``: with
-  ``Problem.allow_pickups`` the solver may add one pick-up visit per warehouse and route.
+  ``Problem.allow_pickups`` the solver may add one pick-up visit per route, at the warehouse
+  nearest to the route's start.
 - ``TravelModel(road_factor=1.3, speed_kmh=40.0, distances=None, durations=None)``: haversine
   x road factor at a speed, or explicit matrices over location indexes.
 - ``Weights``: drop penalty and lateness cost per priority, travel multiplier, balance cost

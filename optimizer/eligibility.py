@@ -17,6 +17,7 @@ from optimizer.travel import (
     service_duration,
     skill_surplus,
     start_place,
+    warehouse_place,
 )
 
 OPEN = TimeWindow(0, 10**9)
@@ -58,15 +59,24 @@ def pinned_to(problem: Problem) -> dict[Id, tuple[Id, int | None]]:
     return pins
 
 
+def pickup_warehouse(problem: Problem, tech: Technician) -> int | None:
+    """The warehouse a technician's route may stop at: the one nearest its start."""
+    if not problem.allow_pickups or not problem.warehouses:
+        return None
+    home = start_place(problem, tech)
+    return min(range(len(problem.warehouses)), key=lambda w: leg(
+        problem.travel, home, warehouse_place(problem, problem.warehouses[w]))[1])
+
+
 def parts_coverable(problem: Problem, job: Job, tech: Technician) -> bool:
-    """The van alone, or the van plus one pick-up at some warehouse, covers the job's parts."""
+    """The van alone, or the van plus one pick-up at its warehouse, covers the job's parts."""
+    wi = None
     for part, qty in job.parts.items():
         have = tech.van_stock.get(part, 0)
         if have >= qty:
             continue
-        if not problem.allow_pickups:
-            return False
-        if not any(have + wh.stock.get(part, 0) >= qty for wh in problem.warehouses):
+        wi = pickup_warehouse(problem, tech) if wi is None else wi
+        if wi is None or have + problem.warehouses[wi].stock.get(part, 0) < qty:
             return False
     return True
 

@@ -99,6 +99,8 @@ def _candidates(problem: Problem, plan: Plan, shift: Shift, job: Job, now: int) 
         prev_place = start_place(problem, tech)
         depart = max(shift.window.start, now)
         start_time = depart
+    # A break already begun is finished before anything else happens.
+    depart = max([depart, *(b.end for b in kept_breaks)])
     end_pl = end_place(problem, tech)
     out: list[Route] = []
     tail = [_stop(problem, jobs, shift, v) for v in movable]
@@ -107,7 +109,8 @@ def _candidates(problem: Problem, plan: Plan, shift: Shift, job: Job, now: int) 
         stops = [*tail[:pos], new, *tail[pos:]]
         places = [prev_place] + [s.place for s in stops]
         legs = [leg(problem.travel, places[i], places[i + 1]) for i in range(len(stops))]
-        timed = time_route(stops, legs, leg(problem.travel, places[-1], end_pl), depart, pending)
+        timed = time_route(stops, legs, leg(problem.travel, places[-1], end_pl), depart, pending,
+                           at_home=not fixed)
         if timed is None:
             continue
         tvisits, tbreaks, first_depart, end = timed

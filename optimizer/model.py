@@ -183,6 +183,11 @@ class SolverOptions:
     solution_limit: int | None = None
     log_search: bool = False
     parameters_text: str = ""
+    # Above this many jobs, breaks are reserved time and inserted after the search
+    # (optimizer.breaks); at or below it they are exact OR-Tools break intervals.
+    exact_breaks_max_jobs: int = 150
+    # Above this many jobs the slowest insertion-based LNS operators are switched off.
+    light_operators_min_jobs: int = 200
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,14 +26,15 @@ from random import Random
 import numpy as np
 from ortools.constraint_solver import pywrapcp
 
+from optimizer.breaks import reserved
 from optimizer.costs import SCALE, per_hour, per_second
-from optimizer.eligibility import Shift, job_windows, pinned_to
-from optimizer.model import Job, Problem
+from optimizer.eligibility import Shift, job_windows, pickup_warehouse, pinned_to
+from optimizer.model import Job, Problem, TimeWindow
 from optimizer.travel import (
     Place,
     end_place,
     job_place,
-    leg,
+    matrices,
     service_duration,
     start_place,
     warehouse_place,
@@ -72,7 +73,15 @@ def binding_parts(problem: Problem, shifts: list[Shift], jobs: list[int]) -> lis
     )
 
 
-def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], seed: int) -> Built:
+def build(
+    problem: Problem,
+    shifts: list[Shift],
+    allowed: dict[int, list[int]],
+    seed: int,
+    reserve_breaks: bool = False,
+) -> Built:
+    """The routing model; with ``reserve_breaks`` breaks are reserved time, not intervals
+    (see ``optimizer.breaks``)."""
     jobs = sorted(allowed)
     if seed:
         Random(seed).shuffle(jobs)
@@ -82,10 +91,13 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
     job_of_node = {n: ji for n, ji in enumerate(jobs)}
     pickup_of_node: dict[int, tuple[int, int]] = {}
     if use_pickups:
-        for wi, wh in enumerate(problem.warehouses):
-            for si in range(len(shifts)):
-                pickup_of_node[len(places)] = (wi, si)
-                places.append(warehouse_place(problem, wh))
+        for si, s in enumerate(shifts):
+            # One optional pick-up per route, at the warehouse closest to its start (keeps the
+            # model small: a pick-up node per warehouse and route would triple it).
+            wi = pickup_warehouse(problem, s.tech)
+            assert wi is not None
+            pickup_of_node[len(places)] = (wi, si)
+            places.append(warehouse_place(problem, problem.warehouses[wi]))
     n_vehicles = len(shifts)
     # One node per distinct start/end place: vehicles sharing a depot then share a vehicle
     # class, which OR-Tools' local search exploits (separate nodes cost ~3% on Solomon C101).
@@ -101,17 +113,7 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
     ends = [depot(end_place(problem, s.tech)) for s in shifts]
 
     n = len(places)
-    cache: dict[tuple[Place, Place], tuple[int, int]] = {}
-    dist = [[0] * n for _ in range(n)]
-    tsec = [[0] * n for _ in range(n)]
-    for i, a in enumerate(places):
-        di, ti = dist[i], tsec[i]
-        for j, b in enumerate(places):
-            key = (a, b)
-            v = cache.get(key)
-            if v is None:
-                v = cache[key] = leg(problem.travel, a, b)
-            di[j], ti[j] = v
+    dist, tsec = matrices(problem.travel, places)
 
     manager = pywrapcp.RoutingIndexManager(n, n_vehicles, starts, ends)
     routing = pywrapcp.RoutingModel(manager)
@@ -161,11 +163,15 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
     else:
         routing.AddDimensionWithVehicleTransits(time_cbs, horizon, horizon, False, "time")
     time = routing.GetDimensionOrDie("time")
+    reserve = max((reserved(s) for s in shifts), default=0) if reserve_breaks else 0
+    break_opens = min((b.window.start for s in shifts for b in s.breaks), default=horizon)
     for v, s in enumerate(shifts):
-        for idx in (routing.Start(v), routing.End(v)):
-            time.CumulVar(idx).SetRange(s.window.start, s.window.end)
+        r = reserved(s) if reserve_breaks else 0
+        time.CumulVar(routing.Start(v)).SetRange(s.window.start, s.window.end)
+        time.CumulVar(routing.End(v)).SetRange(s.window.start, max(s.window.start,
+                                                                   s.window.end - r))
         if s.tech.max_work_s is not None:
-            time.SetSpanUpperBoundForVehicle(s.tech.max_work_s, v)
+            time.SetSpanUpperBoundForVehicle(max(0, s.tech.max_work_s - r), v)
 
     pins = pinned_to(problem)
     job_index_of_id = {problem.jobs[ji].id: ji for ji in jobs}
@@ -175,12 +181,16 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
         job = problem.jobs[ji]
         idx = manager.NodeToIndex(node)
         wins = sorted(job_windows(job), key=lambda tw: tw.start)
+        pin = pins.get(job.id)
+        if reserve and (pin is None or pin[1] is None):
+            wins = [TimeWindow(tw.start, tw.end - reserve)
+                    if tw.end > break_opens and tw.end - reserve >= tw.start else tw
+                    for tw in wins]
         cumul = time.CumulVar(idx)
         cumul.SetRange(wins[0].start, min(wins[-1].end, horizon))
         for a, b in itertools.pairwise(wins):
             if b.start > a.end + 1:
                 cumul.RemoveInterval(a.end + 1, b.start - 1)
-        pin = pins.get(job.id)
         if pin is not None and pin[1] is not None:
             cumul.SetValue(pin[1])
         if job.sla_due is not None:
@@ -204,7 +214,10 @@ def build(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]], 
 
     built = Built(routing, manager, shifts, job_of_node, pickup_of_node, places, dist, tsec,
                   service, time, allowed=allowed)
-    _add_breaks(built)
+    if reserve_breaks:
+        built.breaks = [[] for _ in shifts]
+    else:
+        _add_breaks(built)
     _add_parts(problem, built, parts)
     if w.balance_per_hour > 0 and n_vehicles > 1:
         routing.AddDimensionWithVehicleTransits(time_cbs, 0, horizon, True, "work")

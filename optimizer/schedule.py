@@ -55,13 +55,16 @@ def time_route(
     back: tuple[int, int],
     depart: int,
     pending: list[Break],
+    at_home: bool = True,
 ) -> tuple[list[Visit], list[ScheduledBreak], int, int] | None:
-    """Visits, breaks, departure, return time; ``legs[i]`` = (metres, s) into ``stops[i]``."""
+    """Visits, breaks, departure, return time; ``legs[i]`` = (metres, s) into ``stops[i]``.
+
+    ``at_home``: the route has not started, so a break may be taken before ``depart``.
+    """
     visits: list[Visit] = []
     brks: list[ScheduledBreak] = []
     pend = sorted(pending, key=lambda b: b.window.start)
-    # Breaks whose window closes before the route can leave are taken first, at home.
-    while pend and pend[0].window.start + pend[0].duration <= depart:
+    while at_home and pend and pend[0].window.start + pend[0].duration <= depart:
         b = pend.pop(0)
         brks.append(ScheduledBreak(b.id, b.window.start, b.window.start + b.duration))
     t = depart

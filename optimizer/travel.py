@@ -24,12 +24,51 @@ def _trig(lat: float, lng: float) -> tuple[float, float, float]:
     return phi, math.radians(lng), math.cos(phi)
 
 
-def haversine_m(a: Point, b: Point) -> float:
-    """Great-circle distance in metres."""
-    pa, la, ca = _trig(a.lat, a.lng)
-    pb, lb, cb = _trig(b.lat, b.lng)
+def _great_circle(ta: tuple[float, float, float], tb: tuple[float, float, float]) -> float:
+    pa, la, ca = ta
+    pb, lb, cb = tb
     h = math.sin((pb - pa) / 2) ** 2 + ca * cb * math.sin((lb - la) / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def haversine_m(a: Point, b: Point) -> float:
+    """Great-circle distance in metres."""
+    return _great_circle(_trig(a.lat, a.lng), _trig(b.lat, b.lng))
+
+
+def _road(travel: TravelModel, great_circle_m: float) -> tuple[int, int]:
+    metres = round(great_circle_m * travel.road_factor)
+    return metres, math.ceil(metres / (travel.speed_kmh / 3.6))
+
+
+def matrices(
+    travel: TravelModel, places: Sequence[Place]
+) -> tuple[list[list[int]], list[list[int]]]:
+    """(metres, seconds) between all ``places``, equal to :func:`leg` pair by pair (each
+    distinct pair is computed once)."""
+    uniq: dict[Place, int] = {}
+    for p in places:
+        uniq.setdefault(p, len(uniq))
+    keys = list(uniq)
+    u = len(keys)
+    dist = [[0] * u for _ in range(u)]
+    secs = [[0] * u for _ in range(u)]
+    if travel.distances is not None:
+        assert travel.durations is not None
+        for i, a in enumerate(keys):
+            for j, b in enumerate(keys):
+                dist[i][j], secs[i][j] = travel.distances[a][b], travel.durations[a][b]  # type: ignore[index]
+    else:
+        trig = [_trig(p.lat, p.lng) for p in keys]  # type: ignore[union-attr]
+        for i in range(u):
+            for j in range(i + 1, u):
+                if keys[i] == keys[j]:
+                    continue
+                m, s = _road(travel, _great_circle(trig[i], trig[j]))
+                dist[i][j] = dist[j][i] = m
+                secs[i][j] = secs[j][i] = s
+    pos = [uniq[p] for p in places]
+    return ([[dist[a][b] for b in pos] for a in pos], [[secs[a][b] for b in pos] for a in pos])
 
 
 def leg(travel: TravelModel, a: Place, b: Place) -> tuple[int, int]:
@@ -43,9 +82,7 @@ def leg(travel: TravelModel, a: Place, b: Place) -> tuple[int, int]:
         raise ValueError("a haversine travel model needs points")
     if a == b:
         return 0, 0
-    metres = round(haversine_m(a, b) * travel.road_factor)
-    speed_mps = travel.speed_kmh / 3.6
-    return metres, math.ceil(metres / speed_mps)
+    return _road(travel, haversine_m(a, b))
 
 
 def _place(travel: TravelModel, point: Point, index: int | None) -> Place:

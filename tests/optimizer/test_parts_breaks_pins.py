@@ -139,3 +139,20 @@ def test_same_technician_and_not_before_links() -> None:
         route, technician_id="T2" if route.technician_id == "T1" else "T1",
         visits=(b_visit,))))
     assert "link" in codes(problem, split)
+
+
+def test_reserved_breaks_mode_gives_a_valid_plan_with_breaks() -> None:
+    # Force the large-problem path (breaks reserved during search, inserted afterwards).
+    from optimizer import SolverOptions
+
+    lunch = Break("lunch", TimeWindow(12 * H, 13 * H), 1800)
+    techs = (make_tech("T1", breaks=(lunch,)), make_tech("T2", breaks=(lunch,), start=at(0.03)))
+    jobs = tuple(make_job(f"J{i}", location=at(0.01 * (i % 4), 0.01 * (i // 4)), duration=H,
+                          windows=(TimeWindow(8 * H, 17 * H),)) for i in range(12))
+    problem = Problem(techs, jobs, options=SolverOptions(exact_breaks_max_jobs=0))
+    plan = solve_valid(problem)
+    assert plan.stats["breaks"] == "reserved"
+    for route in plan.routes:
+        [brk] = route.breaks
+        assert 12 * H <= brk.start <= 13 * H
+    assert plan.kpis["jobs_assigned"] + len(plan.unassigned) == 12
