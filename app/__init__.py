@@ -18,6 +18,8 @@ BLUEPRINT_MODULES = (
     "app.assets.routes",
     "app.inventory.routes",
     "app.dispatch.routes",
+    "app.mobile_api.routes",
+    "app.mobile_api.photo_routes",
 )
 
 

@@ -12,6 +12,9 @@ def register_cli(app: Flask) -> None:
     from app.inventory.cli import inventory_cli
 
     app.cli.add_command(inventory_cli)
+    from app.notifications.cli import notifications_cli
+
+    app.cli.add_command(notifications_cli)
 
     @app.cli.command("seed-demo")
     @click.option("--seed", default=7, show_default=True,

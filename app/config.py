@@ -108,3 +108,26 @@ class Config:
     # The counter lives in the database (table rate_limit_windows), shared by all web processes.
     PUBLIC_FAULT_REPORT_LIMIT = _env_int("PUBLIC_FAULT_REPORT_LIMIT", 10)
     PUBLIC_FAULT_REPORT_WINDOW_SECONDS = _env_int("PUBLIC_FAULT_REPORT_WINDOW_SECONDS", 3600)
+
+    # Mobile API (issue 8).
+    # Check-in/out geofence: accepted within this many metres of the site's point, plus the
+    # phone's reported accuracy, of which at most GEOFENCE_ACCURACY_CAP_M counts.
+    GEOFENCE_RADIUS_M = _env_int("GEOFENCE_RADIUS_M", 150)
+    GEOFENCE_ACCURACY_CAP_M = _env_int("GEOFENCE_ACCURACY_CAP_M", 100)
+    # Photos: where files are kept (LocalStorage), the largest upload, the most pixels decoded
+    # (decompression-bomb guard) and the thumbnail's longest side.
+    PHOTO_STORAGE_DIR = os.environ.get("PHOTO_STORAGE_DIR", str(INSTANCE_DIR / "uploads"))
+    PHOTO_MAX_BYTES = _env_int("PHOTO_MAX_BYTES", 12 * 1024 * 1024)
+    PHOTO_MAX_PIXELS = _env_int("PHOTO_MAX_PIXELS", 50_000_000)
+    PHOTO_THUMBNAIL_PX = _env_int("PHOTO_THUMBNAIL_PX", 320)
+    # Push (firebase-admin, FCM HTTP v1). Delivery is on when FCM_PROJECT_ID is set together with
+    # a service-account file, or with a non-Google FCM_ENDPOINT (a local FCM-compatible server,
+    # reached without credentials). Without them the outbox is kept and logged.
+    FCM_PROJECT_ID = os.environ.get("FCM_PROJECT_ID")
+    FCM_CREDENTIALS_FILE = os.environ.get("FCM_CREDENTIALS_FILE")
+    FCM_ENDPOINT = os.environ.get("FCM_ENDPOINT", "https://fcm.googleapis.com")
+    # A failed delivery round is retried after base * 2^(attempts-1) seconds (capped), at most
+    # PUSH_MAX_ATTEMPTS rounds; then the notification is marked failed.
+    PUSH_MAX_ATTEMPTS = _env_int("PUSH_MAX_ATTEMPTS", 6)
+    PUSH_BACKOFF_BASE_SECONDS = _env_int("PUSH_BACKOFF_BASE_SECONDS", 30)
+    PUSH_BACKOFF_MAX_SECONDS = _env_int("PUSH_BACKOFF_MAX_SECONDS", 3600)

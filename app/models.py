@@ -11,6 +11,7 @@ from app.extensions import db
 from app.notifications import models as notifications_models  # noqa: F401
 from app.workorders import models as workorders_models  # noqa: F401
 from app.inventory import models as inventory_models  # noqa: F401
+from app.mobile_api import models as mobile_api_models  # noqa: F401
 
 metadata = db.metadata
 

@@ -1,0 +1,288 @@
+"""The phone's contract: compact out-schemas for slow connections, strict in-schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from app.mobile_api.models import PHOTO_KIND_VALUES
+from app.routing import MAX_ID
+from app.workorders.models import HOLD_REASON_VALUES
+from app.workorders.schemas import Completion, UTCTime
+
+_id = {"validate": validate.Range(min=1, max=MAX_ID)}
+_accuracy = {"validate": validate.Range(min=0, max=100_000), "allow_nan": False}
+MAX_FIXES = 500
+MAX_OPERATIONS = 200
+
+
+# --- the day ---------------------------------------------------------------------------------
+
+
+class DayQuery(Schema):
+    date = fields.Date(metadata={"description": "Local date (technician's time zone); "
+                                 "default today."})
+
+
+class SiteBrief(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address_line = fields.String()
+    postal_code = fields.String(allow_none=True)
+    city = fields.String()
+    point = fields.Method("_point")
+    access_notes = fields.String(allow_none=True)
+
+    def _point(self, site: Any) -> dict[str, float] | None:
+        from app.geo import to_latlng
+
+        return to_latlng(site.location)
+
+
+class HistoryEntry(Schema):
+    number = fields.String()
+    title = fields.String()
+    completed_at = fields.DateTime(allow_none=True)
+    failure_code = fields.String(allow_none=True)
+    remedy_code = fields.String(allow_none=True)
+    resolution_notes = fields.String(allow_none=True)
+
+
+class AssetBrief(Schema):
+    id = fields.Integer()
+    tag = fields.String()
+    name = fields.String(allow_none=True)
+    serial_number = fields.String(allow_none=True)
+    location_note = fields.String(allow_none=True)
+    model = fields.Function(lambda a: f"{a.equipment_model.manufacturer} "
+                            f"{a.equipment_model.model}")
+
+
+class SkillNeed(Schema):
+    code = fields.Function(lambda s: s.skill.code)
+    min_level = fields.Integer()
+
+
+class PartToBringOut(Schema):
+    part_id = fields.Integer()
+    sku = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    reserved_at = fields.String(metadata={"description": "Stock location code of the "
+                                          "reservation."})
+    in_van = fields.Boolean(metadata={"description": "Held in or covered by your van."})
+
+
+class DayJobOut(Schema):
+    id = fields.Integer(attribute="work_order.id")
+    number = fields.String(attribute="work_order.number")
+    version = fields.Integer(attribute="work_order.version")
+    sequence = fields.Integer()
+    status = fields.String(attribute="work_order.status")
+    priority = fields.String(attribute="work_order.priority")
+    type = fields.String(attribute="work_order.type")
+    title = fields.String(attribute="work_order.title")
+    description = fields.String(attribute="work_order.description")
+    eta = fields.DateTime(allow_none=True)
+    scheduled_end = fields.DateTime(attribute="work_order.scheduled_end", allow_none=True)
+    estimated_duration_min = fields.Integer(attribute="work_order.estimated_duration_min")
+    contact_name = fields.String(attribute="work_order.contact_name", allow_none=True)
+    contact_phone = fields.String(attribute="work_order.contact_phone", allow_none=True)
+    site = fields.Nested(SiteBrief, attribute="work_order.site")
+    asset = fields.Nested(AssetBrief, attribute="work_order.asset", allow_none=True)
+    asset_history = fields.List(fields.Nested(HistoryEntry), attribute="history")
+    required_skills = fields.List(fields.Nested(SkillNeed), attribute="work_order.skills")
+    parts = fields.List(fields.Nested(PartToBringOut))
+    all_parts_in_van = fields.Boolean()
+    checked_in = fields.Boolean()
+
+
+class DayOut(Schema):
+    date = fields.Date()
+    timezone = fields.String()
+    van_code = fields.String(allow_none=True)
+    jobs = fields.List(fields.Nested(DayJobOut))
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+class Fix(Schema):
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    lng = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    accuracy_m = fields.Float(**_accuracy)
+    at = UTCTime(metadata={"description": "When the phone took the fix."})
+
+
+class JobStatusChange(Schema):
+    to = fields.String(required=True, validate=validate.OneOf(("en_route", "on_hold",
+                                                                "on_site")),
+                       metadata={"description": "en_route (send position), on_hold (send "
+                                 "hold_reason), on_site (resume after a hold)."})
+    reason = fields.String(validate=validate.Length(1, 1000))
+    hold_reason = fields.String(validate=validate.OneOf(HOLD_REASON_VALUES))
+    position = fields.Nested(Fix)
+    client_time = UTCTime()
+
+
+class CheckIn(Schema):
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    lng = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    accuracy_m = fields.Float(required=True, **_accuracy)
+    at = UTCTime(metadata={"description": "When it happened on the phone."})
+    override_reason = fields.String(validate=validate.Length(1, 1000), metadata={
+        "description": "Outside the geofence: why; recorded and flagged for the dispatcher."})
+
+
+class VisitOut(Schema):
+    id = fields.Integer()
+    work_order_id = fields.Integer()
+    check_in_at = fields.DateTime()
+    check_in_client_at = fields.DateTime(allow_none=True)
+    check_in_distance_m = fields.Float()
+    check_in_inside_geofence = fields.Boolean()
+    check_out_at = fields.DateTime(allow_none=True)
+    check_out_client_at = fields.DateTime(allow_none=True)
+    check_out_distance_m = fields.Float(allow_none=True)
+    check_out_inside_geofence = fields.Boolean(allow_none=True)
+    minutes_on_site = fields.Integer(allow_none=True)
+    flagged = fields.Boolean()
+
+
+class UsedPartLine(Schema):
+    part_id = fields.Integer(required=True, **_id)
+    qty = fields.Integer(required=True, validate=validate.Range(1, 10_000))
+
+
+class PartsUsed(Schema):
+    lines = fields.List(fields.Nested(UsedPartLine), required=True,
+                        validate=validate.Length(1, 100))
+    note = fields.String(validate=validate.Length(1, 1000))
+
+
+class MovementOut(Schema):
+    id = fields.Integer()
+    part_id = fields.Integer()
+    quantity = fields.Integer()
+    from_location_id = fields.Integer(allow_none=True)
+    work_order_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class PartsUsedOut(Schema):
+    movements = fields.List(fields.Nested(MovementOut))
+
+
+class CompleteJob(Schema):
+    completion = fields.Nested(Completion, required=True)
+    signature_photo_id = fields.Integer(**_id)
+    client_time = UTCTime()
+
+
+class JobOut(Schema):
+    """The job after a write: what the phone needs to refresh its card."""
+
+    id = fields.Integer()
+    number = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    hold_reason = fields.String(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    first_time_fix = fields.Boolean(allow_none=True)
+
+
+class LocationBatch(Schema):
+    fixes = fields.List(fields.Nested(Fix), required=True,
+                        validate=validate.Length(1, MAX_FIXES))
+
+
+class LocationOut(Schema):
+    accepted = fields.Integer()
+    position_updated = fields.Boolean()
+
+
+class DeviceIn(Schema):
+    token = fields.String(required=True, validate=validate.Length(20, 512))
+    platform = fields.String(required=True, validate=validate.OneOf(("android", "ios", "web")))
+    app_version = fields.String(validate=validate.Length(1, 40))
+
+
+class DeviceOut(Schema):
+    id = fields.Integer()
+    platform = fields.String()
+    app_version = fields.String(allow_none=True)
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+    last_seen_at = fields.DateTime()
+
+
+class PhotoUploadForm(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(PHOTO_KIND_VALUES))
+    caption = fields.String(validate=validate.Length(1, 500))
+    # Read from the multipart files by the route; declared here for the OpenAPI document.
+    file = fields.Raw(metadata={"type": "string", "format": "binary",
+                                "description": "The JPEG, PNG or WebP image (required)."})
+
+
+class PhotoOut(Schema):
+    id = fields.Integer()
+    work_order_id = fields.Integer()
+    kind = fields.String()
+    caption = fields.String(allow_none=True)
+    content_type = fields.String()
+    size_bytes = fields.Integer()
+    width = fields.Integer()
+    height = fields.Integer()
+    sha256 = fields.String()
+    taken_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class PhotoOutStaff(PhotoOut):
+    gps = fields.Method("_gps", allow_none=True)
+
+    def _gps(self, photo: Any) -> dict[str, float] | None:
+        if photo.gps_lat is None or photo.gps_lng is None:
+            return None
+        return {"lat": photo.gps_lat, "lng": photo.gps_lng}
+
+
+class PhotoDownloadQuery(Schema):
+    variant = fields.String(load_default="public",
+                            validate=validate.OneOf(("original", "public", "thumbnail")),
+                            metadata={"description": "original (staff; customers get public), "
+                                      "public (no EXIF/GPS) or thumbnail."})
+
+
+# --- offline sync ----------------------------------------------------------------------------
+
+SYNC_OPS = ("status", "check_in", "check_out", "parts_used", "complete", "location")
+
+
+class SyncOperation(Schema):
+    key = fields.String(required=True, validate=validate.Length(1, 200),
+                        metadata={"description": "The operation's idempotency key."})
+    op = fields.String(required=True, validate=validate.OneOf(SYNC_OPS))
+    job_id = fields.Integer(**_id, metadata={"description": "Required except for location."})
+    client_time = UTCTime(required=True, metadata={"description": "When it was done offline."})
+    body = fields.Dict(required=True, metadata={
+        "description": "The body the matching endpoint takes."})
+
+
+class SyncRequest(Schema):
+    operations = fields.List(fields.Nested(SyncOperation), required=True,
+                             validate=validate.Length(1, MAX_OPERATIONS))
+
+
+class SyncResult(Schema):
+    key = fields.String()
+    op = fields.String()
+    job_id = fields.Integer(allow_none=True)
+    status = fields.Integer(metadata={"description": "The HTTP status the endpoint answered."})
+    replayed = fields.Boolean()
+    body = fields.Dict(metadata={"description": "The endpoint's answer (or error shape)."})
+
+
+class SyncOut(Schema):
+    results = fields.List(fields.Nested(SyncResult))

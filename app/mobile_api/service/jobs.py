@@ -1,0 +1,144 @@
+"""The technician's day: its jobs in order, with what to know and what to bring."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app import geo
+from app.auth.models import Role, User
+from app.db import utcnow
+from app.dispatch import service as dispatch
+from app.errors import Forbidden
+from app.inventory import service as inventory
+from app.inventory.models import Reservation, ReservationStatus
+from app.mobile_api.models import SiteVisit
+from app.workorders import service as workorders
+from app.workorders.models import CLOSED_STATES, Status, WorkOrder, WorkOrderSkill
+
+DEFAULT_TIMEZONE = "Europe/Berlin"
+HISTORY_LENGTH = 3
+
+
+def get_job(session: Session, job_id: int, *, actor: User) -> WorkOrder:
+    """A job of the calling technician; any other work order is a 404 (not a 403)."""
+    if actor.role != Role.technician:
+        raise Forbidden("Only technicians use the mobile API.")
+    return workorders.get_work_order_for(session, job_id, actor=actor)
+
+
+def technician_timezone(session: Session, user: User) -> ZoneInfo:
+    tech = dispatch.get_technician_for_user(session, user.id)
+    return ZoneInfo(tech.timezone if tech is not None else DEFAULT_TIMEZONE)
+
+
+@dataclass
+class PartToBring:
+    part_id: int
+    sku: str
+    name: str
+    quantity: int
+    reserved_at: str
+    in_van: bool
+
+
+@dataclass
+class DayJob:
+    work_order: WorkOrder
+    sequence: int
+    eta: datetime | None
+    history: list[WorkOrder]
+    parts: list[PartToBring]
+    checked_in: bool
+
+    @property
+    def all_parts_in_van(self) -> bool:
+        return all(p.in_van for p in self.parts)
+
+
+@dataclass
+class Day:
+    date: date
+    timezone: str
+    van_code: str | None
+    jobs: list[DayJob] = field(default_factory=list)
+
+
+def technician_day(session: Session, *, day: date | None, actor: User) -> Day:
+    """The actor's jobs scheduled to start on `day` (its local date; default today), in
+    order, ETA = scheduled start; parts to bring are the jobs' open reservations, each marked
+    in the van when held there or when the van's free stock covers it (in route order)."""
+    if actor.role != Role.technician:
+        raise Forbidden("Only technicians use the mobile API.")
+    tz = technician_timezone(session, actor)
+    day = day or utcnow().astimezone(tz).date()
+    start = datetime.combine(day, time(), tz)
+    end = start + timedelta(days=1)
+    orders = list(session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.assignee_user_id == actor.id,
+               WorkOrder.scheduled_start >= start, WorkOrder.scheduled_start < end,
+               WorkOrder.status != Status.cancelled)
+        .options(selectinload(WorkOrder.site), selectinload(WorkOrder.asset),
+                 selectinload(WorkOrder.skills).selectinload(WorkOrderSkill.skill))
+        .order_by(WorkOrder.scheduled_start, WorkOrder.id)))
+    van = inventory.van_of_technician(session, actor.id)
+    free = dict(inventory.available_stock(session, van.id)) if van is not None else {}
+    reservations = _open_reservations(session, [wo.id for wo in orders])
+    visited = set(session.scalars(select(SiteVisit.work_order_id).where(
+        SiteVisit.work_order_id.in_([wo.id for wo in orders]))))
+    result = Day(date=day, timezone=tz.key, van_code=van.code if van is not None else None)
+    for sequence, wo in enumerate(orders, start=1):
+        parts = []
+        for r in reservations.get(wo.id, []):
+            if van is not None and r.location_id == van.id:
+                in_van = True
+            elif wo.status not in CLOSED_STATES and free.get(r.part_id, 0) >= r.open_quantity:
+                free[r.part_id] -= r.open_quantity
+                in_van = True
+            else:
+                in_van = False
+            parts.append(PartToBring(part_id=r.part_id, sku=r.part.sku, name=r.part.name,
+                                     quantity=r.open_quantity, reserved_at=r.location.code,
+                                     in_van=in_van))
+        result.jobs.append(DayJob(work_order=wo, sequence=sequence, eta=wo.scheduled_start,
+                                  history=_asset_history(session, wo), parts=parts,
+                                  checked_in=wo.id in visited))
+    return result
+
+
+def _open_reservations(session: Session, work_order_ids: list[int]
+                       ) -> dict[int, list[Reservation]]:
+    rows = session.scalars(
+        select(Reservation)
+        .where(Reservation.work_order_id.in_(work_order_ids),
+               Reservation.status == ReservationStatus.active)
+        .options(selectinload(Reservation.part), selectinload(Reservation.location))
+        .order_by(Reservation.id))
+    grouped: dict[int, list[Reservation]] = defaultdict(list)
+    for row in rows:
+        grouped[row.work_order_id].append(row)
+    return grouped
+
+
+def _asset_history(session: Session, wo: WorkOrder) -> list[WorkOrder]:
+    """The asset's last finished jobs, newest first (what was done there before)."""
+    if wo.asset_id is None:
+        return []
+    return list(session.scalars(
+        select(WorkOrder)
+        .where(WorkOrder.asset_id == wo.asset_id, WorkOrder.id != wo.id,
+               WorkOrder.completed_at.is_not(None))
+        .order_by(WorkOrder.completed_at.desc()).limit(HISTORY_LENGTH)))
+
+
+def site_point(wo: WorkOrder) -> dict[str, float]:
+    point = geo.to_latlng(wo.site.location)
+    assert point is not None  # sites always have a point (NOT NULL)
+    return point
+

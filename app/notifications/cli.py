@@ -1,0 +1,40 @@
+"""`flask notifications deliver`: push the due outbox to phones (cron or a loop)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.db import utcnow
+from app.extensions import db
+
+notifications_cli = AppGroup("notifications", help="Push notification outbox.")
+
+
+@notifications_cli.command("deliver")
+@click.option("--batch", default=50, show_default=True, help="Notifications per transaction.")
+@click.option("--loop", is_flag=True, help="Keep delivering every --interval seconds.")
+@click.option("--interval", default=10.0, show_default=True)
+def deliver_command(batch: int, loop: bool, interval: float) -> None:
+    """Send due notifications with firebase-admin (or log them when FCM is not configured)."""
+    from app.notifications.delivery import deliver_pending
+    from app.notifications.fcm import push_client_from_config
+
+    client = push_client_from_config(current_app.config)
+    if client is None:
+        click.echo("FCM is not configured (FCM_PROJECT_ID + FCM_CREDENTIALS_FILE): the outbox "
+                   "is kept and logged.")
+    while True:
+        while True:
+            report = deliver_pending(db.session, now=utcnow(), client=client, limit=batch)
+            db.session.commit()  # each batch's outcomes are kept before the next is sent
+            click.echo(f"sent {report.sent}, retrying {report.retrying}, failed "
+                       f"{report.failed}, dropped {report.dropped}, kept {report.kept}")
+            if client is None or len(report.notification_ids) < batch:
+                break
+        if not loop:
+            return
+        time.sleep(interval)
