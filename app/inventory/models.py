@@ -123,7 +123,7 @@ class StockLocation(db.Model):
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     address_line: Mapped[str | None] = mapped_column(String(300))
     # A warehouse's address point; a van's last known position.
-    location: Mapped[Any] = mapped_column(geo.point_type(), nullable=True)
+    location: Mapped[Any] = mapped_column(geo.point_type(nullable=True), nullable=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

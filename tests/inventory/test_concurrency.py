@@ -6,6 +6,7 @@ relies on the conditional updates and row locks)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -21,11 +22,16 @@ REQUESTS = 60
 
 
 @pytest.fixture
-def separate_app(scratch_databases: Any, tmp_path: Any) -> Any:
+def separate_app(scratch_databases: Any, tmp_path: Any) -> Iterator[Any]:
+    from app.extensions import db
+
     # Enough pooled connections that the requests really overlap in the database.
-    return build_app(scratch_databases.create(), tmp_path,
-                     SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5,
-                                                "pool_timeout": 120})
+    app = build_app(scratch_databases.create(), tmp_path,
+                    SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5,
+                                               "pool_timeout": 120})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_concurrent_reservations_and_issues_succeed_exactly_as_far_as_stock_goes(

@@ -87,8 +87,10 @@ def low_stock(session: Session, *, page: int, page_size: int,
             .where(Part.is_active.is_(True), Part.reorder_point > 0,
                    available <= Part.reorder_point))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.execute(stmt.order_by(Part.sku, Part.id)
-                           .limit(page_size).offset((page - 1) * page_size))
+    offset = (page - 1) * page_size
+    if offset >= total:
+        return [], int(total)  # past the end (also keeps absurd page numbers off the driver)
+    rows = session.execute(stmt.order_by(Part.sku, Part.id).limit(page_size).offset(offset))
     return [LowStockLine(part, int(avail),
                          suggested_order(int(avail), part.reorder_point, part.reorder_quantity))
             for part, avail in rows], int(total)
@@ -133,8 +135,11 @@ def part_ledger(session: Session, part_id: int, *, location_id: int | None = Non
         stmt = stmt.where(or_(StockMovement.from_location_id.in_(vans),
                               StockMovement.to_location_id.in_(vans)))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    offset = (page - 1) * page_size
+    if offset >= total:
+        return [], int(total)  # past the end (also keeps absurd page numbers off the driver)
     movements = list(session.scalars(stmt.order_by(StockMovement.id)
-                                      .limit(page_size).offset((page - 1) * page_size)))
+                                      .limit(page_size).offset(offset)))
     balances: dict[tuple[int, int], int] = {}
     if movements:
         rows = session.execute(select(running).where(
