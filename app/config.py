@@ -109,6 +109,17 @@ class Config:
     PUBLIC_FAULT_REPORT_LIMIT = _env_int("PUBLIC_FAULT_REPORT_LIMIT", 10)
     PUBLIC_FAULT_REPORT_WINDOW_SECONDS = _env_int("PUBLIC_FAULT_REPORT_WINDOW_SECONDS", 3600)
 
+    # Dispatch: plan runs with a time limit up to this many seconds are solved inside the
+    # request; longer ones run in a background thread and the client polls the run.
+    DISPATCH_INLINE_LIMIT_S = float(os.environ.get("DISPATCH_INLINE_LIMIT_S", 5))
+    # Largest time limit a client may ask the optimizer for (seconds).
+    DISPATCH_MAX_TIME_LIMIT_S = float(os.environ.get("DISPATCH_MAX_TIME_LIMIT_S", 300))
+    # The dispatch day: plan dates are local dates here, and the optimizer's time origin is
+    # local midnight of the plan date in this zone.
+    DISPATCH_TIMEZONE = os.environ.get("DISPATCH_TIMEZONE", "Europe/Berlin")
+    # A technician's last GPS fix counts as "where they are" for this many minutes.
+    DISPATCH_POSITION_FRESH_MINUTES = _env_int("DISPATCH_POSITION_FRESH_MINUTES", 30)
+
     # Mobile API (issue 8).
     # Check-in/out geofence: accepted within this many metres of the site's point, plus the
     # phone's reported accuracy, of which at most GEOFENCE_ACCURACY_CAP_M counts.

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
+    Date,
     ForeignKey,
     Numeric,
     String,
@@ -134,3 +136,95 @@ class ShiftException(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    applied = "applied"
+
+
+class RunKind(StrEnum):
+    plan = "plan"  # a day plan over many work orders
+    insertion = "insertion"  # one urgent job added to the day's applied plan
+
+
+RUN_STATUS_VALUES = tuple(s.value for s in RunStatus)
+RUN_KIND_VALUES = tuple(k.value for k in RunKind)
+
+
+class OptimizationRun(db.Model):
+    """One optimizer run for a day: its inputs (and their digest), the proposed plan, KPIs.
+
+    Nothing in the work orders changes until the run is applied; `planned_visits` carry the
+    work-order version seen at run time, so applying detects what changed since."""
+
+    __tablename__ = "optimization_runs"
+    __table_args__ = (
+        CheckConstraint(f"status IN {RUN_STATUS_VALUES!r}", name="status_known"),
+        CheckConstraint(f"kind IN {RUN_KIND_VALUES!r}", name="kind_known"),
+        CheckConstraint("time_limit_s > 0", name="time_limit_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default=RunKind.plan)
+    plan_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.queued)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    base_run_id: Mapped[int | None] = mapped_column(ForeignKey("optimization_runs.id"))
+    keep_assigned: Mapped[bool] = mapped_column(default=True)
+    time_limit_s: Mapped[float] = mapped_column()
+    # The optimizer.Problem as JSON, and its sha256: equal digests mean equal inputs.
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    inputs_digest: Mapped[str] = mapped_column(String(64))
+    # The optimizer.Plan as JSON (insertions start from it), plus the summary figures.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    objective: Mapped[float | None] = mapped_column()
+    kpis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    solver_stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    unassigned: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    visits: Mapped[list[PlannedVisit]] = relationship(
+        back_populates="run", cascade="all, delete-orphan",
+        order_by="PlannedVisit.id")
+
+
+class PlannedVisit(db.Model):
+    """A stop of a proposed route: a work order (or a warehouse pick-up) at planned times."""
+
+    __tablename__ = "planned_visits"
+    __table_args__ = (
+        UniqueConstraint("run_id", "technician_id", "sequence", name="uq_planned_visits_slot"),
+        CheckConstraint("kind IN ('job', 'pickup')", name="kind_known"),
+        CheckConstraint("(kind = 'job') = (work_order_id IS NOT NULL)", name="job_has_order"),
+        CheckConstraint("planned_end >= planned_start AND planned_start >= planned_arrival",
+                        name="times_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("optimization_runs.id", ondelete="CASCADE"),
+                                        index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"))
+    sequence: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(20), default="job")
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    work_order_version: Mapped[int | None] = mapped_column()
+    # Pick-ups: the warehouse and what is loaded there ({part_id: quantity}).
+    stock_location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_locations.id"))
+    picked: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    planned_arrival: Mapped[datetime] = mapped_column(UTCDateTime)
+    planned_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    planned_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    travel_m: Mapped[int] = mapped_column(default=0)
+    travel_s: Mapped[int] = mapped_column(default=0)
+
+    run: Mapped[OptimizationRun] = relationship(back_populates="visits")
+    technician: Mapped[Technician] = relationship()

@@ -7,12 +7,13 @@ from flask_smorest import Blueprint
 
 from app.auth.models import Role
 from app.auth.permissions import actor, require_roles
-from app.db import fetch_page
+from app.db import fetch_page, utcnow
 from app.dispatch import schemas, service
 from app.dispatch.models import ShiftException, Technician, Territory
 from app.dispatch.service import Availability
 from app.errors import ErrorSchema
 from app.extensions import db
+from app.workorders.schemas import WorkOrderOut
 
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
                 description="Technicians, shifts, territories, candidates, plans.")
@@ -145,3 +146,154 @@ class TerritoryById(MethodView):
             db.session, service.get_territory(db.session, territory_id), body, actor=actor())
         db.session.commit()
         return territory
+
+
+# --- candidates and assignment -----------------------------------------------------------
+
+@blp.route("/work-orders/<id:work_order_id>/candidates")
+class WorkOrderCandidates(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.CandidatesQuery, location="query")
+    @blp.response(200, schemas.CandidateOut(many=True))
+    @blp.alt_response(404, schema=ErrorSchema, description="No such work order.")
+    @blp.alt_response(409, schema=ErrorSchema, description="The work order is finished.")
+    def get(self, query: dict[str, Any], work_order_id: int) -> list[Any]:
+        """Who should go? Every active technician ranked, each with the reasons: skills,
+        territory, earliest free slot, travel from where they will be, load, van parts.
+        Technicians who cannot do the job come last, with why."""
+        return service.candidates_for(db.session, work_order_id, now=utcnow(),
+                                      day=query.get("date"), actor=actor())
+
+
+@blp.route("/work-orders/<id:work_order_id>/assignment")
+class WorkOrderAssignment(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.AssignmentIn)
+    @blp.response(200, WorkOrderOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such work order.")
+    @blp.alt_response(409, schema=ErrorSchema, description=(
+        "missing_skill (without override), slot_overlap, no_free_slot, version_conflict, "
+        "not_assignable."))
+    def put(self, body: dict[str, Any], work_order_id: int) -> Any:
+        """Assign a technician by hand; the assignee is notified. A missing skill needs
+        `override: true` and a reason, which the timeline records."""
+        wo = service.assign_technician(db.session, work_order_id, now=utcnow(), actor=actor(),
+                                       **body)
+        db.session.commit()
+        return wo
+
+
+# --- day plans ---------------------------------------------------------------------------
+
+@blp.route("/dispatch/plans")
+class Plans(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.PlanQuery, location="query")
+    @blp.response(200, schemas.PlanRunOut(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[Any]:
+        """Plan runs, newest first; filter by date and status."""
+        return fetch_page(db.session, service.list_runs(db.session, day=query.get("date"),
+                                                        status=query.get("status")),
+                          pagination_parameters)
+
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.PlanCreate)
+    @blp.response(201, schemas.PlanRunOut, description="Solved within the request.")
+    @blp.alt_response(202, schema=schemas.PlanRunOut,
+                      description="Queued: poll GET /dispatch/plans/<id>.")
+    @blp.alt_response(422, schema=ErrorSchema, description="Time limit too long.")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Run the optimizer over the day's open work orders (skills, shifts and breaks,
+        customer windows, SLA and priority, start points, load balance, van parts and
+        warehouse pick-ups). Nothing changes until the run is applied."""
+        run = service.request_plan(db.session, day=body["date"],
+                                   time_limit_s=body["time_limit_s"],
+                                   keep_assigned=body["keep_assigned"],
+                                   technician_ids=body.get("technician_ids"),
+                                   work_order_ids=body.get("work_order_ids"), actor=actor())
+        db.session.commit()
+        return run, 201 if run.status != "queued" else 202
+
+
+@blp.route("/dispatch/plans/<id:run_id>")
+class PlanById(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.response(200, schemas.PlanRunOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such run.")
+    def get(self, run_id: int) -> Any:
+        """A run: status (poll until done), KPIs, proposed routes with ETAs, unassigned."""
+        return service.get_run(db.session, run_id)
+
+
+@blp.route("/dispatch/plans/<id:run_id>/apply")
+class PlanApply(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.response(200, schemas.PlanRunOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such run.")
+    @blp.alt_response(409, schema=ErrorSchema, description=(
+        "plan_stale (work orders changed since the run), plan_not_ready, "
+        "plan_already_applied."))
+    def post(self, run_id: int) -> Any:
+        """Assign and schedule every planned visit in one transaction."""
+        run = service.apply_run(db.session, run_id, actor=actor())
+        db.session.commit()
+        return run
+
+
+@blp.route("/dispatch/insertions")
+class Insertions(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.InsertionCreate)
+    @blp.response(201, schemas.InsertionOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such work order.")
+    @blp.alt_response(409, schema=ErrorSchema,
+                      description="not_insertable (not an unassigned new order), "
+                                  "no_window_today.")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Insert an urgent job into today's applied plan with least disruption: started
+        visits stay fixed. Shows who takes it, its ETA and which visits moved; the result
+        is a run to apply."""
+        insertion = service.insert_emergency(db.session, body["work_order_id"], now=utcnow(),
+                                             actor=actor())
+        db.session.commit()
+        return insertion
+
+
+@blp.route("/dispatch/board")
+class DispatchBoard(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.DayQuery, location="query")
+    @blp.response(200, schemas.BoardOut)
+    def get(self, query: dict[str, Any]) -> Any:
+        """The day at a glance: per technician the ordered visits with planned and actual
+        times, status and position; the unassigned queue by SLA urgency."""
+        return service.day_board(db.session, query["date"], actor=actor())
+
+
+@blp.route("/dispatch/pick-lists")
+class PickLists(MethodView):
+    @require_roles(*PLANNERS, Role.warehouse)
+    @blp.arguments(schemas.DayQuery, location="query")
+    @blp.response(200, schemas.PickListOut(many=True))
+    def get(self, query: dict[str, Any]) -> list[Any]:
+        """Per technician: parts to load for the day's jobs minus what the van holds, each
+        line with the warehouse to pick from."""
+        return service.pick_lists(db.session, query["date"])
+
+
+@blp.route("/dispatch/pick-lists/fulfilment")
+class PickListFulfilment(MethodView):
+    @require_roles(Role.admin, Role.warehouse)
+    @blp.arguments(schemas.PickListFulfil)
+    @blp.response(200, schemas.PickListOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such technician.")
+    @blp.alt_response(409, schema=ErrorSchema, description=(
+        "nothing_to_pick, no_van, insufficient_stock."))
+    def post(self, body: dict[str, Any]) -> Any:
+        """Turn a technician's pick list into transfers to the van (reservations move with
+        the stock), all lines or none; answers the list afterwards (nothing left to pick)."""
+        plist = service.fulfil_pick_list(db.session, body["date"], body["technician_id"],
+                                         actor=actor())
+        db.session.commit()
+        return plist

@@ -3,7 +3,9 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.dispatch.models import EXCEPTION_KIND_VALUES
+from app.fields import BoundedDecimal, IdField
 from app.geo import LatLng, PointField, polygon_vertices
+from app.geo import to_latlng as geo_latlng
 
 
 class SkillLevel(Schema):
@@ -40,15 +42,15 @@ class Shift(Schema):
 
 
 class TechnicianCreate(Schema):
-    user_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    user_id = IdField(required=True)
     home_base = fields.Nested(LatLng, required=True)
     home_address = fields.String(allow_none=True, validate=validate.Length(max=300))
     timezone = fields.String(load_default="Europe/Berlin", validate=validate.OneOf(
         ["Europe/Berlin", "Europe/Vienna", "Europe/Zurich", "Europe/London", "UTC"]))
-    territory_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    territory_id = IdField(allow_none=True)
     max_daily_minutes = fields.Integer(load_default=480, validate=validate.Range(30, 1440))
-    cost_per_km = fields.Decimal(places=2, as_string=True, validate=validate.Range(0, 100))
-    cost_per_hour = fields.Decimal(places=2, as_string=True, validate=validate.Range(0, 1000))
+    cost_per_km = BoundedDecimal(0, 100)
+    cost_per_hour = BoundedDecimal(0, 1000)
     skills = fields.List(fields.Nested(SkillLevel), load_default=list,
                          validate=validate.Length(max=30))
     shifts = fields.List(fields.Nested(Shift), load_default=list, validate=validate.Length(max=7))
@@ -59,10 +61,10 @@ class TechnicianUpdate(Schema):
     home_address = fields.String(allow_none=True, validate=validate.Length(max=300))
     timezone = fields.String(validate=validate.OneOf(
         ["Europe/Berlin", "Europe/Vienna", "Europe/Zurich", "Europe/London", "UTC"]))
-    territory_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    territory_id = IdField(allow_none=True)
     max_daily_minutes = fields.Integer(validate=validate.Range(30, 1440))
-    cost_per_km = fields.Decimal(places=2, as_string=True, validate=validate.Range(0, 100))
-    cost_per_hour = fields.Decimal(places=2, as_string=True, validate=validate.Range(0, 1000))
+    cost_per_km = BoundedDecimal(0, 100)
+    cost_per_hour = BoundedDecimal(0, 1000)
     is_active = fields.Boolean()
     skills = fields.List(fields.Nested(SkillLevel), validate=validate.Length(max=30))
     shifts = fields.List(fields.Nested(Shift), validate=validate.Length(max=7))
@@ -92,7 +94,7 @@ class TechnicianQuery(Schema):
     active = fields.Boolean()
     skill = fields.String(validate=validate.Length(1, 40))
     min_level = fields.Integer(load_default=1, validate=validate.Range(1, 5))
-    territory_id = fields.Integer(validate=validate.Range(min=1))
+    territory_id = IdField()
     q = fields.String(validate=validate.Length(1, 100))
 
 
@@ -146,3 +148,230 @@ class Territory(Schema):
     id = fields.Integer()
     name = fields.String()
     boundary = fields.Function(lambda t: polygon_vertices(t.area))
+
+
+# --- candidates, assignment --------------------------------------------------------------
+
+class CandidatesQuery(Schema):
+    date = fields.Date(metadata={"description": "Dispatch date (default: today)."})
+
+
+class MissingSkill(Schema):
+    skill = fields.String()
+    required = fields.Integer()
+    have = fields.Integer()
+
+
+class PartToPick(Schema):
+    part_id = fields.Integer()
+    sku = fields.String(allow_none=True)
+    quantity = fields.Integer()
+    warehouse_id = fields.Integer()
+    warehouse_code = fields.String()
+
+
+class CandidateOut(Schema):
+    rank = fields.Integer()
+    technician_id = fields.Function(lambda c: c.technician.id)
+    name = fields.Function(lambda c: c.technician.user.full_name)
+    eligible = fields.Boolean(metadata={"description": "Can do the job that day."})
+    reasons = fields.List(fields.String())
+    missing_skills = fields.List(fields.Nested(MissingSkill))
+    in_territory = fields.Boolean(allow_none=True,
+                                  metadata={"description": "null: no territory assigned."})
+    working_today = fields.Boolean()
+    earliest_start = fields.DateTime(allow_none=True)
+    earliest_end = fields.DateTime(allow_none=True)
+    travel_from = fields.String(allow_none=True,
+                                metadata={"description": "previous_visit, gps or home_base."})
+    travel_km = fields.Float(allow_none=True)
+    travel_min = fields.Integer(allow_none=True)
+    planned_minutes = fields.Integer()
+    shift_minutes = fields.Integer()
+    load = fields.Float(metadata={"description": "Planned minutes / shift minutes."})
+    parts_in_van = fields.Boolean()
+    parts_to_pick = fields.List(fields.Nested(PartToPick))
+    score = fields.Float(metadata={"description": "Lower is better (minutes-equivalent)."})
+
+
+class AssignmentIn(Schema):
+    technician_id = IdField(required=True)
+    start = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Planned start; default: the technician's earliest free slot today."})
+    version = IdField(required=True)
+    override = fields.Boolean(load_default=False, metadata={
+        "description": "Assign despite missing skills (needs a reason)."})
+    reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+# --- plans -------------------------------------------------------------------------------
+
+class PlanCreate(Schema):
+    date = fields.Date(required=True)
+    technician_ids = fields.List(IdField(),
+                                 allow_none=True, validate=validate.Length(max=1000))
+    work_order_ids = fields.List(IdField(),
+                                 allow_none=True, validate=validate.Length(max=5000))
+    time_limit_s = fields.Float(load_default=5.0, allow_nan=False,
+                                validate=validate.Range(0.5, 3600))
+    keep_assigned = fields.Boolean(load_default=True, metadata={
+        "description": "Keep scheduled jobs with their technician and time."})
+
+
+class PlanQuery(Schema):
+    date = fields.Date()
+    status = fields.String(validate=validate.OneOf(
+        ["queued", "running", "done", "failed", "applied"]))
+
+
+class PlannedVisitOut(Schema):
+    sequence = fields.Integer()
+    kind = fields.String(metadata={"description": "job or pickup (a warehouse stop)."})
+    work_order_id = fields.Integer(allow_none=True)
+    work_order_version = fields.Integer(allow_none=True)
+    stock_location_id = fields.Integer(allow_none=True)
+    picked = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True,
+                         metadata={"description": "part id -> quantity loaded (pick-ups)."})
+    planned_arrival = fields.DateTime()
+    planned_start = fields.DateTime()
+    planned_end = fields.DateTime()
+    travel_m = fields.Integer()
+    travel_s = fields.Integer()
+
+
+class RouteOut(Schema):
+    technician_id = fields.Integer()
+    visits = fields.List(fields.Nested(PlannedVisitOut))
+
+
+class UnassignedOut(Schema):
+    work_order_id = fields.Integer()
+    reason = fields.String()
+    detail = fields.String()
+
+
+def _routes(run):
+    routes: dict[int, list] = {}
+    for visit in run.visits:
+        routes.setdefault(visit.technician_id, []).append(visit)
+    return [{"technician_id": tid, "visits": visits} for tid, visits in routes.items()]
+
+
+class PlanRunOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    date = fields.Date(attribute="plan_date")
+    status = fields.String()
+    requested_by_id = fields.Integer(allow_none=True)
+    base_run_id = fields.Integer(allow_none=True)
+    keep_assigned = fields.Boolean()
+    time_limit_s = fields.Float()
+    inputs_digest = fields.String()
+    objective = fields.Float(allow_none=True)
+    kpis = fields.Dict(allow_none=True)
+    solver_stats = fields.Dict(allow_none=True)
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    applied_at = fields.DateTime(allow_none=True)
+    routes = fields.Function(lambda run: RouteOut(many=True).dump(_routes(run)),
+                             metadata={"description": "Proposed routes per technician."})
+    unassigned = fields.List(fields.Nested(UnassignedOut), allow_none=True)
+
+
+# --- insertions --------------------------------------------------------------------------
+
+class InsertionCreate(Schema):
+    work_order_id = IdField(required=True)
+
+
+class MovedVisit(Schema):
+    work_order_id = fields.Integer()
+    technician_id = fields.Integer()
+    old_start = fields.DateTime()
+    new_start = fields.DateTime()
+
+
+class InsertionOut(Schema):
+    work_order_id = fields.Function(lambda i: i.work_order.id)
+    technician_id = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "Why it fits nowhere."})
+    eta = fields.DateTime(allow_none=True)
+    start = fields.DateTime(allow_none=True)
+    moved = fields.List(fields.Nested(MovedVisit))
+    dropped = fields.List(fields.Integer())
+    run = fields.Nested(PlanRunOut, metadata={"description": "Apply it like any plan."})
+
+
+# --- board, pick lists -------------------------------------------------------------------
+
+class DayQuery(Schema):
+    date = fields.Date(required=True)
+
+
+class BoardVisit(Schema):
+    work_order_id = fields.Integer()
+    number = fields.String()
+    title = fields.String()
+    priority = fields.String()
+    status = fields.String()
+    site = fields.Function(lambda v: {"lat": v["site"].lat, "lng": v["site"].lng})
+    scheduled_start = fields.DateTime(allow_none=True)
+    scheduled_end = fields.DateTime(allow_none=True)
+    planned_arrival = fields.DateTime(allow_none=True)
+    arrived_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class BoardTechnician(Schema):
+    technician_id = fields.Function(lambda r: r.technician.id)
+    name = fields.Function(lambda r: r.technician.user.full_name)
+    position = fields.Function(lambda r: geo_latlng(r.technician.last_position),
+                               allow_none=True)
+    position_at = fields.Function(lambda r: r.technician.last_position_at.isoformat()
+                                  if r.technician.last_position_at else None, allow_none=True)
+    windows = fields.List(fields.Nested(Window))
+    visits = fields.List(fields.Nested(BoardVisit))
+
+
+class QueueItem(Schema):
+    work_order_id = fields.Integer(attribute="id")
+    number = fields.String()
+    title = fields.String()
+    priority = fields.String()
+    status = fields.String()
+    response_due_at = fields.DateTime(allow_none=True)
+    resolution_due_at = fields.DateTime(allow_none=True)
+    estimated_duration_min = fields.Integer()
+
+
+class BoardOut(Schema):
+    date = fields.Date(attribute="day")
+    technicians = fields.List(fields.Nested(BoardTechnician))
+    unassigned = fields.List(fields.Nested(QueueItem),
+                             metadata={"description": "Most urgent SLA first."})
+
+
+class PickLineOut(Schema):
+    part_id = fields.Integer()
+    sku = fields.String()
+    quantity = fields.Integer()
+    warehouse_id = fields.Integer(allow_none=True)
+    warehouse_code = fields.String(allow_none=True)
+    reserved = fields.Boolean()
+
+
+class PickListOut(Schema):
+    technician_id = fields.Function(lambda p: p.technician.id)
+    name = fields.Function(lambda p: p.technician.user.full_name)
+    van_id = fields.Integer(allow_none=True)
+    work_order_ids = fields.List(fields.Integer())
+    needed = fields.Dict(keys=fields.String(), values=fields.Integer())
+    in_van = fields.Dict(keys=fields.String(), values=fields.Integer())
+    lines = fields.List(fields.Nested(PickLineOut))
+
+
+class PickListFulfil(Schema):
+    date = fields.Date(required=True)
+    technician_id = IdField(required=True)

@@ -37,3 +37,7 @@ def make_technician(db_session: Any, make_user: Any, make_skill: Any) -> Any:
         return tech
 
     return make
+
+
+# Work orders, parts, warehouses and vans for candidates, plans and pick lists.
+from tests.dispatch.factories import make_order, make_part, make_stock_location  # noqa: E402,F401

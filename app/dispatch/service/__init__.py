@@ -1,6 +1,24 @@
 """Dispatch business rules, split by concept; import from here."""
 
+from app.dispatch.service.assignment import assign_technician
 from app.dispatch.service.availability import Availability, availability_on
+from app.dispatch.service.board import (
+    Board,
+    PickList,
+    day_board,
+    fulfil_pick_list,
+    pick_lists,
+)
+from app.dispatch.service.candidates import Candidate, candidates_for
+from app.dispatch.service.insertions import Insertion, insert_emergency
+from app.dispatch.service.plans import (
+    apply_run,
+    get_run,
+    list_runs,
+    request_plan,
+    run_in_background,
+)
+from app.dispatch.service.problem import DayClock, build_day_problem, day_clock, local_day
 from app.dispatch.service.technicians import (
     add_exception,
     create_technician,
@@ -20,8 +38,40 @@ from app.dispatch.service.technicians import (
 )
 
 __all__ = [
-    "Availability", "add_exception", "availability_on", "create_technician", "create_territory",
-    "delete_exception", "get_technician", "get_technician_for_user", "get_territory",
-    "list_exceptions", "list_technicians", "list_territories", "record_position",
-    "replace_shifts", "replace_skills", "update_technician", "update_territory",
+    "Availability",
+    "Board",
+    "Candidate",
+    "DayClock",
+    "Insertion",
+    "PickList",
+    "add_exception",
+    "apply_run",
+    "assign_technician",
+    "availability_on",
+    "build_day_problem",
+    "candidates_for",
+    "create_technician",
+    "create_territory",
+    "day_board",
+    "day_clock",
+    "delete_exception",
+    "fulfil_pick_list",
+    "get_run",
+    "get_technician",
+    "get_technician_for_user",
+    "get_territory",
+    "insert_emergency",
+    "list_exceptions",
+    "list_runs",
+    "list_technicians",
+    "list_territories",
+    "local_day",
+    "pick_lists",
+    "record_position",
+    "replace_shifts",
+    "replace_skills",
+    "request_plan",
+    "run_in_background",
+    "update_technician",
+    "update_territory",
 ]

@@ -1,0 +1,216 @@
+"""The dispatch board of a day, and the van pick lists for a day's schedule."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.auth.models import User
+from app.dispatch.models import PlannedVisit, Technician
+from app.dispatch.service.availability import availability_on
+from app.dispatch.service.insertions import last_applied_run
+from app.dispatch.service.problem import (
+    active_technicians,
+    day_clock,
+    point_of,
+    reservations_of,
+    stock_for_jobs,
+    travel_between,
+    warehouses,
+)
+from app.errors import Conflict, NotFound
+from app.inventory import service as inventory
+from app.inventory.models import Part
+from app.workorders import service as workorders
+from app.workorders.models import Status, WorkOrder
+
+UNASSIGNED_QUEUE_LIMIT = 200
+
+
+@dataclass
+class BoardRow:
+    technician: Technician
+    windows: list[dict[str, datetime]]
+    visits: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    day: date
+    technicians: list[BoardRow]
+    unassigned: list[WorkOrder]
+
+
+def day_orders(session: Session, day: date, user_ids: list[int],
+               statuses: tuple[str, ...] | None = None) -> list[WorkOrder]:
+    """Work orders scheduled on the day for these users, in time order."""
+    clock = day_clock(day)
+    stmt = (select(WorkOrder).options(selectinload(WorkOrder.site))
+            .where(WorkOrder.assignee_user_id.in_(user_ids),
+                   WorkOrder.scheduled_start >= clock.origin,
+                   WorkOrder.scheduled_start < clock.end, WorkOrder.status != Status.cancelled)
+            .order_by(WorkOrder.scheduled_start, WorkOrder.id))
+    if statuses:
+        stmt = stmt.where(WorkOrder.status.in_(statuses))
+    return list(session.scalars(stmt))
+
+
+def day_board(session: Session, day: date, *, actor: User) -> Board:
+    """Per technician the day's visits in order (planned and actual times, status), and the
+    unassigned queue, most urgent SLA first."""
+    techs = active_technicians(session)
+    by_user = {t.user_id: t for t in techs}
+    base = last_applied_run(session, day)
+    planned: dict[int, PlannedVisit] = {}
+    if base is not None:
+        planned = {v.work_order_id: v for v in base.visits if v.work_order_id is not None}
+    rows = {t.id: BoardRow(t, [{"start": s, "end": e}
+                               for s, e in availability_on(session, t, day).windows])
+            for t in techs}
+    for wo in day_orders(session, day, list(by_user)):
+        tech = by_user[wo.assignee_user_id]  # type: ignore[index]
+        pv = planned.get(wo.id)
+        rows[tech.id].visits.append({
+            "work_order_id": wo.id, "number": wo.number, "title": wo.title,
+            "priority": wo.priority, "status": wo.status, "site": point_of(wo.site.location),
+            "scheduled_start": wo.scheduled_start, "scheduled_end": wo.scheduled_end,
+            "planned_arrival": pv.planned_arrival if pv is not None else None,
+            "arrived_at": wo.responded_at, "completed_at": wo.completed_at})
+    queue = workorders.list_work_orders(session, actor=actor, status=[Status.new],
+                                        unassigned=True, sort="sla")
+    unassigned = list(session.scalars(queue.limit(UNASSIGNED_QUEUE_LIMIT)))
+    return Board(day, list(rows.values()), unassigned)
+
+
+# --- pick lists -----------------------------------------------------------------------------
+
+@dataclass
+class PickLine:
+    part_id: int
+    sku: str
+    quantity: int
+    warehouse_id: int | None  # None: no warehouse has it
+    warehouse_code: str | None
+    reserved: bool  # the stock at the warehouse is reserved for the technician's jobs
+
+
+@dataclass
+class PickList:
+    technician: Technician
+    van_id: int | None
+    work_order_ids: list[int]
+    needed: dict[int, int]
+    in_van: dict[int, int]
+    lines: list[PickLine]
+
+
+def pick_lists(session: Session, day: date, *, technician_id: int | None = None
+               ) -> list[PickList]:
+    """Per technician with jobs that day: parts the jobs need (their reservations), minus
+    what the van holds, each line with the warehouse to pick from (where the stock is
+    reserved for the job first, then the nearest warehouse that has it)."""
+    techs = active_technicians(session, [technician_id] if technician_id else None)
+    orders = day_orders(session, day, [t.user_id for t in techs],
+                        (Status.scheduled, Status.dispatched))
+    by_user: dict[int, list[WorkOrder]] = defaultdict(list)
+    for wo in orders:
+        by_user[wo.assignee_user_id].append(wo)  # type: ignore[index]
+    houses = warehouses(session)
+    all_res = reservations_of(session, [wo.id for wo in orders])
+    skus = dict(session.execute(select(Part.id, Part.sku).where(
+        Part.id.in_({r[1] for r in all_res}))).all()) if all_res else {}
+    stocks = {w.id: dict(inventory.available_stock(session, w.id)) for w in houses}
+    out = []
+    for tech in techs:
+        jobs = by_user.get(tech.user_id, [])
+        if not jobs:
+            continue
+        ids = {wo.id for wo in jobs}
+        res = [r for r in all_res if r[0] in ids]
+        needed: dict[int, int] = defaultdict(int)
+        for _wo, part, _loc, qty in res:
+            needed[part] += qty
+        van = inventory.van_of_technician(session, tech.user_id)
+        held = stock_for_jobs(session, van.id, res) if van is not None else {}
+        in_van = {p: min(held.get(p, 0), q) for p, q in needed.items()}
+        home = point_of(tech.home_base)
+        near = sorted(houses, key=lambda w: travel_between(home, point_of(w.location))[0])
+        lines = []
+        for part, qty in sorted(needed.items()):
+            short = qty - in_van[part]
+            reserved_at: dict[int, int] = defaultdict(int)
+            for _wo, p, loc, q in res:
+                if p == part and loc in stocks:
+                    reserved_at[loc] += q
+            for wh in near:
+                take = min(short, reserved_at.get(wh.id, 0))
+                if take > 0:
+                    lines.append(PickLine(part, skus[part], take, wh.id, wh.code, True))
+                    short -= take
+            for wh in near:
+                take = min(short, stocks[wh.id].get(part, 0))
+                if take > 0:
+                    lines.append(PickLine(part, skus[part], take, wh.id, wh.code, False))
+                    stocks[wh.id][part] -= take
+                    short -= take
+            if short > 0:
+                lines.append(PickLine(part, skus[part], short, None, None, False))
+        out.append(PickList(tech, van.id if van else None, sorted(ids), dict(needed), in_van,
+                            lines))
+    return out
+
+
+def fulfil_pick_list(session: Session, day: date, technician_id: int, *,
+                     actor: User) -> PickList:
+    """Turn a technician's pick list into stock: each line is a transfer warehouse -> van;
+    a job's reservation at the warehouse moves with it (released there, held in the van).
+    All lines or none (one transaction; the inventory service refuses short stock)."""
+    found = pick_lists(session, day, technician_id=technician_id)
+    if not found:
+        if session.get(Technician, technician_id) is None:
+            raise NotFound("Technician not found.")
+        raise Conflict("The technician has no jobs with parts that day.", error="nothing_to_pick")
+    plist = found[0]
+    if plist.van_id is None:
+        raise Conflict("The technician has no van.", error="no_van")
+    if any(line.warehouse_id is None for line in plist.lines):
+        raise Conflict("Some parts are in no warehouse; receive them first.",
+                       error="insufficient_stock")
+    note = f"pick list {day.isoformat()} for technician {technician_id}"
+    for line in plist.lines:
+        if line.reserved:
+            _move_reservations(session, plist, line, actor, note)
+        else:
+            inventory.record_movement(session, kind="transfer", part_id=line.part_id,
+                                      quantity=line.quantity, from_location_id=line.warehouse_id,
+                                      to_location_id=plist.van_id, note=note, actor=actor)
+    return pick_lists(session, day, technician_id=technician_id)[0]
+
+
+def _move_reservations(session: Session, plist: PickList, line: PickLine, actor: User,
+                       note: str) -> None:
+    """Move the jobs' reservations at the warehouse into the van: release there, transfer
+    what the van lacks, hold the whole reservation again in the van."""
+    left = line.quantity
+    stmt = inventory.list_reservations(session, location_id=line.warehouse_id,
+                                       part_id=line.part_id, status="active", actor=actor)
+    for reservation in list(session.scalars(stmt.order_by(None).order_by("id"))):
+        if left <= 0:
+            break
+        if reservation.work_order_id not in plist.work_order_ids:
+            continue
+        qty = reservation.open_quantity
+        moved = min(qty, left)
+        inventory.release_reservation(session, reservation.id, reason=note, actor=actor)
+        inventory.record_movement(session, kind="transfer", part_id=line.part_id,
+                                  quantity=moved, from_location_id=line.warehouse_id,
+                                  to_location_id=plist.van_id, note=note, actor=actor)
+        inventory.reserve_parts(session, work_order_id=reservation.work_order_id,
+                                location_id=plist.van_id,  # type: ignore[arg-type]
+                                lines=[(line.part_id, qty)], actor=actor)
+        left -= moved

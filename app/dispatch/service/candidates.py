@@ -1,0 +1,259 @@
+"""Who should go? Every active technician ranked for one work order, each with the reasons.
+
+"From where they will be": the site of their previous visit that day, else their last GPS
+position if fresh (today only), else their home base. The free slot is the earliest start
+after `now` that fits the shift, the customer's windows and the visits already planned
+(travel to the job and on to the next visit included). Lunch breaks are not modelled here
+(the optimizer places them); the slot is a dispatcher's first answer, not a plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from app import geo
+from app.auth.models import User
+from app.config import Config
+from app.dispatch.models import Technician
+from app.dispatch.service.availability import Availability, availability_on
+from app.dispatch.service.problem import (
+    active_technicians,
+    job_parts,
+    local_day,
+    point_of,
+    reservations_of,
+    stock_for_jobs,
+    travel_between,
+    warehouses,
+)
+from app.errors import Conflict
+from app.inventory import service as inventory
+from app.inventory.models import Part
+from app.workorders import service as workorders
+from app.workorders.models import CLOSED_STATES, Status, WorkOrder
+
+# Ranking: minutes-equivalent penalties added to "minutes until the job can start".
+PICKUP_PENALTY_MIN = 20
+OUTSIDE_TERRITORY_PENALTY_MIN = 30
+LOAD_WEIGHT_MIN = 60  # a fully loaded day counts like an hour's delay
+
+
+@dataclass
+class Busy:
+    start: datetime
+    end: datetime
+    point: opt.Point
+    work_order_id: int
+
+
+@dataclass
+class Slot:
+    start: datetime
+    end: datetime
+    origin: str  # previous_visit | gps | home_base
+    travel_m: int
+    travel_s: int
+
+
+@dataclass
+class Candidate:
+    technician: Technician
+    eligible: bool = True
+    reasons: list[str] = field(default_factory=list)
+    missing_skills: list[dict[str, Any]] = field(default_factory=list)
+    in_territory: bool | None = None
+    working_today: bool = False
+    earliest_start: datetime | None = None
+    earliest_end: datetime | None = None
+    travel_from: str | None = None
+    travel_km: float | None = None
+    travel_min: int | None = None
+    planned_minutes: int = 0
+    shift_minutes: int = 0
+    load: float = 0.0
+    parts_in_van: bool = True
+    parts_to_pick: list[dict[str, Any]] = field(default_factory=list)
+    score: float = 0.0
+    rank: int = 0
+
+
+def missing_skills(tech: Technician, wo: WorkOrder) -> list[dict[str, Any]]:
+    have = {ts.skill_id: ts.level for ts in tech.skills}
+    return [{"skill": s.skill.code, "required": s.min_level, "have": have.get(s.skill_id, 0)}
+            for s in wo.skills if have.get(s.skill_id, 0) < s.min_level]
+
+
+def schedule_of(session: Session, tech: Technician, start: datetime, end: datetime,
+                *, exclude: int | None = None) -> list[Busy]:
+    """The technician's visits starting in [start, end), cancelled ones left out."""
+    stmt = (select(WorkOrder).where(WorkOrder.assignee_user_id == tech.user_id,
+                                    WorkOrder.status != Status.cancelled,
+                                    WorkOrder.scheduled_start >= start,
+                                    WorkOrder.scheduled_start < end)
+            .order_by(WorkOrder.scheduled_start))
+    if exclude is not None:
+        stmt = stmt.where(WorkOrder.id != exclude)
+    return [Busy(wo.scheduled_start, wo.scheduled_end or wo.scheduled_start,  # type: ignore[arg-type]
+                 point_of(wo.site.location), wo.id) for wo in session.scalars(stmt)]
+
+
+def start_position(tech: Technician, now: datetime, today: bool) -> tuple[opt.Point, str]:
+    fresh = now - timedelta(minutes=Config.DISPATCH_POSITION_FRESH_MINUTES)
+    if (today and tech.last_position is not None and tech.last_position_at is not None
+            and tech.last_position_at >= fresh):
+        return point_of(tech.last_position), "gps"
+    return point_of(tech.home_base), "home_base"
+
+
+def _first_start(at: datetime, windows: list[tuple[datetime, datetime]]) -> datetime | None:
+    """The earliest time >= at inside one of the service-start windows (none: any time)."""
+    if not windows:
+        return at
+    starts = [max(at, lo) for lo, hi in windows if max(at, lo) <= hi]
+    return min(starts) if starts else None
+
+
+def start_windows(wo: WorkOrder) -> list[tuple[datetime, datetime]]:
+    duration = timedelta(minutes=wo.estimated_duration_min)
+    return [(w.start_at, w.end_at - duration) for w in wo.time_windows
+            if w.end_at - duration >= w.start_at]
+
+
+def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: datetime,
+                  home: tuple[opt.Point, str]) -> Slot | None:
+    """The earliest feasible start for `wo` between the technician's planned visits."""
+    site = point_of(wo.site.location)
+    duration = timedelta(minutes=wo.estimated_duration_min)
+    windows = start_windows(wo)
+    for shift_start, shift_end in avail.windows:
+        prev_end, prev_point, origin = shift_start, home[0], home[1]
+        inside = [b for b in busy if b.end > shift_start and b.start < shift_end]
+        for nxt in [*inside, None]:
+            limit = shift_end if nxt is None else min(nxt.start, shift_end)
+            leave = max(prev_end, now)
+            metres, secs = travel_between(prev_point, site)
+            start = _first_start(leave + timedelta(seconds=secs), windows)
+            if start is not None:
+                onward = travel_between(site, nxt.point)[1] if nxt is not None else 0
+                if start + duration + timedelta(seconds=onward) <= limit:
+                    return Slot(start, start + duration, origin, metres, secs)
+            if nxt is not None:
+                prev_end, prev_point, origin = max(prev_end, nxt.end), nxt.point, "previous_visit"
+    return None
+
+
+def _parts(session: Session, tech: Technician, needs: dict[int, int],
+           reservations: list[tuple[int, int, int, int]], origin: opt.Point,
+           names: dict[int, str]) -> tuple[bool, list[dict[str, Any]], list[str]]:
+    """Whether the van holds the job's parts; else what to pick up where."""
+    if not needs:
+        return True, [], []
+    van = inventory.van_of_technician(session, tech.user_id)
+    held = stock_for_jobs(session, van.id, reservations) if van is not None else {}
+    short = {p: q - held.get(p, 0) for p, q in needs.items() if held.get(p, 0) < q}
+    if not short:
+        return True, [], []
+    houses = sorted(warehouses(session), key=lambda w: travel_between(origin,
+                                                                      point_of(w.location))[0])
+    stocks = {w.id: stock_for_jobs(session, w.id, reservations) for w in houses}
+    picks, problems = [], []
+    for part_id, qty in sorted(short.items()):
+        source = next((w for w in houses if stocks[w.id].get(part_id, 0) >= qty), None)
+        if source is None:
+            problems.append(f"{names.get(part_id, part_id)} x{qty} is in no warehouse")
+            continue
+        picks.append({"part_id": part_id, "sku": names.get(part_id), "quantity": qty,
+                      "warehouse_id": source.id, "warehouse_code": source.code})
+    return False, picks, problems
+
+
+def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
+                    day: Any = None) -> list[Candidate]:
+    """Every active technician for `wo`, best first; those who cannot go last, with why."""
+    day = day or local_day(now)
+    today = day == local_day(now)
+    reservations = reservations_of(session, [wo.id])
+    needs = job_parts(reservations).get(wo.id, {})
+    names = dict(session.execute(select(Part.id, Part.sku).where(Part.id.in_(needs))).all()) \
+        if needs else {}
+    site = point_of(wo.site.location)
+    out: list[Candidate] = []
+    for tech in active_technicians(session):
+        c = Candidate(technician=tech)
+        c.missing_skills = missing_skills(tech, wo)
+        if c.missing_skills:
+            c.eligible = False
+            c.reasons.append("missing skills: " + ", ".join(
+                f"{m['skill']} level {m['required']} (has {m['have']})"
+                for m in c.missing_skills))
+        if tech.territory is not None:
+            latlng = geo.to_latlng(wo.site.location) or {}
+            c.in_territory = geo.point_in_polygon(latlng["lat"], latlng["lng"],
+                                                  geo.polygon_vertices(tech.territory.area) or [])
+            if not c.in_territory:
+                c.reasons.append(f"site outside territory {tech.territory.name}")
+        avail = availability_on(session, tech, day)
+        c.working_today = bool(avail.windows)
+        c.shift_minutes = avail.working_minutes
+        day_from = avail.start or now
+        busy = schedule_of(session, tech, day_from - timedelta(hours=12),
+                           (avail.end or now) + timedelta(hours=12), exclude=wo.id)
+        busy = [b for b in busy if avail.windows and b.start < avail.windows[-1][1]
+                and b.end > avail.windows[0][0]]
+        c.planned_minutes = int(sum((b.end - b.start).total_seconds() for b in busy) // 60)
+        c.load = round(c.planned_minutes / c.shift_minutes, 3) if c.shift_minutes else 0.0
+        home = start_position(tech, now, today)
+        slot = None
+        if not c.working_today:
+            c.eligible = False
+            c.reasons.append("not working that day")
+        elif c.planned_minutes + wo.estimated_duration_min > c.shift_minutes:
+            c.eligible = False
+            c.reasons.append("no capacity left that day")
+        else:
+            slot = earliest_slot(wo, avail, busy, now=now, home=home)
+            if slot is None:
+                c.eligible = False
+                c.reasons.append("no free slot before the shift ends")
+        if slot is not None:
+            c.earliest_start, c.earliest_end = slot.start, slot.end
+            c.travel_from, metres, secs = slot.origin, slot.travel_m, slot.travel_s
+        else:
+            metres, secs = travel_between(home[0], site)
+            c.travel_from = home[1]
+        c.travel_km, c.travel_min = round(metres / 1000, 1), -(-secs // 60)
+        c.parts_in_van, c.parts_to_pick, problems = _parts(session, tech, needs, reservations,
+                                                           home[0], names)
+        if problems:
+            c.eligible = False
+            c.reasons.extend(problems)
+        elif c.parts_to_pick:
+            c.reasons.append("parts to pick up: " + ", ".join(
+                f"{p['sku']} x{p['quantity']} at {p['warehouse_code']}" for p in c.parts_to_pick))
+        wait = ((c.earliest_start - now).total_seconds() / 60
+                if c.earliest_start is not None else 10_000)
+        c.score = round(max(wait, 0) + c.travel_min
+                        + (PICKUP_PENALTY_MIN if c.parts_to_pick else 0)
+                        + (OUTSIDE_TERRITORY_PENALTY_MIN if c.in_territory is False else 0)
+                        + LOAD_WEIGHT_MIN * c.load, 1)
+        out.append(c)
+    out.sort(key=lambda c: (not c.eligible, bool(c.missing_skills), c.score,
+                            c.technician.id))
+    for i, c in enumerate(out, 1):
+        c.rank = i
+    return out
+
+
+def candidates_for(session: Session, work_order_id: int, *, now: datetime, day: Any = None,
+                   actor: User) -> list[Candidate]:
+    """Open work orders only: a finished one has no one to send."""
+    wo = workorders.get_work_order_for(session, work_order_id, actor=actor)
+    if wo.status in CLOSED_STATES:
+        raise Conflict(f"Work order {wo.number} is {wo.status}.", error="not_assignable")
+    return rank_candidates(session, wo, now=now, day=day)
