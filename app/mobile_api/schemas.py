@@ -236,16 +236,26 @@ class PhotoOut(Schema):
     height = fields.Integer()
     sha256 = fields.String()
     taken_at = fields.DateTime(allow_none=True)
+    gps = fields.Method("_gps", allow_none=True, metadata={
+        "description": "Where the photo was taken (EXIF); staff only, null for customers."})
     created_at = fields.DateTime()
 
-
-class PhotoOutStaff(PhotoOut):
-    gps = fields.Method("_gps", allow_none=True)
-
     def _gps(self, photo: Any) -> dict[str, float] | None:
-        if photo.gps_lat is None or photo.gps_lng is None:
+        if photo.gps_lat is None or photo.gps_lng is None or _viewer_is_customer():
             return None
         return {"lat": photo.gps_lat, "lng": photo.gps_lng}
+
+
+def _viewer_is_customer() -> bool:
+    from flask import has_request_context
+    from flask_jwt_extended import current_user
+
+    if not has_request_context():
+        return False
+    try:
+        return bool(current_user and current_user.role == "customer")
+    except RuntimeError:  # no verified token in this request
+        return False
 
 
 class PhotoDownloadQuery(Schema):

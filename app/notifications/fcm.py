@@ -89,7 +89,7 @@ class FcmClient:
         try:
             return str(messaging.send(msg, app=self.app))
         except _GONE as exc:
-            raise PushError("unregistered", _code(exc), str(exc)) from exc
+            raise PushError("unregistered", "UNREGISTERED", str(exc)) from exc
         except _INVALID as exc:
             raise PushError("invalid", _code(exc), str(exc)) from exc
         except _RETRY as exc:
@@ -99,6 +99,9 @@ class FcmClient:
 
 
 def _code(exc: Any) -> str:
+    """The FCM error code when FCM named one (e.g. QUOTA_EXCEEDED), else the platform code."""
+    if isinstance(exc, messaging.QuotaExceededError):
+        return "QUOTA_EXCEEDED"
     return str(getattr(exc, "code", None) or type(exc).__name__)
 
 

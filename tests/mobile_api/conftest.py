@@ -14,16 +14,16 @@ import pytest
 from PIL import Image
 
 from tests.conftest import MUNICH
-from tests.dispatch.conftest import make_technician  # noqa: F401
-from tests.inventory.conftest import (  # noqa: F401
-    level_of,
-    make_part,
-    make_van,
-    make_warehouse,
-    receive,
-    warehouse_user,
-)
-from tests.workorders.conftest import make_work_order  # noqa: F401
+from tests.dispatch import conftest as dispatch_factories
+from tests.inventory import conftest as inventory_factories
+from tests.workorders import conftest as workorders_factories
+
+# The packages the phone builds on, reused as they are.
+make_technician = dispatch_factories.make_technician
+make_part, make_van = inventory_factories.make_part, inventory_factories.make_van
+make_warehouse, receive = inventory_factories.make_warehouse, inventory_factories.receive
+warehouse_user, level_of = inventory_factories.warehouse_user, inventory_factories.level_of
+make_work_order = workorders_factories.make_work_order
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = datetime(2026, 11, 23, tzinfo=BERLIN)  # a Monday, in the technician's time zone
