@@ -22,13 +22,16 @@ from app.workorders.schemas import (
     NoteCreate,
     PublicFaultReportCreate,
     PublicFaultReportOut,
+    RateLimitedError,
     RatingCreate,
     RatingOut,
     RatingsQuery,
     RatingsSummary,
     SlaPolicyIn,
     SlaPolicyOut,
+    TransitionError,
     TransitionRequest,
+    VersionConflictError,
     WorkOrderCreate,
     WorkOrderOut,
     WorkOrderQuery,
@@ -94,7 +97,7 @@ class WorkOrderById(MethodView):
     @require_roles(*OFFICE)
     @blp.arguments(WorkOrderUpdate)
     @blp.response(200, WorkOrderOut)
-    @blp.alt_response(409, schema=ErrorSchema,
+    @blp.alt_response(409, schema=VersionConflictError,
                       description="version_conflict: someone changed it since you read it; "
                                   "work_order_closed.")
     @blp.alt_response(422, schema=ErrorSchema, description="Invalid values; version missing.")
@@ -115,7 +118,7 @@ class Transitions(MethodView):
     @require_roles(*READERS)
     @blp.arguments(TransitionRequest)
     @blp.response(200, WorkOrderOut)
-    @blp.alt_response(409, schema=ErrorSchema, description="invalid_transition (names the "
+    @blp.alt_response(409, schema=TransitionError, description="invalid_transition (names the "
                       "allowed ones), version_conflict, not_assigned, reopen_window_passed.")
     @blp.alt_response(422, schema=ErrorSchema, description="Missing reason or completion.")
     def post(self, body: dict[str, Any], work_order_id: int) -> WorkOrder:
@@ -209,7 +212,8 @@ class PublicFaultReports(MethodView):
     @blp.arguments(PublicFaultReportCreate)
     @blp.response(201, PublicFaultReportOut)
     @blp.alt_response(422, schema=ErrorSchema, description="unknown_asset: label not known.")
-    @blp.alt_response(429, schema=ErrorSchema, description="Too many reports from your address.")
+    @blp.alt_response(429, schema=RateLimitedError,
+                      description="Too many reports from your address.")
     @blp.doc(security=[])
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Report a fault from a scanned QR label, without logging in. Answers only the

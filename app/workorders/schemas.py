@@ -5,6 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
+from app.errors import ErrorSchema
 from app.routing import MAX_ID
 from app.workorders.models import (
     HOLD_REASON_VALUES,
@@ -326,3 +327,19 @@ class SlaPolicyOut(Schema):
     response_minutes = fields.Integer()
     resolution_minutes = fields.Integer()
     calendar_id = fields.Integer(allow_none=True)
+
+
+class TransitionError(ErrorSchema):
+    """409 invalid_transition (and 403): where the order is and where this user may move it."""
+
+    current = fields.String()
+    allowed = fields.List(fields.String())
+    current_version = fields.Integer()
+
+
+class VersionConflictError(ErrorSchema):
+    current_version = fields.Integer()
+
+
+class RateLimitedError(ErrorSchema):
+    retry_after_seconds = fields.Integer()

@@ -115,7 +115,8 @@ def transition_work_order(session: Session, work_order: WorkOrder, to: str, *, a
             current=current.value, allowed=allowed)
     if not rule.who & _parties(actor, work_order):
         who = " or ".join(sorted(rule.who)).replace(ASSIGNEE, "the assigned technician")
-        raise Forbidden(f"Only {who} may {rule.action} this work order.", allowed=allowed)
+        raise Forbidden(f"Only {who} may {rule.action} this work order; you may move it to: "
+                        f"{', '.join(allowed) or 'nothing'}.")
     now = utcnow()
     event_data: dict[str, Any] = {"from": current.value, "to": target.value,
                                   "action": rule.action}
