@@ -102,4 +102,6 @@ def fetch_page(session: Any, stmt: Any, pagination: Any) -> list[Any]:
         select(func.count()).select_from(stmt.order_by(None).subquery())
     )
     offset = (pagination.page - 1) * pagination.page_size
+    if offset >= pagination.item_count:
+        return []  # past the end (also keeps absurd page numbers away from the driver)
     return list(session.scalars(stmt.limit(pagination.page_size).offset(offset)))

@@ -15,3 +15,4 @@ class IdConverter(IntegerConverter):
 
 def id_schema(_converter: IdConverter) -> dict:
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+

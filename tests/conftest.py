@@ -140,9 +140,20 @@ class ApiClient:
 
     def open(self, method: str, path: str, *, headers: dict[str, str] | None = None,
              **kwargs: Any) -> Any:
+        from flask.testing import EnvironBuilder
+
         merged = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         merged.update(headers or {})
-        return self.flask_client.open(path, method=method, headers=merged, **kwargs)
+        # Our own builder, closed afterwards: werkzeug spools large multipart bodies to a
+        # temporary file that the test client would otherwise leave open.
+        builder = EnvironBuilder(self.flask_client.application, path, method=method,
+                                 headers=merged, **kwargs)
+        environ = builder.get_environ()
+        try:
+            return self.flask_client.open(environ)
+        finally:
+            environ["wsgi.input"].close()
+            builder.close()
 
     def get(self, path: str, **kw: Any) -> Any:
         return self.open("GET", path, **kw)

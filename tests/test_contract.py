@@ -33,7 +33,7 @@ def tokens(login: Any) -> dict[str, str]:
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True,
+@settings(max_examples=10, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_without_5xx_and_as_documented(case: Any,
                                                                tokens: dict[str, str]) -> None:

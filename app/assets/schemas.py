@@ -5,6 +5,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.assets.models import ASSET_STATUS_VALUES, SLA_TIER_VALUES
+from app.fields import BoundedDecimal, IdField
 from app.geo import LatLng, PointField
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -83,7 +84,7 @@ class CustomerQuery(Schema):
 # --- sites -------------------------------------------------------------------------------
 
 class SiteCreate(Schema):
-    customer_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    customer_id = IdField(required=True)
     name = fields.String(required=True, validate=validate.Length(1, 200))
     address_line = fields.String(required=True, validate=validate.Length(1, 300))
     postal_code = fields.String(allow_none=True, validate=validate.Length(max=20))
@@ -127,7 +128,7 @@ class Site(Schema):
 
 
 class SiteQuery(Schema):
-    customer_id = fields.Integer(validate=validate.Range(min=1))
+    customer_id = IdField()
     q = fields.String(validate=validate.Length(1, 100))
 
 
@@ -207,9 +208,9 @@ class EquipmentModelQuery(Schema):
 class AssetCreate(Schema):
     tag = fields.String(required=True, validate=validate.Regexp(TAG_PATTERN))
     serial_number = fields.String(allow_none=True, validate=validate.Length(max=80))
-    equipment_model_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    site_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    parent_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    equipment_model_id = IdField(required=True)
+    site_id = IdField(required=True)
+    parent_id = IdField(allow_none=True)
     name = fields.String(allow_none=True, validate=validate.Length(max=200))
     location_note = fields.String(allow_none=True, validate=validate.Length(max=200))
     status = fields.String(load_default="operational",
@@ -228,9 +229,9 @@ class AssetCreate(Schema):
 
 class AssetUpdate(Schema):
     serial_number = fields.String(allow_none=True, validate=validate.Length(max=80))
-    equipment_model_id = fields.Integer(validate=validate.Range(min=1))
-    site_id = fields.Integer(validate=validate.Range(min=1))
-    parent_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    equipment_model_id = IdField()
+    site_id = IdField()
+    parent_id = IdField(allow_none=True)
     name = fields.String(allow_none=True, validate=validate.Length(max=200))
     location_note = fields.String(allow_none=True, validate=validate.Length(max=200))
     status = fields.String(validate=validate.OneOf(ASSET_STATUS_VALUES))
@@ -277,8 +278,7 @@ class StatusChange(Schema):
 
 class MeterReadingCreate(Schema):
     meter = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$"))
-    value = fields.Decimal(required=True, places=2, as_string=True,
-                           validate=validate.Range(min=0, max=10**12 - 1))
+    value = BoundedDecimal(0, 10**12 - 1, required=True)
     unit = fields.String(allow_none=True, validate=validate.Length(max=20))
     read_at = fields.AwareDateTime(allow_none=True,
                                    metadata={"description": "Defaults to now."})
@@ -307,11 +307,11 @@ class AssetDetail(Asset):
 
 
 class AssetQuery(Schema):
-    site_id = fields.Integer(validate=validate.Range(min=1))
-    customer_id = fields.Integer(validate=validate.Range(min=1))
-    equipment_model_id = fields.Integer(validate=validate.Range(min=1))
+    site_id = IdField()
+    customer_id = IdField()
+    equipment_model_id = IdField()
     status = fields.String(validate=validate.OneOf(ASSET_STATUS_VALUES))
-    parent_id = fields.Integer(validate=validate.Range(min=1))
+    parent_id = IdField()
     q = fields.String(validate=validate.Length(1, 100),
                       metadata={"description": "Tag, serial number or name contains."})
 

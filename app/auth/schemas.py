@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.auth.models import ROLE_VALUES
+from app.fields import IdField
 
 
 class LoginRequest(Schema):
@@ -42,7 +43,7 @@ class UserCreate(Schema):
     full_name = fields.String(required=True, validate=validate.Length(1, 200))
     password = fields.String(required=True, load_only=True, validate=validate.Length(10, 1024))
     role = fields.String(required=True, validate=validate.OneOf(ROLE_VALUES))
-    customer_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    customer_id = IdField(allow_none=True)
     phone = fields.String(allow_none=True, validate=validate.Length(max=40))
 
 
@@ -50,7 +51,7 @@ class UserUpdate(Schema):
     full_name = fields.String(validate=validate.Length(1, 200))
     password = fields.String(load_only=True, validate=validate.Length(10, 1024))
     role = fields.String(validate=validate.OneOf(ROLE_VALUES))
-    customer_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    customer_id = IdField(allow_none=True)
     phone = fields.String(allow_none=True, validate=validate.Length(max=40))
     is_active = fields.Boolean()
 
