@@ -1,0 +1,130 @@
+"""Demo: every technician gets a believable day today — three to six jobs at customer sites
+near its home base, in time order within its shift, with parts reserved (some in the
+van, some to pick up at a warehouse), assignment notifications in the outbox and, for some, a
+registered phone."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app import geo
+from app.assets.models import Asset, Site
+from app.db import utcnow
+from app.dispatch.models import Technician
+from app.inventory import service as inventory
+from app.inventory.models import LocationKind, StockLevel, StockLocation
+from app.notifications.models import PushDevice
+from app.workorders import service as workorders
+from app.workorders.models import WorkOrder
+
+_FAULTS = (
+    ("Unit trips on high pressure", "Alarm HP1 several times since this morning."),
+    ("No cooling in zone 2", "Temperature rising, fans running, compressor silent."),
+    ("Strange noise from the drive", "Grinding noise when starting, worse in the afternoon."),
+    ("Annual maintenance", "Scheduled inspection and filter change."),
+    ("Door does not close", "Door stops half way; reset did not help."),
+    ("Error E42 on display", "Display shows E42 after power cut last night."),
+    ("Leak under the unit", "Water on the floor under the unit, about a litre per hour."),
+)
+
+
+def seed_technician_days(session: Session, ctx: Any) -> dict[str, int]:
+    techs = list(session.scalars(select(Technician).where(Technician.is_active.is_(True))
+                                 .options(selectinload(Technician.shifts))
+                                 .order_by(Technician.id)))
+    sites = list(session.scalars(select(Site).where(Site.is_active.is_(True))
+                                 .order_by(Site.id)))
+    if not techs or not sites:
+        return {"technician_day_jobs": 0}
+    assets_by_site: dict[int, list[Asset]] = {}
+    for asset in session.scalars(select(Asset).options(selectinload(Asset.equipment_model))
+                                 .order_by(Asset.id)):
+        assets_by_site.setdefault(asset.site_id, []).append(asset)
+    site_points = [(site, geo.to_latlng(site.location)) for site in sites]
+    warehouse = session.scalar(select(StockLocation).where(
+        StockLocation.kind == LocationKind.warehouse).order_by(StockLocation.id))
+    jobs = reservations = devices = 0
+    taken: set[int] = set()
+    for tech in techs:
+        tz = ZoneInfo(tech.timezone)
+        today = utcnow().astimezone(tz).date()
+        shift = next((s for s in tech.shifts if s.weekday == today.weekday()), None)
+        clock = datetime.combine(today, shift.starts if shift else time(8), tz)
+        shift_end = datetime.combine(today, shift.ends if shift else time(17), tz)
+        home = geo.to_latlng(tech.home_base)
+        near = sorted((s for s in site_points if s[0].id not in taken and s[0].id
+                       in assets_by_site),
+                      key=lambda s: geo.haversine_m(home["lat"], home["lng"], s[1]["lat"],
+                                                    s[1]["lng"]))[:12]
+        # Jobs the work-order demo already scheduled for this technician today come first.
+        planned = list(session.execute(
+            select(WorkOrder.scheduled_start, WorkOrder.scheduled_end).where(
+                WorkOrder.assignee_user_id == tech.user_id,
+                WorkOrder.scheduled_start >= clock.replace(hour=0, minute=0),
+                WorkOrder.scheduled_start < clock.replace(hour=0, minute=0) + timedelta(days=1))))
+        if planned:
+            clock = max([clock, *(end or start for start, end in planned)])
+        wanted = max(0, ctx.rng.randint(4, 6) - len(planned))
+        van = inventory.van_of_technician(session, tech.user_id)
+        for sequence, (site, _point) in enumerate(ctx.rng.sample(near, min(len(near),
+                                                                           wanted))):
+            if sequence + len(planned) >= 3 and clock > shift_end - timedelta(minutes=150):
+                break  # the next job would run past the end of the shift
+            taken.add(site.id)
+            asset = ctx.rng.choice(assets_by_site[site.id])
+            title, description = ctx.rng.choice(_FAULTS)
+            wo = workorders.new_work_order(
+                session, site=site, asset=asset, title=title, description=description,
+                actor=None, priority=ctx.rng.choice(("P2", "P3", "P3", "P4")),
+                type="preventive" if title == "Annual maintenance" else "corrective",
+                contact_name="Facility desk", contact_phone="+49 89 1234 5678")
+            clock += timedelta(minutes=ctx.rng.choice((20, 25, 30, 40)))  # travel
+            workorders.assign_work_order(session, wo, assignee_user_id=tech.user_id,
+                                         scheduled_start=clock, scheduled_end=None,
+                                         version=None, actor=None)
+            clock = wo.scheduled_end or clock + timedelta(minutes=60)
+            workorders.record_event(session, wo, "status_changed", actor=None,
+                                    data={"from": wo.status, "to": "dispatched",
+                                          "action": "dispatch"})
+            wo.status = "dispatched"
+            jobs += 1
+            reservations += _reserve_parts(session, ctx, wo.id, van, warehouse)
+            if sequence == 0 and site.access_notes is None:
+                site.access_notes = ctx.rng.choice((
+                    "Ring at the loading dock; ask for the caretaker.",
+                    "Key box at the side entrance, code from dispatch.",
+                    "Plant room on the roof; lift to 6th floor, then stairs."))
+        if ctx.rng.random() < 0.7:
+            session.add(PushDevice(user_id=tech.user_id, platform=ctx.rng.choice(
+                ("android", "ios")), token=f"demo-fcm-token-{tech.user_id:05d}-"
+                f"{ctx.rng.getrandbits(64):016x}", app_version="1.4.2"))
+            devices += 1
+    return {"technician_day_jobs": jobs, "technician_day_reservations": reservations,
+            "push_devices": devices}
+
+
+def _reserve_parts(session: Session, ctx: Any, work_order_id: int,
+                   van: StockLocation | None, warehouse: StockLocation | None) -> int:
+    """One or two parts for some jobs: from the van when it has them, else the warehouse."""
+    if ctx.rng.random() < 0.4:
+        return 0
+    for location in (van, warehouse) if ctx.rng.random() < 0.6 else (warehouse, van):
+        if location is None:
+            continue
+        stock = list(session.execute(
+            select(StockLevel.part_id, StockLevel.on_hand - StockLevel.reserved)
+            .where(StockLevel.location_id == location.id,
+                   StockLevel.on_hand - StockLevel.reserved > 0)
+            .order_by(StockLevel.part_id)))
+        if stock:
+            lines = [(p, 1) for p, _ in ctx.rng.sample(stock, min(len(stock),
+                                                                  ctx.rng.randint(1, 2)))]
+            inventory.reserve_parts(session, work_order_id=work_order_id,
+                                    location_id=location.id, lines=lines, actor=None)
+            return len(lines)
+    return 0
