@@ -15,6 +15,9 @@ def register_cli(app: Flask) -> None:
     from app.notifications.cli import notifications_cli
 
     app.cli.add_command(notifications_cli)
+    from app.workorders.cli import sla_cli
+
+    app.cli.add_command(sla_cli)
 
     @app.cli.command("seed-demo")
     @click.option("--seed", default=7, show_default=True,

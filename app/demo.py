@@ -24,6 +24,7 @@ SEEDERS = (
     "app.assets.demo:seed_sites_and_assets",
     "app.inventory.demo:seed_inventory",
     "app.dispatch.demo:seed_technicians",
+    "app.workorders.demo:seed_work_orders",
     "app.mobile_api.demo:seed_technician_days",
 )
 

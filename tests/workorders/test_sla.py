@@ -140,3 +140,20 @@ def test_an_order_without_policy_has_no_clock(db_session, make_work_order):
     service.apply_sla_policy(db_session, work_order)
     assert work_order.resolution_due_at is None
     assert service.sla_state(work_order).resolution_remaining_min is None
+
+
+def test_flask_sla_tick_records_and_reports_once(app, db_session, make_work_order,
+                                                 make_sla_policy):
+    make_sla_policy(sla_tier="silver", priority="P1", response_minutes=60,
+                    resolution_minutes=240)
+    work_order = make_work_order(priority="P1", created_at=utcnow() - timedelta(hours=3.5))
+    service.apply_sla_policy(db_session, work_order)
+    db_session.commit()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["sla", "tick"])
+    assert first.exit_code == 0, first.output
+    assert "1 warnings, 1 breaches" in first.output  # response breached, resolution at 75 %
+    second = runner.invoke(args=["sla", "tick"])
+    assert "0 warnings, 0 breaches" in second.output
+    assert _sla_events(db_session, work_order) == [("sla_breached", "response"),
+                                                   ("sla_warning", "resolution")]
