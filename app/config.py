@@ -108,6 +108,8 @@ class Config:
     # The counter lives in the database (table rate_limit_windows), shared by all web processes.
     PUBLIC_FAULT_REPORT_LIMIT = _env_int("PUBLIC_FAULT_REPORT_LIMIT", 10)
     PUBLIC_FAULT_REPORT_WINDOW_SECONDS = _env_int("PUBLIC_FAULT_REPORT_WINDOW_SECONDS", 3600)
+    # Views of the QR label page (/r/<tag>) per client address in the same window.
+    PUBLIC_LABEL_PAGE_LIMIT = _env_int("PUBLIC_LABEL_PAGE_LIMIT", 60)
 
     # Dispatch: plan runs with a time limit up to this many seconds are solved inside the
     # request; longer ones run in a background thread and the client polls the run.

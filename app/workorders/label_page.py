@@ -6,7 +6,7 @@ reveals nothing about the asset beyond the tag printed on the label itself.
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app, request
 from markupsafe import escape
 
 from app.extensions import db
@@ -56,6 +56,17 @@ def _page(title: str, body: str) -> str:
 def label_page(tag: str) -> Response:
     """GET /r/<tag>: the report form, or 404 with the same page saying the label is unknown."""
     shown = escape(tag[:40])
+    # Page views share the public rate limit's counter table, in their own bucket, so the
+    # page cannot be used to probe tags without limit either.
+    hits = service.count_public_request(
+        db.session, client_address=request.remote_addr or "unknown", bucket="label-page",
+        limit=current_app.config["PUBLIC_LABEL_PAGE_LIMIT"],
+        window_seconds=current_app.config["PUBLIC_FAULT_REPORT_WINDOW_SECONDS"], refuse=False)
+    db.session.commit()
+    if hits > current_app.config["PUBLIC_LABEL_PAGE_LIMIT"]:
+        html = _page("Too many requests", "<h1>Too many requests</h1><p>Please try again "
+                     "later or call your service contact.</p>")
+        return Response(html, status=429, mimetype="text/html")
     if service.find_labelled_asset(db.session, tag) is None:
         html = _page("Label not recognised", (
             f"<h1>Label not recognised</h1><p>The label <span class=tag>{shown}</span> is not "

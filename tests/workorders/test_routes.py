@@ -299,3 +299,12 @@ def test_sla_policies_and_calendars_are_admin_settings(login):
         "resolution_minutes": 50}), 422)
     listed = dispatcher.get(f"{API}/sla-policies").get_json()
     assert any(p["sla_tier"] == "gold" and p["priority"] == "P2" for p in listed)
+
+
+def test_label_page_views_are_rate_limited_too(app, client, make_asset, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_LABEL_PAGE_LIMIT", 2)
+    asset = make_asset()
+    assert client.get(f"/r/{asset.tag}").status_code == 200
+    assert client.get("/r/PROBE-1").status_code == 404
+    limited = client.get(f"/r/{asset.tag}")
+    assert limited.status_code == 429 and limited.mimetype == "text/html"

@@ -158,21 +158,23 @@ def find_labelled_asset(session: Session, tag: str) -> Asset | None:
 
 
 def count_public_request(session: Session, *, client_address: str, limit: int,
-                         window_seconds: int, now: datetime | None = None) -> int:
+                         window_seconds: int, bucket: str = "fault-report",
+                         now: datetime | None = None, refuse: bool = True) -> int:
     """Count one anonymous request of this client address in the current fixed window and
-    refuse beyond `limit`. The counter is a database row (atomic upsert), so every web process
-    shares it; the caller commits it before handling the request, so refused reports count."""
+    refuse beyond `limit` (or only report the count, refuse=False). The counter is a database
+    row (atomic upsert), so every web process shares it; the caller commits it before handling
+    the request, so refused requests (e.g. probing tags) count too."""
     now = now or utcnow()
     epoch = int(now.timestamp()) // window_seconds * window_seconds
     window_start = datetime.fromtimestamp(epoch, UTC)
-    key = f"fault-report:{client_address}"[:120]
+    key = f"{bucket}:{client_address}"[:120]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = RateLimitWindow.__table__
     stmt = insert(table).values(key=key, window_start=window_start, hits=1)
     stmt = stmt.on_conflict_do_update(index_elements=["key", "window_start"],
                                       set_={"hits": table.c.hits + 1}).returning(table.c.hits)
     hits = int(session.execute(stmt).scalar_one())
-    if hits > limit:
+    if hits > limit and refuse:
         retry_after = epoch + window_seconds - int(now.timestamp())
         raise RateLimited("Too many reports from your address; try again later.",
                           retry_after_seconds=max(1, retry_after))
