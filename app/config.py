@@ -88,6 +88,10 @@ class Config:
     PAGE_SIZE_DEFAULT = 50
     PAGE_SIZE_MAX = 500
 
+    # Celery on Redis for scale-out background work (app/worker.py); unset = no broker needed.
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND")
+
     # Public base URL, used in QR labels (the fault-report page a scanned sticker opens).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 

@@ -1,0 +1,82 @@
+"""Background work for scale-out: a Celery app on Redis running the same service functions
+the CLI runs (SLA ticks, push delivery) and long optimizer runs.
+
+Without a broker nothing here is needed: the embedded default runs plans in a thread and the
+CLI commands (`flask sla tick`, `flask notifications deliver --loop`) from cron. With Redis:
+
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/celery -A app.celery_worker worker -B
+
+runs a worker with the beat schedule below (SLA tick every minute, push every 15 s).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+from app.db import utcnow
+from app.extensions import db
+
+celery = Celery("fieldops")
+
+
+def init_celery(flask_app: Flask, **overrides: Any) -> Celery:
+    """Bind the Celery app to a Flask app: config from its settings, tasks in its context."""
+    celery.conf.update(
+        broker_url=flask_app.config["CELERY_BROKER_URL"],
+        result_backend=flask_app.config.get("CELERY_RESULT_BACKEND"),
+        task_ignore_result=False,
+        broker_connection_retry_on_startup=True,
+        beat_schedule={
+            "sla-tick": {"task": "fieldops.sla_tick", "schedule": 60.0},
+            "deliver-push": {"task": "fieldops.deliver_notifications", "schedule": 15.0},
+        },
+        **overrides,
+    )
+
+    class AppContextTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with flask_app.app_context():
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+    celery.Task = AppContextTask
+    flask_app.extensions["celery"] = celery
+    return celery
+
+
+@celery.task(name="fieldops.sla_tick")
+def sla_tick() -> dict[str, int]:
+    """Record SLA warnings and breaches once each (see workorders.run_sla_tick)."""
+    from app.workorders.service import run_sla_tick
+
+    result = run_sla_tick(db.session, now=utcnow())
+    db.session.commit()
+    return {"warnings": result.warnings, "breaches": result.breaches}
+
+
+@celery.task(name="fieldops.deliver_notifications")
+def deliver_notifications(limit: int = 100) -> dict[str, int]:
+    """One pass over the due push outbox."""
+    from flask import current_app
+
+    from app.notifications.delivery import deliver_pending
+    from app.notifications.fcm import push_client_from_config
+
+    report = deliver_pending(db.session, now=utcnow(), limit=limit,
+                             client=push_client_from_config(current_app.config))
+    db.session.commit()
+    return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed,
+            "dropped": report.dropped, "kept": report.kept}
+
+
+@celery.task(name="fieldops.run_plan")
+def run_plan(run_id: int) -> None:
+    """Solve a queued optimization run (claims it first, so a duplicate delivery is harmless)."""
+    from app.dispatch.service.plans import run_in_background
+
+    run_in_background(db.engine, run_id)
