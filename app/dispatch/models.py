@@ -196,6 +196,14 @@ class OptimizationRun(db.Model):
         back_populates="run", cascade="all, delete-orphan",
         order_by="PlannedVisit.id")
 
+    @property
+    def routes(self) -> list[dict[str, Any]]:
+        """The planned visits grouped per technician, each route in visiting order."""
+        routes: dict[int, list[PlannedVisit]] = {}
+        for visit in sorted(self.visits, key=lambda v: (v.technician_id, v.sequence)):
+            routes.setdefault(visit.technician_id, []).append(visit)
+        return [{"technician_id": tid, "visits": visits} for tid, visits in routes.items()]
+
 
 class PlannedVisit(db.Model):
     """A stop of a proposed route: a work order (or a warehouse pick-up) at planned times."""

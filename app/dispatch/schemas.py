@@ -1,11 +1,41 @@
 """The dispatch API contract."""
 
+from datetime import date, datetime
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.dispatch.models import EXCEPTION_KIND_VALUES
 from app.fields import BoundedDecimal, IdField
 from app.geo import LatLng, PointField, polygon_vertices
 from app.geo import to_latlng as geo_latlng
+
+
+def dispatch_date(**kwargs):
+    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range."""
+    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)), **kwargs)
+
+
+class WallClock(fields.Field):
+    """A local wall-clock time "HH:MM" on the wire, a `datetime.time` inside."""
+
+    default_error_messages = {"invalid": "Not a time of day as HH:MM."}
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"type": "string", "example": "08:00",
+                                   "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"}, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%H:%M")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return datetime.strptime(value, "%H:%M").time()
+        except (TypeError, ValueError) as exc:
+            raise self.make_error("invalid") from exc
+
+
+def hhmm(**kwargs):
+    return WallClock(**kwargs)
 
 
 class SkillLevel(Schema):
@@ -22,10 +52,10 @@ class SkillLevelOut(Schema):
 class Shift(Schema):
     weekday = fields.Integer(required=True, validate=validate.Range(0, 6),
                              metadata={"description": "0 = Monday."})
-    starts = fields.Time(required=True, format="%H:%M")
-    ends = fields.Time(required=True, format="%H:%M")
-    break_earliest = fields.Time(allow_none=True, format="%H:%M")
-    break_latest = fields.Time(allow_none=True, format="%H:%M")
+    starts = hhmm(required=True)
+    ends = hhmm(required=True)
+    break_earliest = hhmm(allow_none=True)
+    break_latest = hhmm(allow_none=True)
     break_minutes = fields.Integer(load_default=0, validate=validate.Range(0, 180))
 
     @validates_schema
@@ -80,8 +110,10 @@ class Technician(Schema):
     timezone = fields.String()
     territory_id = fields.Integer(allow_none=True)
     max_daily_minutes = fields.Integer()
-    cost_per_km = fields.Decimal(as_string=True)
-    cost_per_hour = fields.Decimal(as_string=True)
+    cost_per_km = fields.Decimal(as_string=True, metadata={"type": "string",
+                                                           "format": "decimal"})
+    cost_per_hour = fields.Decimal(as_string=True, metadata={"type": "string",
+                                                             "format": "decimal"})
     is_active = fields.Boolean()
     skills = fields.List(fields.Nested(SkillLevelOut))
     shifts = fields.List(fields.Nested(Shift))
@@ -115,7 +147,7 @@ class ShiftExceptionOut(Schema):
 
 
 class AvailabilityQuery(Schema):
-    date = fields.Date(required=True)
+    date = dispatch_date(required=True)
 
 
 class Window(Schema):
@@ -152,8 +184,13 @@ class Territory(Schema):
 
 # --- candidates, assignment --------------------------------------------------------------
 
+def dispatch_date(**kwargs):
+    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range."""
+    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)), **kwargs)
+
+
 class CandidatesQuery(Schema):
-    date = fields.Date(metadata={"description": "Dispatch date (default: today)."})
+    date = dispatch_date(metadata={"description": "Dispatch date (default: today)."})
 
 
 class MissingSkill(Schema):
@@ -207,7 +244,7 @@ class AssignmentIn(Schema):
 # --- plans -------------------------------------------------------------------------------
 
 class PlanCreate(Schema):
-    date = fields.Date(required=True)
+    date = dispatch_date(required=True)
     technician_ids = fields.List(IdField(),
                                  allow_none=True, validate=validate.Length(max=1000))
     work_order_ids = fields.List(IdField(),
@@ -219,7 +256,7 @@ class PlanCreate(Schema):
 
 
 class PlanQuery(Schema):
-    date = fields.Date()
+    date = dispatch_date()
     status = fields.String(validate=validate.OneOf(
         ["queued", "running", "done", "failed", "applied"]))
 
@@ -250,13 +287,6 @@ class UnassignedOut(Schema):
     detail = fields.String()
 
 
-def _routes(run):
-    routes: dict[int, list] = {}
-    for visit in run.visits:
-        routes.setdefault(visit.technician_id, []).append(visit)
-    return [{"technician_id": tid, "visits": visits} for tid, visits in routes.items()]
-
-
 class PlanRunOut(Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -275,8 +305,8 @@ class PlanRunOut(Schema):
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
     applied_at = fields.DateTime(allow_none=True)
-    routes = fields.Function(lambda run: RouteOut(many=True).dump(_routes(run)),
-                             metadata={"description": "Proposed routes per technician."})
+    routes = fields.List(fields.Nested(RouteOut),
+                         metadata={"description": "Proposed routes per technician."})
     unassigned = fields.List(fields.Nested(UnassignedOut), allow_none=True)
 
 
@@ -307,7 +337,7 @@ class InsertionOut(Schema):
 # --- board, pick lists -------------------------------------------------------------------
 
 class DayQuery(Schema):
-    date = fields.Date(required=True)
+    date = dispatch_date(required=True)
 
 
 class BoardVisit(Schema):
@@ -373,5 +403,5 @@ class PickListOut(Schema):
 
 
 class PickListFulfil(Schema):
-    date = fields.Date(required=True)
+    date = dispatch_date(required=True)
     technician_id = IdField(required=True)

@@ -15,7 +15,7 @@ import threading
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, event, select, update
+from sqlalchemy import Connection, Select, event, select, update
 from sqlalchemy.orm import Session, scoped_session
 
 import optimizer as opt
@@ -124,7 +124,12 @@ def _start_after_commit(session: Session, run_id: int) -> None:
     """Released only when the run row is committed, so a rolled-back request starts nothing."""
     real = session() if isinstance(session, scoped_session) else session
     bind = real.get_bind()
-    engine = getattr(bind, "engine", bind)
+    if isinstance(bind, Connection):
+        # A session joined to an outer transaction on one connection (test harnesses): the
+        # run row never reaches another connection, so a worker could only block on it.
+        log.warning("plan run %s stays queued: the session is bound to a connection", run_id)
+        return
+    engine = bind
 
     def launch(_session: Session) -> None:
         threading.Thread(target=run_in_background, args=(engine, run_id), daemon=True,
