@@ -16,7 +16,7 @@ from app.inventory.models import Part, PartEquipmentModel
 
 
 def list_parts(session: Session, *, q: str | None = None, equipment_model_id: int | None = None,
-               is_active: bool | None = None, actor: User) -> Select[tuple[Part]]:
+               is_active: bool | None = None, actor: User | None) -> Select[tuple[Part]]:
     """Parts by SKU, filterable by text, compatible equipment model and active flag."""
     stmt = select(Part).order_by(Part.sku, Part.id)
     if q:
@@ -62,7 +62,7 @@ def create_part(session: Session, *, sku: str, name: str, unit: str = "pcs",
                 unit_cost: Decimal = Decimal("0.00"), reorder_point: int = 0,
                 reorder_quantity: int = 0, description: str | None = None,
                 equipment_model_ids: Iterable[int] = (), is_active: bool = True,
-                actor: User) -> Part:
+                actor: User | None) -> Part:
     """A new catalogue part; SKUs are unique regardless of case."""
     sku = sku.strip()
     _check_sku_free(session, sku)
@@ -75,7 +75,8 @@ def create_part(session: Session, *, sku: str, name: str, unit: str = "pcs",
     return part
 
 
-def update_part(session: Session, part: Part, changes: dict[str, Any], *, actor: User) -> Part:
+def update_part(session: Session, part: Part, changes: dict[str, Any], *,
+                actor: User | None) -> Part:
     """Change catalogue fields; `equipment_model_ids` replaces the compatibility list."""
     changes = dict(changes)
     if "sku" in changes:

@@ -136,8 +136,12 @@ def _return(session: Session, part: Part, quantity: int, to: StockLocation,
     check_source_allowed(to, actor)
     ref = open_work_order(session, work_order_id, actor)
     with session.begin_nested():
+        # Lock the work order's issues of this part: concurrent returns of it queue here, so
+        # together they cannot give back more than was issued.
+        session.execute(select(StockMovement.id).where(
+            StockMovement.kind == MovementKind.issue, StockMovement.work_order_id == ref.id,
+            StockMovement.part_id == part.id).with_for_update())
         levels.ensure_levels(session, [(part.id, to.id)])
-        levels.lock_levels(session, [(part.id, to.id)])
         outstanding = _net_issued(session, ref.id, part.id)
         if quantity > outstanding:
             raise Conflict(f"Only {outstanding} of {part.sku} were issued to {ref.number} and "
@@ -227,7 +231,7 @@ def _touching_van_of(actor: User) -> object:
 
 def list_movements(session: Session, *, part_id: int | None = None,
                    location_id: int | None = None, work_order_id: int | None = None,
-                   kind: str | None = None, actor: User) -> Select[tuple[StockMovement]]:
+                   kind: str | None = None, actor: User | None) -> Select[tuple[StockMovement]]:
     """Ledger lines, newest first; a technician sees those touching its own van only."""
     stmt = select(StockMovement).order_by(StockMovement.id.desc())
     if is_technician(actor):
@@ -244,7 +248,7 @@ def list_movements(session: Session, *, part_id: int | None = None,
     return stmt
 
 
-def get_movement(session: Session, movement_id: int, *, actor: User) -> StockMovement:
+def get_movement(session: Session, movement_id: int, *, actor: User | None) -> StockMovement:
     stmt = select(StockMovement).where(StockMovement.id == movement_id)
     if is_technician(actor):
         stmt = stmt.where(_touching_van_of(actor))  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ only its own van and moves stock only out of it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -19,13 +19,13 @@ from app.inventory.models import LocationKind, StockLevel, StockLocation
 MANAGERS = (Role.admin, Role.warehouse)
 
 
-def is_technician(actor: User | None) -> bool:
+def is_technician(actor: User | None) -> TypeGuard[User]:
     return actor is not None and actor.role == Role.technician
 
 
 def list_locations(session: Session, *, kind: str | None = None,
                    owner_user_id: int | None = None, is_active: bool | None = None,
-                   q: str | None = None, actor: User) -> Select[tuple[StockLocation]]:
+                   q: str | None = None, actor: User | None) -> Select[tuple[StockLocation]]:
     """Locations by code; a technician's list holds its own van only."""
     stmt = select(StockLocation).order_by(StockLocation.code, StockLocation.id)
     if is_technician(actor):
@@ -101,7 +101,7 @@ def _check_code_free(session: Session, code: str, location_id: int | None = None
 def create_location(session: Session, *, code: str, name: str, kind: str,
                     owner_user_id: int | None = None, address_line: str | None = None,
                     point: dict[str, float] | None = None, is_active: bool = True,
-                    actor: User) -> StockLocation:
+                    actor: User | None) -> StockLocation:
     """A warehouse (needs a point, no owner) or a van (at most one per active technician)."""
     code = code.strip()
     if kind == LocationKind.warehouse:
@@ -125,7 +125,7 @@ def create_location(session: Session, *, code: str, name: str, kind: str,
 
 
 def update_location(session: Session, location: StockLocation, changes: dict[str, Any], *,
-                    actor: User) -> StockLocation:
+                    actor: User | None) -> StockLocation:
     """Rename, move, reassign a van, or deactivate a location that holds no stock."""
     changes = dict(changes)
     if "code" in changes:

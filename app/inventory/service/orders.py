@@ -16,7 +16,7 @@ def open_work_order(session: Session, work_order_id: int, actor: User | None) ->
     if ref is None:
         raise Unprocessable("Unknown work order.", error="unknown_work_order",
                             errors={"work_order_id": [f"No work order {work_order_id}."]})
-    if is_technician(actor) and ref.assignee_user_id != actor.id:  # type: ignore[union-attr]
+    if is_technician(actor) and ref.assignee_user_id != actor.id:
         raise Forbidden("This work order is not assigned to you.", error="not_your_work_order")
     if not ref.accepts_parts:
         raise Conflict(f"Work order {ref.number} is {ref.status}; it takes no parts.",

@@ -26,7 +26,7 @@ from app.inventory.service.locations import is_technician
 def list_stock_levels(session: Session, *, part_id: int | None = None,
                       location_id: int | None = None, location_kind: str | None = None,
                       below_reorder_point: bool | None = None,
-                      actor: User) -> Select[tuple[StockLevel]]:
+                      actor: User | None) -> Select[tuple[StockLevel]]:
     """Levels by location and part; `below_reorder_point` keeps those whose available stock
     is at or below the part's reorder point. A technician sees its own van only."""
     stmt = (select(StockLevel)
@@ -72,7 +72,7 @@ def suggested_order(available: int, reorder_point: int, reorder_quantity: int) -
 
 
 def low_stock(session: Session, *, page: int, page_size: int,
-              actor: User) -> tuple[list[LowStockLine], int]:
+              actor: User | None) -> tuple[list[LowStockLine], int]:
     """Active parts whose available stock across active warehouses (vans are not the reorder
     pool) is at or below their reorder point (0: not reordered); one page and the total."""
     pooled = (select(StockLevel.part_id,
@@ -116,7 +116,7 @@ def _deltas(part_id: int | None = None):  # type: ignore[no-untyped-def]
 
 
 def part_ledger(session: Session, part_id: int, *, location_id: int | None = None, page: int,
-                page_size: int, actor: User) -> tuple[list[LedgerEntry], int]:
+                page_size: int, actor: User | None) -> tuple[list[LedgerEntry], int]:
     """A part's movements, oldest first, each with the running on-hand balance of the
     locations it touched; one page and the total."""
     get_part(session, part_id, actor=actor)
@@ -180,9 +180,10 @@ def verify_stock(session: Session) -> list[Mismatch]:
                                                StockLevel.on_hand, StockLevel.reserved))}
     mismatches = []
     for key in sorted(set(ledger) | set(held) | set(stored)):
+        part_id, location_id = key
         on_hand, reserved = stored.get(key, (0, 0))
         if on_hand != ledger[key]:
-            mismatches.append(Mismatch(*key, "on_hand", on_hand, ledger[key]))
+            mismatches.append(Mismatch(part_id, location_id, "on_hand", on_hand, ledger[key]))
         if reserved != held[key]:
-            mismatches.append(Mismatch(*key, "reserved", reserved, held[key]))
+            mismatches.append(Mismatch(part_id, location_id, "reserved", reserved, held[key]))
     return mismatches

@@ -139,7 +139,7 @@ def consume_for_issue(session: Session, work_order_id: int, part_id: int, locati
 
 def list_reservations(session: Session, *, work_order_id: int | None = None,
                       location_id: int | None = None, part_id: int | None = None,
-                      status: str | None = None, actor: User) -> Select[tuple[Reservation]]:
+                      status: str | None = None, actor: User | None) -> Select[tuple[Reservation]]:
     """Reservations, newest first; a technician sees those at its own van only."""
     stmt = select(Reservation).order_by(Reservation.id.desc())
     if is_technician(actor):
@@ -159,6 +159,6 @@ def list_reservations(session: Session, *, work_order_id: int | None = None,
 def get_reservation(session: Session, reservation_id: int, *, actor: User | None) -> Reservation:
     reservation = session.get(Reservation, reservation_id)
     if reservation is None or (is_technician(actor)
-                               and reservation.location.owner_user_id != actor.id):  # type: ignore[union-attr]
+                               and reservation.location.owner_user_id != actor.id):
         raise NotFound("Reservation not found.")
     return reservation
