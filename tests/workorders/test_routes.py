@@ -308,3 +308,23 @@ def test_label_page_views_are_rate_limited_too(app, client, make_asset, monkeypa
     assert client.get("/r/PROBE-1").status_code == 404
     limited = client.get(f"/r/{asset.tag}")
     assert limited.status_code == 429 and limited.mimetype == "text/html"
+
+
+PER_ORDER = [("get", "", None), ("get", "/timeline", None),
+             ("post", "/notes", {"text": "hello"}),
+             ("post", "/transitions", {"to": "cancelled", "reason": "x"}),
+             ("post", "/rating", {"score": 5})]
+
+
+@pytest.mark.parametrize(("method", "suffix", "body"), PER_ORDER)
+def test_another_accounts_or_technicians_order_is_404_everywhere(
+        login, make_work_order, make_user, technician, method, suffix, body):
+    work_order = make_work_order(status="completed", assignee=technician)
+    outsiders = [login("customer"), login("technician")]
+    for client in outsiders:
+        call = getattr(client, method)
+        r = call(f"{API}/work-orders/{work_order.id}{suffix}", json=body) if body else call(
+            f"{API}/work-orders/{work_order.id}{suffix}")
+        if r.status_code == 403:  # the role may not use this endpoint at all (rating)
+            continue
+        assert_error(r, 404, "not_found")

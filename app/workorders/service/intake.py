@@ -170,10 +170,10 @@ def count_public_request(session: Session, *, client_address: str, limit: int,
     key = f"{bucket}:{client_address}"[:120]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = RateLimitWindow.__table__
-    stmt = insert(table).values(key=key, window_start=window_start, hits=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["key", "window_start"],
-                                      set_={"hits": table.c.hits + 1}).returning(table.c.hits)
-    hits = int(session.execute(stmt).scalar_one())
+    upsert = insert(table).values(key=key, window_start=window_start, hits=1) \
+        .on_conflict_do_update(index_elements=["key", "window_start"],
+                               set_={"hits": table.c.hits + 1}).returning(table.c.hits)
+    hits = int(session.execute(upsert).scalar_one())
     if hits > limit and refuse:
         retry_after = epoch + window_seconds - int(now.timestamp())
         raise RateLimited("Too many reports from your address; try again later.",

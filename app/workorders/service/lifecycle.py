@@ -12,6 +12,7 @@ from app.auth.models import Role, User
 from app.config import Config
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, Unprocessable
+from app.inventory.service import release_reservations_for_work_order
 from app.notifications.service import queue_notification
 from app.workorders.models import (
     HOLD_REASON_VALUES,
@@ -177,9 +178,8 @@ def _cancel(session: Session, wo: WorkOrder, target: Status, actor: User | None,
     if not reason:
         raise Unprocessable("A cancellation needs a reason.", errors={"reason": ["Required."]})
     wo.closed_at = now
-    released = release_parts_of_cancelled(session, wo, actor=actor, reason=reason)
-    if released is not None:
-        event["reservations_released"] = released
+    event["reservations_released"] = release_parts_of_cancelled(session, wo, actor=actor,
+                                                                reason=reason)
 
 
 def _arrive(session: Session, wo: WorkOrder, target: Status, actor: User | None,
@@ -379,14 +379,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def release_parts_of_cancelled(session: Session, work_order: WorkOrder, *, actor: User | None,
-                               reason: str) -> int | None:
-    """Give back the parts reserved for a cancelled job (None while inventory is absent)."""
-    try:
-        from app.inventory import service as inventory
-    except ImportError:
-        return None
-    release = getattr(inventory, "release_reservations_for_work_order", None)
-    if release is None:
-        return None
-    return int(release(session, work_order.id, actor=actor, reason=reason))
-
+                               reason: str) -> int:
+    """Give back the parts reserved for a cancelled job; the number of reservations released."""
+    return release_reservations_for_work_order(session, work_order.id, actor=actor,
+                                               reason=reason)
