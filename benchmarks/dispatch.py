@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -42,9 +43,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=600)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url")
+    parser.add_argument("--keep", action="store_true", help="Keep the temporary instance dir.")
     args = parser.parse_args()
 
     instance = tempfile.mkdtemp(prefix="fieldops_bench_")
+    try:
+        run(args, instance)
+    finally:
+        if not args.keep:
+            shutil.rmtree(instance, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, instance: str) -> None:
     os.environ.setdefault("FIELDOPS_INSTANCE_DIR", instance)
     url = args.database_url or f"sqlite:///{instance}/bench.sqlite3"
 

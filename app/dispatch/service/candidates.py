@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from app import geo
+from app.assets.models import Site
 from app.auth.models import User
 from app.config import Config
 from app.dispatch.models import Technician
 from app.dispatch.service.availability import Availability, availability_on
 from app.dispatch.service.problem import (
     active_technicians,
+    day_clock,
     job_parts,
     local_day,
     point_of,
@@ -89,18 +91,28 @@ def missing_skills(tech: Technician, wo: WorkOrder) -> list[dict[str, Any]]:
             for s in wo.skills if have.get(s.skill_id, 0) < s.min_level]
 
 
-def schedule_of(session: Session, tech: Technician, start: datetime, end: datetime,
-                *, exclude: int | None = None) -> list[Busy]:
-    """The technician's visits starting in [start, end), cancelled ones left out."""
-    stmt = (select(WorkOrder).where(WorkOrder.assignee_user_id == tech.user_id,
-                                    WorkOrder.status != Status.cancelled,
-                                    WorkOrder.scheduled_start >= start,
-                                    WorkOrder.scheduled_start < end)
+def schedules_of(session: Session, user_ids: list[int], start: datetime, end: datetime,
+                 *, exclude: int | None = None) -> dict[int, list[Busy]]:
+    """Per technician user: the visits starting in [start, end), cancelled ones left out."""
+    stmt = (select(WorkOrder.id, WorkOrder.assignee_user_id, WorkOrder.scheduled_start,
+                   WorkOrder.scheduled_end, Site.location)
+            .join(Site, Site.id == WorkOrder.site_id)
+            .where(WorkOrder.assignee_user_id.in_(user_ids),
+                   WorkOrder.status != Status.cancelled, WorkOrder.scheduled_start >= start,
+                   WorkOrder.scheduled_start < end)
             .order_by(WorkOrder.scheduled_start))
     if exclude is not None:
         stmt = stmt.where(WorkOrder.id != exclude)
-    return [Busy(wo.scheduled_start, wo.scheduled_end or wo.scheduled_start,  # type: ignore[arg-type]
-                 point_of(wo.site.location), wo.id) for wo in session.scalars(stmt)]
+    out: dict[int, list[Busy]] = {u: [] for u in user_ids}
+    for wo_id, user_id, begin, finish, location in session.execute(stmt):
+        out[user_id].append(Busy(begin, finish or begin, point_of(location), wo_id))
+    return out
+
+
+def schedule_of(session: Session, tech: Technician, start: datetime, end: datetime,
+                *, exclude: int | None = None) -> list[Busy]:
+    """The technician's visits starting in [start, end), cancelled ones left out."""
+    return schedules_of(session, [tech.user_id], start, end, exclude=exclude)[tech.user_id]
 
 
 def start_position(tech: Technician, now: datetime, today: bool) -> tuple[opt.Point, str]:
@@ -184,7 +196,12 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         if needs else {}
     site = point_of(wo.site.location)
     out: list[Candidate] = []
-    for tech in active_technicians(session):
+    techs = active_technicians(session)
+    clock = day_clock(day)
+    schedules = schedules_of(session, [t.user_id for t in techs],
+                             clock.origin - timedelta(hours=12), clock.end + timedelta(hours=12),
+                             exclude=wo.id)
+    for tech in techs:
         c = Candidate(technician=tech)
         c.missing_skills = missing_skills(tech, wo)
         if c.missing_skills:
@@ -201,10 +218,8 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         avail = availability_on(session, tech, day)
         c.working_today = bool(avail.windows)
         c.shift_minutes = avail.working_minutes
-        day_from = avail.start or now
-        busy = schedule_of(session, tech, day_from - timedelta(hours=12),
-                           (avail.end or now) + timedelta(hours=12), exclude=wo.id)
-        busy = [b for b in busy if avail.windows and b.start < avail.windows[-1][1]
+        busy = [b for b in schedules[tech.user_id] if avail.windows
+                and b.start < avail.windows[-1][1]
                 and b.end > avail.windows[0][0]]
         c.planned_minutes = int(sum((b.end - b.start).total_seconds() for b in busy) // 60)
         c.load = round(c.planned_minutes / c.shift_minutes, 3) if c.shift_minutes else 0.0

@@ -182,7 +182,8 @@ class DayProblem:
 def active_technicians(session: Session, ids: list[int] | None = None) -> list[Technician]:
     stmt = (select(Technician).where(Technician.is_active.is_(True))
             .options(selectinload(Technician.skills).selectinload(TechnicianSkill.skill),
-                     selectinload(Technician.shifts), selectinload(Technician.user))
+                     selectinload(Technician.shifts), selectinload(Technician.user),
+                     selectinload(Technician.territory))
             .order_by(Technician.id))
     if ids is not None:
         stmt = stmt.where(Technician.id.in_(ids))
