@@ -2,9 +2,10 @@
 
 Without a key the view runs and its transaction is committed. With a key, a stored answer for
 the same request is replayed (header `Idempotent-Replayed: true`) and nothing runs again; the
-same key with a different request is 422 `idempotency_key_reused`. A first answer is saved in
-the SAME transaction as the change, so either both commit or neither does, and the unique
-(user, key) makes a concurrent duplicate roll back at commit and replay the winner's answer.
+same key with a different request is 422 `idempotency_key_reused`. The key is claimed (a row,
+unique per user and key) before the view runs and its answer is stored in the SAME transaction
+as the change: both commit or neither does, and a concurrent duplicate waits on the claim,
+fails, and replays the winner's answer.
 Errors (4xx) are not stored: nothing happened, and the client may fix the request and resend.
 """
 
@@ -63,23 +64,25 @@ def idempotent(view: F) -> F:
                                            actor=user)
             if stored is not None:
                 return replay(stored)
-            response = make_response(view(*args, **kwargs))
-            service.save_response(db.session, key=key, method=request.method,
-                                  path=request.path, fingerprint=fingerprint,
-                                  status_code=response.status_code,
-                                  body=response.get_json(silent=True), actor=user)
-            db.session.commit()
-            return response
-        except IntegrityError:
-            db.session.rollback()
-            if key is not None:  # a concurrent duplicate won the race: answer like it did
+            try:
+                claim = service.claim_key(db.session, key=key, method=request.method,
+                                          path=request.path, fingerprint=fingerprint,
+                                          actor=user)
+            except IntegrityError:
+                # A concurrent duplicate committed first: answer as it did.
+                db.session.rollback()
                 stored = service.find_response(db.session, key=key, fingerprint=fingerprint,
                                                actor=user)
-                if stored is not None:
-                    return replay(stored)
-            raise
+                if stored is None:
+                    raise
+                return replay(stored)
+            response = make_response(view(*args, **kwargs))
+            service.store_response(claim, status_code=response.status_code,
+                                   body=response.get_json(silent=True))
+            db.session.commit()
+            return response
         except Exception:
-            db.session.rollback()  # nothing of a refused request stays in the session
+            db.session.rollback()  # nothing of a refused request stays, not even the claim
             raise
 
     _document_header(wrapper)

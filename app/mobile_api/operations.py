@@ -128,12 +128,11 @@ def _sync_one(session: Session, item: dict[str, Any], user: User) -> dict[str, A
                 422, "The operation's body is not valid; see errors.",
                 errors=exc.normalized_messages())}
         with session.begin_nested():
+            claim = service.claim_key(session, key=key, method="POST", path=path,
+                                      fingerprint=fingerprint, actor=user)
             dumped = op.out().dump(run(name, session, job_id, body, user,
                                        client_time=item["client_time"]))
-            service.save_response(session, key=key, method="POST", path=path,
-                                  fingerprint=fingerprint, status_code=op.status, body=dumped,
-                                  actor=user)
-            session.flush()  # flush: the unique (user, key) guard fires inside the savepoint
+            service.store_response(claim, status_code=op.status, body=dumped)
     except DomainError as exc:
         return {**result, "status": exc.code, "body": error_body(
             exc.code, exc.message, error=exc.error, errors=exc.errors, **exc.details)}

@@ -29,7 +29,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 DAY = datetime(2026, 11, 23, tzinfo=BERLIN)  # a Monday, in the technician's time zone
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def photo_dir(app: Any, tmp_path: Any, monkeypatch: Any) -> Any:
     path = tmp_path / "uploads"
     monkeypatch.setitem(app.config, "PHOTO_STORAGE_DIR", str(path))

@@ -5,10 +5,16 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from tests.conftest import assert_error
 from tests.mobile_api.conftest import jpeg_with_exif, png_bomb
+
+
+@pytest.fixture(autouse=True)
+def _photos_in_a_temp_dir(photo_dir: Any) -> None:
+    """Every test here stores its files under tmp_path."""
 
 
 def upload(phone: Any, job: Any, data: bytes, kind: str = "before",

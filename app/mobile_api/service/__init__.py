@@ -7,9 +7,10 @@
 """
 
 from app.mobile_api.service.idempotency import (
+    claim_key,
     find_response,
     request_fingerprint,
-    save_response,
+    store_response,
 )
 from app.mobile_api.service.jobs import Day, DayJob, PartToBring, get_job, technician_day
 from app.mobile_api.service.photos import (
@@ -33,7 +34,8 @@ from app.mobile_api.service.visits import (
 
 __all__ = [
     "Day", "DayJob", "Geofence", "PartToBring", "PayloadTooLarge", "PhotoFile", "PhotoUpload",
-    "add_photo", "change_status", "check_in", "check_out", "complete_job", "find_response",
+    "add_photo", "change_status", "check_in", "check_out", "claim_key", "complete_job",
+    "find_response",
     "get_job", "list_photos", "measure_geofence", "photo_file", "record_parts_used",
-    "report_location", "request_fingerprint", "save_response", "technician_day",
+    "report_location", "request_fingerprint", "store_response", "technician_day",
 ]

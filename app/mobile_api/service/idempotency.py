@@ -42,13 +42,20 @@ def find_response(session: Session, *, key: str, fingerprint: str,
     return record
 
 
-def save_response(session: Session, *, key: str, method: str, path: str, fingerprint: str,
-                  status_code: int, body: Any, actor: User) -> IdempotencyRecord:
-    """Keep the answer in the caller's transaction: it commits with the change or not at all.
-    The unique (user_id, key) makes a concurrent duplicate fail at commit instead of applying
-    twice."""
+def claim_key(session: Session, *, key: str, method: str, path: str, fingerprint: str,
+              actor: User) -> IdempotencyRecord:
+    """Take the key before doing the work, in the caller's transaction. The unique (user_id,
+    key) makes a concurrent duplicate wait here until the first commits, then fail (the
+    caller replays the first answer); a rolled-back request leaves no claim behind."""
     record = IdempotencyRecord(user_id=actor.id, key=check_key(key), method=method.upper(),
-                               path=path[:300], request_sha256=fingerprint,
-                               status_code=status_code, response_body=body)
+                               path=path[:300], request_sha256=fingerprint, status_code=0,
+                               response_body={})
     session.add(record)
+    session.flush()  # flush: the unique index is the guard against a concurrent duplicate
     return record
+
+
+def store_response(record: IdempotencyRecord, *, status_code: int, body: Any) -> None:
+    """The first answer, committed with the change it reports."""
+    record.status_code = status_code
+    record.response_body = body
