@@ -205,3 +205,16 @@ def test_devices_register_and_move_between_users(db_session: Any, phone: Any, lo
     assert again.get_json()["id"] == first.get_json()["id"]
     device = db_session.get(PushDevice, first.get_json()["id"])
     assert device.user_id == other.user.id and device.is_active
+
+
+def test_check_out_outside_with_an_override_flags_the_visit(db_session: Any, phone: Any,
+                                                          make_job: Any) -> None:
+    job = make_job(status="en_route")
+    phone.post(f"/mobile/v1/jobs/{job.id}/check-in", json=at_site())
+    out = phone.post(f"/mobile/v1/jobs/{job.id}/check-out", json=at_site(
+        700, override_reason="Forgot to check out; already at the next customer."))
+    assert out.status_code == 200, out.get_json()
+    assert out.get_json()["flagged"] is True
+    assert out.get_json()["check_out_inside_geofence"] is False
+    steps = [e.data["step"] for e in timeline(db_session, job) if e.kind == "geofence_override"]
+    assert steps == ["check_out"]
