@@ -13,7 +13,7 @@ priority first, until it fits. ``validate`` checks the result like any plan.
 from __future__ import annotations
 
 from optimizer.eligibility import Shift, capacity_reason, job_windows, pinned_to
-from optimizer.model import Job, Problem, Route, TimeWindow, Unassigned, Visit
+from optimizer.model import Id, Job, Problem, Route, TimeWindow, Unassigned, Visit
 from optimizer.schedule import Stop, time_route
 from optimizer.travel import Place, end_place, job_place, leg, start_place, warehouse_place
 
@@ -57,8 +57,8 @@ def _time(
     problem: Problem,
     shift: Shift,
     visits: list[Visit],
-    jobs: dict[object, Job],
-    pins: dict[object, tuple[object, int | None]],
+    jobs: dict[Id, Job],
+    pins: dict[Id, tuple[Id, int | None]],
 ) -> Route | None:
     tech = shift.tech
     stops: list[Stop] = []

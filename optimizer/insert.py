@@ -14,7 +14,7 @@ import dataclasses
 from optimizer.costs import SCALE, per_second
 from optimizer.eligibility import Shift, analyse, job_windows, shifts_of
 from optimizer.kpis import compute_kpis
-from optimizer.model import Job, Plan, Problem, Route, Unassigned, Visit
+from optimizer.model import Id, Job, Plan, Problem, Route, Unassigned, Visit
 from optimizer.schedule import Stop, time_route
 from optimizer.travel import (
     Place,
@@ -70,7 +70,7 @@ def _unchanged(problem: Problem, plan: Plan, reason: Unassigned, now: int) -> Pl
 
 
 def _stop(
-    problem: Problem, jobs: dict[object, Job], shift: Shift, visit_or_job: Visit | Job
+    problem: Problem, jobs: dict[Id, Job], shift: Shift, visit_or_job: Visit | Job
 ) -> Stop:
     if isinstance(visit_or_job, Job) or visit_or_job.kind == "job":
         job = visit_or_job if isinstance(visit_or_job, Job) else jobs[visit_or_job.ref]

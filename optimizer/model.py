@@ -180,6 +180,10 @@ class SolverOptions:
     first_solution: str = "LOCAL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     bandit_operators: bool = True  # multi-armed-bandit operator choice: -40% gap on Solomon
+    # Take several start strategies to a local optimum and continue from the best (problems
+    # up to ``light_operators_min_jobs`` jobs and without ``solution_limit``).
+    multi_start: bool = True
+    portfolio: bool = False  # instead: the metaheuristic from each start, time shared
     solution_limit: int | None = None
     log_search: bool = False
     parameters_text: str = ""

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from random import Random
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp
+from ortools.constraint_solver import pywrapcp  # type: ignore[import-untyped]
 
 from optimizer.breaks import reserved
 from optimizer.costs import SCALE, per_hour, per_second
 from optimizer.eligibility import Shift, job_windows, pickup_warehouse, pinned_to
-from optimizer.model import Job, Problem, TimeWindow
+from optimizer.model import Id, Job, Problem, TimeWindow
 from optimizer.travel import (
     Place,
     end_place,
@@ -58,7 +58,7 @@ class Built:
     service: list[list[int]]  # per shift, per node
     time: pywrapcp.RoutingDimension
     part_dims: dict[str, pywrapcp.RoutingDimension] = field(default_factory=dict)
-    breaks: list[list[tuple[object, pywrapcp.IntervalVar]]] = field(default_factory=list)
+    breaks: list[list[tuple[Id, pywrapcp.IntervalVar]]] = field(default_factory=list)
     allowed: dict[int, list[int]] = field(default_factory=dict)  # job index -> shifts
 
 
@@ -231,7 +231,7 @@ class _Links:
     manager: pywrapcp.RoutingIndexManager
     time: pywrapcp.RoutingDimension
     node_of_job: dict[int, int]
-    job_index_of_id: dict[object, int]
+    job_index_of_id: dict[Id, int]
     service: list[list[int]]
 
 
@@ -245,7 +245,7 @@ def _add_links(problem: Problem, ctx: _Links, job: Job, idx: int) -> None:
     same = job.same_technician_as if job.same_technician_as in ctx.job_index_of_id else None
     after = job.not_before if job.not_before in ctx.job_index_of_id else None
 
-    def index_of(job_id: object) -> tuple[int, int]:
+    def index_of(job_id: Id) -> tuple[int, int]:
         node = ctx.node_of_job[ctx.job_index_of_id[job_id]]
         return node, ctx.manager.NodeToIndex(node)
 
@@ -277,7 +277,7 @@ def _add_breaks(built: Built) -> None:
     solver = routing.solver()
     size = routing.Size()
     for v, s in enumerate(built.shifts):
-        items: list[tuple[object, pywrapcp.IntervalVar]] = []
+        items: list[tuple[Id, pywrapcp.IntervalVar]] = []
         for b in s.breaks:
             iv = solver.FixedDurationIntervalVar(
                 b.window.start, b.window.end, b.duration, False, f"break {s.tech.id} {b.id}"

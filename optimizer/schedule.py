@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.model import Break, ScheduledBreak, TimeWindow, Visit, VisitKind
+from optimizer.model import Break, Id, ScheduledBreak, TimeWindow, Visit, VisitKind
 from optimizer.travel import Place
 
 
 @dataclass(frozen=True, slots=True)
 class Stop:
     kind: VisitKind
-    ref: object
+    ref: Id
     place: Place
     duration: int
     windows: tuple[TimeWindow, ...]

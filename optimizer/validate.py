@@ -8,7 +8,7 @@ unassigned_reason.
 from __future__ import annotations
 
 from optimizer.eligibility import job_windows, pinned_to
-from optimizer.model import Job, Plan, Problem, Route, Technician, Violation
+from optimizer.model import Id, Job, Plan, Problem, Route, Technician, Violation, Visit
 from optimizer.travel import (
     Place,
     end_place,
@@ -30,7 +30,7 @@ def validate(problem: Problem, plan: Plan) -> list[Violation]:
     out: list[Violation] = []
     jobs = {j.id: j for j in problem.jobs}
     techs = {t.id: t for t in problem.technicians}
-    seen: dict[object, tuple[Route, int]] = {}
+    seen: dict[Id, tuple[Route, int]] = {}
     for route in plan.routes:
         tech = techs.get(route.technician_id)
         if tech is None:
@@ -63,7 +63,7 @@ def validate(problem: Problem, plan: Plan) -> list[Violation]:
 
 
 def _check_route(
-    problem: Problem, tech: Technician, route: Route, jobs: dict[object, Job]
+    problem: Problem, tech: Technician, route: Route, jobs: dict[Id, Job]
 ) -> list[Violation]:
     out: list[Violation] = []
     tid = tech.id
@@ -139,12 +139,12 @@ def _check_route(
     return out
 
 
-def _ref(visit: object) -> object:
-    return visit.ref if visit.kind == "job" else None  # type: ignore[attr-defined]
+def _ref(visit: Visit) -> Id | None:
+    return visit.ref if visit.kind == "job" else None
 
 
 def _gap(
-    route: Route, tid: object, lo: int, hi: int, travel_s: int, ref: object
+    route: Route, tid: Id, lo: int, hi: int, travel_s: int, ref: Id | None
 ) -> list[Violation]:
     """Between two stops there must be room for the drive plus every break taken in between."""
     inside = sum(b.end - b.start for b in route.breaks if b.start >= lo and b.end <= hi)
@@ -161,7 +161,7 @@ def _check_breaks(
     tid = tech.id
     shift = tech.shifts[route.shift]
     due = {b.id: b for b in tech.breaks if shift.start <= b.window.start <= shift.end}
-    done: set[object] = set()
+    done: set[Id] = set()
     for sb in route.breaks:
         b = due.get(sb.id)
         if b is None or sb.id in done:
@@ -184,7 +184,7 @@ def _check_breaks(
     return out
 
 
-def _check_links(problem: Problem, seen: dict[object, tuple[Route, int]]) -> list[Violation]:
+def _check_links(problem: Problem, seen: dict[Id, tuple[Route, int]]) -> list[Violation]:
     out: list[Violation] = []
     for job in problem.jobs:
         if job.id not in seen:

@@ -110,3 +110,21 @@ def test_validate_and_insert_do_not_import_ortools() -> None:
         "assert not any(m.startswith('ortools') for m in sys.modules), 'ortools imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_insert_after_a_break_that_has_begun_keeps_it_and_its_time() -> None:
+    lunch = Break("lunch", TimeWindow(12 * H, 13 * H), 1800)
+    tech = make_tech("T1", breaks=(lunch,))
+    jobs = tuple(make_job(f"J{i}", location=at(0.01 * i), duration=H,
+                          windows=(TimeWindow(8 * H, 17 * H),)) for i in range(1, 4))
+    problem = Problem((tech,), jobs)
+    plan = solve_valid(problem)
+    [brk] = plan.routes[0].breaks
+    now = brk.start + 60  # the technician is on lunch
+    urgent = make_job("urgent", location=at(0.02, 0.01), priority=1)
+    after = insert(problem, plan, urgent, now)
+    assert validate(with_job(problem, urgent), after) == []
+    route = after.route_of("T1")
+    assert route is not None and route.breaks == (brk,)
+    visit = next(v for v in route.visits if v.ref == "urgent")
+    assert visit.start >= brk.end

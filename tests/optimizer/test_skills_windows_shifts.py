@@ -160,3 +160,25 @@ def test_service_time_scales_with_skill_level() -> None:
     v = plan.routes[0].visits[0]
     assert v.end - v.start == 45 * 60
     assert "duration" in codes(problem, replace_visit(plan, "T1", 0, end=v.start + H))
+
+
+def test_tight_windows_and_vehicle_capacity_all_served() -> None:
+    # A small Solomon-R101-like case: narrow windows spread over the day and a load limit
+    # (the "load" part), where a cheapest-arc start alone leaves customers out.
+    import random
+
+    rng = random.Random(5)
+    jobs = []
+    for i in range(30):
+        open_at = rng.randint(8 * H, 15 * H)
+        jobs.append(make_job(f"C{i}", location=at(rng.uniform(-0.05, 0.05),
+                                                   rng.uniform(-0.05, 0.05)),
+                             duration=600, windows=(TimeWindow(open_at, open_at + 900),),
+                             parts={"load": rng.randint(5, 20)}))
+    techs = tuple(make_tech(f"V{k}", van_stock={"load": 100}) for k in range(8))
+    problem = Problem(techs, tuple(jobs), weights=Weights(balance_per_hour=0.0))
+    plan = solve_valid(problem, limit_s=2.0)
+    assert plan.unassigned == ()
+    for route in plan.routes:
+        load = sum(next(j for j in jobs if j.id == v.ref).parts["load"] for v in route.visits)
+        assert load <= 100
