@@ -27,7 +27,8 @@ class SiteVisit(db.Model):
     """One stay of the technician at the job's site: the check-in and (later) the check-out.
 
     Server times say when we heard of it; client times when the phone says it happened (an
-    offline phone syncs later). Time on site is derived from the client times when both exist.
+    offline phone syncs later). Time on site comes from the two client times when both exist,
+    else from the two server times.
     """
 
     __tablename__ = "site_visits"
@@ -65,8 +66,10 @@ class SiteVisit(db.Model):
     def minutes_on_site(self) -> int | None:
         if self.check_out_at is None:
             return None
-        start = self.check_in_client_at or self.check_in_at
-        end = self.check_out_client_at or self.check_out_at
+        if self.check_in_client_at is not None and self.check_out_client_at is not None:
+            start, end = self.check_in_client_at, self.check_out_client_at
+        else:  # never mix the phone's clock with ours
+            start, end = self.check_in_at, self.check_out_at
         return max(0, round((end - start).total_seconds() / 60))
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.errors import DomainError, error_body
+from app.errors import DomainError, Unprocessable, error_body
 from app.mobile_api import schemas, service
 from app.workorders.models import WorkOrder
 
@@ -59,7 +59,8 @@ def _check_out(session: Session, wo: WorkOrder, body: dict[str, Any], user: User
 def _parts_used(session: Session, wo: WorkOrder, body: dict[str, Any], user: User,
                 client_time: datetime | None) -> dict[str, Any]:
     return {"movements": service.record_parts_used(session, wo, lines=body["lines"],
-                                                   note=body.get("note"), actor=user)}
+                                                   note=body.get("note"),
+                                                   client_time=client_time, actor=user)}
 
 
 def _complete(session: Session, wo: WorkOrder, body: dict[str, Any], user: User,
@@ -92,7 +93,11 @@ def run(name: str, session: Session, job_id: int | None, body: dict[str, Any], u
         client_time: datetime | None = None) -> Any:
     """One operation on the caller's own job (another technician's is a 404)."""
     op = OPERATIONS[name]
-    wo = service.get_job(session, job_id, actor=user) if op.needs_job else None
+    wo = None
+    if op.needs_job:
+        if job_id is None:
+            raise Unprocessable("This operation needs a job_id.", errors={"job_id": ["Required."]})
+        wo = service.get_job(session, job_id, actor=user)
     return op.apply(session, wo, body, user, client_time)
 
 

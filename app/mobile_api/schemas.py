@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -21,7 +22,8 @@ MAX_OPERATIONS = 200
 
 
 class DayQuery(Schema):
-    date = fields.Date(metadata={"description": "Local date (technician's time zone); "
+    date = fields.Date(validate=validate.Range(date(2000, 1, 1), date(2199, 12, 31)),
+                       metadata={"description": "Local date (technician's time zone); "
                                  "default today."})
 
 

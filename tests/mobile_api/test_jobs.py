@@ -67,3 +67,8 @@ def test_an_unchanged_day_answers_304_to_if_none_match(phone: Any, make_job: Any
 def test_only_technicians_use_the_mobile_api(login: Any) -> None:
     for role in ("dispatcher", "customer"):
         assert_error(login(role).get("/mobile/v1/me/jobs"), 403)
+
+
+def test_a_date_out_of_range_is_a_validation_error(phone: Any) -> None:
+    assert_error(phone.get("/mobile/v1/me/jobs?date=9999-12-31"), 422)
+    assert_error(phone.get("/mobile/v1/me/jobs?date=yesterday"), 422)

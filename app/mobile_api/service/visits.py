@@ -151,7 +151,8 @@ def check_out(session: Session, wo: WorkOrder, *, lat: float, lng: float, accura
 
 
 def record_parts_used(session: Session, wo: WorkOrder, *, lines: list[dict[str, int]],
-                      note: str | None = None, actor: User) -> list[StockMovement]:
+                      note: str | None = None, client_time: datetime | None = None,
+                      actor: User) -> list[StockMovement]:
     """Issue parts from the technician's own van to the job through the ledger, consuming the
     job's reservations first; all lines or none (409 insufficient_stock)."""
     van = inventory.van_of_technician(session, actor.id)
@@ -160,9 +161,9 @@ def record_parts_used(session: Session, wo: WorkOrder, *, lines: list[dict[str, 
     movements = inventory.issue_parts_to_work_order(
         session, work_order_id=wo.id, location_id=van.id,
         lines=[(line["part_id"], line["qty"]) for line in lines], actor=actor, note=note)
-    workorders.record_event(session, wo, "parts_used", actor=actor, data={
-        "van": van.code,
-        "lines": [{"part_id": m.part_id, "qty": m.quantity} for m in movements]})
+    workorders.record_event(session, wo, "parts_used", actor=actor, client_time=client_time,
+                            data={"van": van.code, "lines": [
+                                {"part_id": m.part_id, "qty": m.quantity} for m in movements]})
     return movements
 
 
