@@ -90,7 +90,8 @@ def availability_on(session: Session, tech: Technician, day: date) -> Availabili
         else:
             windows = _subtract(windows, span)
     windows = _union(windows)
-    if brk_from is not None and not any(s < brk_to and e > brk_from for s, e in windows):
+    if brk_from is not None and brk_to is not None and not any(
+            s < brk_to and e > brk_from for s, e in windows):
         brk_from = brk_to = None
         brk_minutes = 0
     return Availability(day=day, windows=tuple(windows), break_earliest=brk_from,

@@ -122,8 +122,8 @@ def pick_lists(session: Session, day: date, *, technician_id: int | None = None
         by_user[wo.assignee_user_id].append(wo)  # type: ignore[index]
     houses = warehouses(session)
     all_res = reservations_of(session, [wo.id for wo in orders])
-    skus = dict(session.execute(select(Part.id, Part.sku).where(
-        Part.id.in_({r[1] for r in all_res}))).all()) if all_res else {}
+    skus: dict[int, str] = {pid: sku for pid, sku in session.execute(select(
+        Part.id, Part.sku).where(Part.id.in_({r[1] for r in all_res})))} if all_res else {}
     stocks = {w.id: dict(inventory.available_stock(session, w.id)) for w in houses}
     out = []
     for tech in techs:

@@ -192,8 +192,8 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
     today = day == local_day(now)
     reservations = reservations_of(session, [wo.id])
     needs = job_parts(reservations).get(wo.id, {})
-    names = dict(session.execute(select(Part.id, Part.sku).where(Part.id.in_(needs))).all()) \
-        if needs else {}
+    names: dict[int, str] = {pid: sku for pid, sku in session.execute(
+        select(Part.id, Part.sku).where(Part.id.in_(needs)))} if needs else {}
     site = point_of(wo.site.location)
     out: list[Candidate] = []
     techs = active_technicians(session)

@@ -88,8 +88,8 @@ def insert_emergency(session: Session, work_order_id: int, *, now: datetime,
     new_plan = opt.insert(problem, plan, job, clock.seconds(now))
     full = opt.with_job(problem, job)
     ids = [j.id for j in full.jobs]
-    versions = dict(session.execute(select(WorkOrder.id, WorkOrder.version)
-                                    .where(WorkOrder.id.in_(ids))).all())
+    versions: dict[int, int] = {wid: v for wid, v in session.execute(
+        select(WorkOrder.id, WorkOrder.version).where(WorkOrder.id.in_(ids)))}
     run = new_run(session, kind=RunKind.insertion, day=day, problem=full, versions=versions,
                   time_limit_s=1.0, keep_assigned=True, actor=actor,
                   base_run_id=base.id if base is not None else None)

@@ -141,9 +141,10 @@ def _start_after_commit(session: Session, run_id: int) -> None:
 def run_in_background(engine: Any, run_id: int) -> None:
     """Claim a queued run (conditional UPDATE: one worker only), solve it, store the plan."""
     with Session(engine, expire_on_commit=False) as session:
-        claimed = session.execute(update(OptimizationRun).where(
+        claim = session.execute(update(OptimizationRun).where(
             OptimizationRun.id == run_id, OptimizationRun.status == RunStatus.queued)
-            .values(status=RunStatus.running, started_at=utcnow())).rowcount
+            .values(status=RunStatus.running, started_at=utcnow()))
+        claimed = claim.rowcount  # type: ignore[attr-defined]
         session.commit()
         if not claimed:
             return
@@ -222,11 +223,12 @@ def apply_run(session: Session, run_id: int, *, actor: User) -> OptimizationRun:
                                      scheduled_end=visit.planned_end, version=wo.version,
                                      actor=actor, reason=note)
     for wo_id in dropped_ids:
-        wo = orders.get(wo_id)
-        if wo is not None and wo.assignee_user_id is not None and wo.status == Status.scheduled:
-            workorders.assign_work_order(session, wo, assignee_user_id=None,
+        taken = orders.get(wo_id)
+        if taken is not None and taken.assignee_user_id is not None \
+                and taken.status == Status.scheduled:
+            workorders.assign_work_order(session, taken, assignee_user_id=None,
                                          scheduled_start=None, scheduled_end=None,
-                                         version=wo.version, actor=actor, reason=note)
+                                         version=taken.version, actor=actor, reason=note)
     run.status = RunStatus.applied
     run.applied_at = utcnow()
     run.applied_by_id = actor.id
