@@ -118,3 +118,14 @@ def test_an_upload_replayed_with_its_key_is_not_stored_twice(phone: Any, make_jo
     again = upload(phone, job, data, **{"Idempotency-Key": "photo-1"})
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_file_over_the_size_limit_is_refused(phone: Any, make_job: Any,
+                                              monkeypatch: Any) -> None:
+    from app.config import Config
+
+    job = make_job(status="on_site")
+    data = jpeg_with_exif()
+    monkeypatch.setattr(Config, "PHOTO_MAX_BYTES", len(data) - 1)
+    body = assert_error(upload(phone, job, data), 413, "payload_too_large")
+    assert body["max_bytes"] == len(data) - 1
