@@ -180,7 +180,10 @@ class WorkOrderOut(Schema):
     responded_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
-    sla = fields.Method("_sla")
+    sla = fields.Method("_sla", metadata={"description": "Remaining running-clock minutes "
+                        "(negative once breached), breach flags, paused."})
+    allowed_transitions = fields.Method("_allowed", metadata={
+        "description": "Statuses you may move this order to now."})
     resolution_notes = fields.String(allow_none=True)
     failure_code = fields.String(allow_none=True)
     cause_code = fields.String(allow_none=True)
@@ -198,6 +201,11 @@ class WorkOrderOut(Schema):
 
         return SlaOut().dump(sla_state(work_order))
 
+    def _allowed(self, work_order: Any) -> list[str]:
+        from app.workorders.service import allowed_transitions
+
+        return allowed_transitions(work_order, _viewer())
+
     @post_dump
     def _customer_safe(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
         """Customers never see internal notes."""
@@ -206,16 +214,22 @@ class WorkOrderOut(Schema):
         return data
 
 
-def _viewer_is_customer() -> bool:
+def _viewer() -> Any:
+    """The logged-in user of this request, if any (serialisation depends on who looks)."""
     from flask import has_request_context
     from flask_jwt_extended import current_user
 
     if not has_request_context():
-        return False
+        return None
     try:
-        return bool(current_user and current_user.role == "customer")
+        return current_user._get_current_object()
     except RuntimeError:  # no verified token in this request
-        return False
+        return None
+
+
+def _viewer_is_customer() -> bool:
+    viewer = _viewer()
+    return viewer is not None and viewer.role == "customer"
 
 
 class EventOut(Schema):

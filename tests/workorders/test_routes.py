@@ -140,6 +140,8 @@ def test_transitions_over_http(login, make_work_order, technician):
     assert_error(dispatcher.post(f"{API}/work-orders/{work_order.id}/transitions",
                                  json={"to": "en_route"}), 403, "forbidden")
     tech = login(technician)
+    assert tech.get(f"{API}/work-orders/{work_order.id}").get_json()[
+        "allowed_transitions"] == ["en_route", "on_hold"]
     r = tech.post(f"{API}/work-orders/{work_order.id}/transitions", json={"to": "en_route"})
     assert r.status_code == 200 and r.get_json()["status"] == "en_route"
     r = tech.post(f"{API}/work-orders/{work_order.id}/transitions", json={"to": "on_site"})
