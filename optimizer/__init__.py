@@ -10,7 +10,9 @@ Contract (stable; ``app/dispatch`` converts rows to these dataclasses and back):
 Units: times are integer seconds since an origin the caller chooses (e.g. local midnight of
 the first day, converted from UTC); distances are integer metres; money is in the caller's
 currency (floats per km / per hour / per hour late; converted to integer units of 1/10 000).
-IDs (technician, job, break, warehouse) are opaque strings or ints.
+IDs (technician, job, break, warehouse) are opaque strings or ints. ``time_limit_s`` is search
+time; building the model comes on top (about 0.1 s for 100 jobs, 5-10 s for 600 jobs and 60
+technicians with per-technician service times).
 
 Inputs
 - ``Point(lat, lng)``; ``TimeWindow(start, end)`` (closed).
@@ -34,7 +36,14 @@ Inputs
 - ``Weights``: drop penalty and lateness cost per priority, travel multiplier, balance cost
   per hour of the busiest route, fixed cost per route, service-time factor per skill surplus
   (see the class docstring for defaults and meaning).
-- ``SolverOptions(first_solution, metaheuristic, solution_limit, log_search)``.
+- ``SolverOptions(first_solution="LOCAL_CHEAPEST_INSERTION",
+  metaheuristic="GUIDED_LOCAL_SEARCH", solution_limit=None, log_search=False,
+  parameters_text="", exact_breaks_max_jobs=150, light_operators_min_jobs=200,
+  bandit_operators=True, multi_start=True, portfolio=False)``. Up to 200 jobs the search takes
+  two insertion starts (local and parallel cheapest insertion) to a local optimum and runs
+  guided local search from the better one; above 150 jobs breaks are reserved time during the
+  search and placed afterwards (``optimizer.breaks``), because exact break intervals slow
+  local search down ten-fold on a 600-job day.
 - ``Problem(technicians, jobs, travel, weights, warehouses=(), allow_pickups=False, options)``.
 
 Outputs
