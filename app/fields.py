@@ -24,7 +24,14 @@ def BoundedDecimal(low: int, high: int, *, places: int = 2,
         if not (low <= value <= high) or not value.is_finite():
             raise ValidationError(f"Must be between {low} and {high}.")
 
-    metadata = {**kwargs.pop("metadata", {}), "description": kwargs.pop(
-        "description", f"Decimal string between {low} and {high}.")}
+    metadata = {**kwargs.pop("metadata", {}), "type": "string", "format": "decimal",
+                "description": kwargs.pop("description",
+                                          f"Decimal string between {low} and {high}.")}
     return fields.Decimal(places=places, as_string=True, allow_nan=False, validate=within,
                           metadata=metadata, **kwargs)
+
+
+def DecimalString(**kwargs: Any) -> fields.Decimal:  # noqa: N802
+    """A Decimal answered as a string ("12.50"), documented as such (apispec says number)."""
+    metadata = {**kwargs.pop("metadata", {}), "type": "string", "format": "decimal"}
+    return fields.Decimal(as_string=True, metadata=metadata, **kwargs)

@@ -5,7 +5,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.assets.models import ASSET_STATUS_VALUES, SLA_TIER_VALUES
-from app.fields import BoundedDecimal, IdField
+from app.fields import BoundedDecimal, DecimalString, IdField
 from app.geo import LatLng, PointField
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -289,7 +289,7 @@ class MeterReadingCreate(Schema):
 class MeterReading(Schema):
     id = fields.Integer()
     meter = fields.String()
-    value = fields.Decimal(as_string=True)
+    value = DecimalString()
     unit = fields.String(allow_none=True)
     read_at = fields.DateTime()
     is_replacement = fields.Boolean()
