@@ -31,7 +31,7 @@ def BoundedDecimal(low: int, high: int, *, places: int = 2,
                           metadata=metadata, **kwargs)
 
 
-def DecimalString(**kwargs: Any) -> fields.Decimal:  # noqa: N802
+def DecimalString(**kwargs: Any) -> fields.Decimal:
     """A Decimal answered as a string ("12.50"), documented as such (apispec says number)."""
     metadata = {**kwargs.pop("metadata", {}), "type": "string", "format": "decimal"}
     return fields.Decimal(as_string=True, metadata=metadata, **kwargs)
