@@ -26,7 +26,7 @@ spatialite:
 	@scripts/ensure-spatialite
 
 run: setup
-	$(BIN)/flask db upgrade heads
+	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo "FieldOps on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

@@ -96,7 +96,7 @@ def build_app(database_url: str, instance_dir: Any, **overrides: Any) -> Any:
         **overrides,
     })
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()  # head: a second head (an unmerged branch) fails here
     return app
 
 

@@ -5,9 +5,9 @@ append-only and every movement changes the levels it touches in the same transac
 balance recomputed from the ledger always equals `stock_levels.on_hand` (`flask inventory
 verify` checks it).
 
-`work_order_id` columns carry no foreign key on purpose: the work-orders tables arrive in a
-sibling migration branch ('0003workorders'); the lead adds the FK constraints in the merge
-migration after both branches land.
+`work_order_id` columns carry no foreign key: inventory knows work orders only through the
+seam in `work_orders.py` (the service checks existence and state there before writing), and
+its tests plug their own work orders into that seam.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ class Reservation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("stock_locations.id"))
-    # No FK to work_orders yet (sibling migration branch); the lead's merge migration adds it.
+    # No FK to work_orders: see the module docstring.
     work_order_id: Mapped[int]
     quantity: Mapped[int]
     open_quantity: Mapped[int]
