@@ -33,6 +33,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check app optimizer tests benchmarks migrations
+	$(BIN)/mypy
 
 test: lint test-spatialite test-postgis
 

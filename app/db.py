@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -92,6 +92,11 @@ def configure_sqlite_engine(engine: Engine, spatialite_path: str) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Table, typed as such (Core inserts/updates and upserts take a Table)."""
+    return cast(Table, model.__table__)
 
 
 def fetch_page(session: Any, stmt: Any, pagination: Any) -> list[Any]:

@@ -1,5 +1,7 @@
 """Extensions, created unbound; create_app() binds them."""
 
+from typing import TYPE_CHECKING
+
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -8,6 +10,13 @@ from flask_sqlalchemy import SQLAlchemy
 from app.db import Base
 
 db = SQLAlchemy(model_class=Base)
+
+# The declarative base every model subclasses: `db.Model` at run time (Flask-SQLAlchemy adds
+# its query helpers and table naming), seen by type checkers as the typed `Base` it extends.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 api = Api()
 migrate = Migrate()
 jwt = JWTManager()

@@ -61,10 +61,12 @@ class PointField(fields.Nested):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(LatLng, **kwargs)
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is not None and not isinstance(value, dict):
-            value = to_latlng(value)
-        return super()._serialize(value, attr, obj, **kwargs)
+    # marshmallow names this parameter differently in Field and Nested; we follow Nested.
+    def _serialize(self, nested_obj: Any, attr: Any, obj: Any,  # type: ignore[override]
+                   **kwargs: Any) -> Any:
+        if nested_obj is not None and not isinstance(nested_obj, dict):
+            nested_obj = to_latlng(nested_obj)
+        return super()._serialize(nested_obj, attr, obj, **kwargs)
 
 
 def to_point(lat: float, lng: float) -> WKTElement:
@@ -179,7 +181,7 @@ def within_radius(session: Session, column: InstrumentedAttribute[Any], lat: flo
         _SPATIAL_INDEX.c.f_geometry_column == column.expression.name,  # type: ignore[attr-defined]
         _SPATIAL_INDEX.c.search_frame == func.BuildMbr(min_lng, min_lat, max_lng, max_lat, SRID),
     )
-    rowid = literal_column(f"{owner.name}.ROWID")
+    rowid: ColumnElement[int] = literal_column(f"{owner.name}.ROWID")
     return rowid.in_(candidates.scalar_subquery()) & (
         func.ST_Distance(column, target, 1) <= radius_m
     )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import geo
 from app.db import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class SlaTier(StrEnum):
@@ -41,7 +41,7 @@ SLA_TIER_VALUES = tuple(t.value for t in SlaTier)
 ASSET_STATUS_VALUES = tuple(s.value for s in AssetStatus)
 
 
-class Customer(db.Model):
+class Customer(Model):
     """An equipment owner's account; customer users and all its sites belong to it."""
 
     __tablename__ = "customers"
@@ -61,7 +61,7 @@ class Customer(db.Model):
     sites: Mapped[list[Site]] = relationship(back_populates="customer")
 
 
-class Site(db.Model):
+class Site(Model):
     """A customer's address where equipment stands; its point drives travel and geofences."""
 
     __tablename__ = "sites"
@@ -86,7 +86,7 @@ class Site(db.Model):
     assets: Mapped[list[Asset]] = relationship(back_populates="site")
 
 
-class Skill(db.Model):
+class Skill(Model):
     """A trade skill (e.g. `hvac`, `electrical`); technicians hold it at a level 1–5."""
 
     __tablename__ = "skills"
@@ -97,7 +97,7 @@ class Skill(db.Model):
     description: Mapped[str | None] = mapped_column(Text)
 
 
-class EquipmentModelSkill(db.Model):
+class EquipmentModelSkill(Model):
     __tablename__ = "equipment_model_skills"
     __table_args__ = (CheckConstraint("min_level BETWEEN 1 AND 5", name="level_range"),)
 
@@ -110,7 +110,7 @@ class EquipmentModelSkill(db.Model):
     equipment_model: Mapped[EquipmentModel] = relationship(back_populates="skills")
 
 
-class EquipmentModel(db.Model):
+class EquipmentModel(Model):
     __tablename__ = "equipment_models"
     __table_args__ = (UniqueConstraint("manufacturer", "model", name="uq_equipment_models_make"),)
 
@@ -127,7 +127,7 @@ class EquipmentModel(db.Model):
         back_populates="equipment_model", cascade="all, delete-orphan")
 
 
-class Asset(db.Model):
+class Asset(Model):
     """One machine at a site, identified by the tag on its QR label."""
 
     __tablename__ = "assets"
@@ -160,7 +160,7 @@ class Asset(db.Model):
     parent: Mapped[Asset | None] = relationship(remote_side=[id])
 
 
-class AssetStatusChange(db.Model):
+class AssetStatusChange(Model):
     """Append-only history of an asset's status: who changed it, when, why."""
 
     __tablename__ = "asset_status_changes"
@@ -175,7 +175,7 @@ class AssetStatusChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MeterReading(db.Model):
+class MeterReading(Model):
     """A reading of one of an asset's meters (running hours, cycles, ...)."""
 
     __tablename__ = "meter_readings"

@@ -241,7 +241,7 @@ class AssetsNearby(MethodView):
 class AssetByTag(MethodView):
     @require_roles(*ANY_ROLE)
     @blp.response(200, schemas.AssetDetail)
-    def get(self, tag: str) -> Asset:
+    def get(self, tag: str) -> service.AssetRecord:
         """Resolve a scanned label's tag to the asset's full record."""
         asset = service.get_asset_by_tag(db.session, tag, actor=actor())
         return service.asset_detail(db.session, asset)
@@ -276,7 +276,7 @@ class AssetImport(MethodView):
 class AssetById(MethodView):
     @require_roles(*ANY_ROLE)
     @blp.response(200, schemas.AssetDetail)
-    def get(self, asset_id: int) -> Asset:
+    def get(self, asset_id: int) -> service.AssetRecord:
         """The asset's full record: model, site, children, status history, meter readings."""
         asset = service.get_asset(db.session, asset_id, actor=actor())
         return service.asset_detail(db.session, asset)

@@ -7,6 +7,7 @@ else answers 404 (not 403) so that its existence does not leak.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -281,17 +282,32 @@ def get_asset_by_tag(session: Session, tag: str, *, actor: User) -> Asset:
     return _visible(asset, actor)
 
 
-def asset_detail(session: Session, asset: Asset) -> Asset:
-    """Attach the history the detail view shows (status changes, recent meter readings)."""
-    asset.children = list(session.scalars(
-        select(Asset).where(Asset.parent_id == asset.id).order_by(Asset.tag)))
-    asset.status_history = list(session.scalars(
-        select(AssetStatusChange).where(AssetStatusChange.asset_id == asset.id)
-        .order_by(AssetStatusChange.changed_at, AssetStatusChange.id)))
-    asset.meter_readings = list(session.scalars(
-        select(MeterReading).where(MeterReading.asset_id == asset.id)
-        .order_by(MeterReading.read_at.desc(), MeterReading.id.desc()).limit(50)))
-    return asset
+@dataclass
+class AssetRecord:
+    """An asset with the history its detail view shows; reads through to the asset."""
+
+    asset: Asset
+    children: list[Asset]
+    status_history: list[AssetStatusChange]
+    meter_readings: list[MeterReading]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.asset, name)
+
+
+def asset_detail(session: Session, asset: Asset) -> AssetRecord:
+    """The asset with its children, status history and latest 50 meter readings."""
+    return AssetRecord(
+        asset=asset,
+        children=list(session.scalars(
+            select(Asset).where(Asset.parent_id == asset.id).order_by(Asset.tag))),
+        status_history=list(session.scalars(
+            select(AssetStatusChange).where(AssetStatusChange.asset_id == asset.id)
+            .order_by(AssetStatusChange.changed_at, AssetStatusChange.id))),
+        meter_readings=list(session.scalars(
+            select(MeterReading).where(MeterReading.asset_id == asset.id)
+            .order_by(MeterReading.read_at.desc(), MeterReading.id.desc()).limit(50))),
+    )
 
 
 def _check_parent(session: Session, asset_id: int | None, parent_id: int | None,

@@ -22,7 +22,7 @@ from app import geo
 from app.assets.models import Skill
 from app.auth.models import User
 from app.db import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class ExceptionKind(StrEnum):
@@ -35,7 +35,7 @@ class ExceptionKind(StrEnum):
 EXCEPTION_KIND_VALUES = tuple(k.value for k in ExceptionKind)
 
 
-class Territory(db.Model):
+class Territory(Model):
     """A named service area; technicians may be bound to one."""
 
     __tablename__ = "territories"
@@ -46,7 +46,7 @@ class Territory(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Technician(db.Model):
+class Technician(Model):
     """A field technician's dispatch profile; the person is a user with role technician.
 
     The van is the inventory stock location the user owns (inventory.van_of_technician)."""
@@ -82,7 +82,7 @@ class Technician(db.Model):
     user: Mapped[User] = relationship()
 
 
-class TechnicianSkill(db.Model):
+class TechnicianSkill(Model):
     __tablename__ = "technician_skills"
     __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),)
 
@@ -95,7 +95,7 @@ class TechnicianSkill(db.Model):
     skill: Mapped[Skill] = relationship()
 
 
-class WeeklyShift(db.Model):
+class WeeklyShift(Model):
     """The technician's usual working hours on one weekday (local time), with a break window."""
 
     __tablename__ = "weekly_shifts"
@@ -118,7 +118,7 @@ class WeeklyShift(db.Model):
     technician: Mapped[Technician] = relationship(back_populates="shifts")
 
 
-class ShiftException(db.Model):
+class ShiftException(Model):
     """Leave, sickness or training remove availability; overtime adds it (UTC instants)."""
 
     __tablename__ = "shift_exceptions"
@@ -155,7 +155,7 @@ RUN_STATUS_VALUES = tuple(s.value for s in RunStatus)
 RUN_KIND_VALUES = tuple(k.value for k in RunKind)
 
 
-class OptimizationRun(db.Model):
+class OptimizationRun(Model):
     """One optimizer run for a day: its inputs (and their digest), the proposed plan, KPIs.
 
     Nothing in the work orders changes until the run is applied; `planned_visits` carry the
@@ -205,7 +205,7 @@ class OptimizationRun(db.Model):
         return [{"technician_id": tid, "visits": visits} for tid, visits in routes.items()]
 
 
-class PlannedVisit(db.Model):
+class PlannedVisit(Model):
     """A stop of a proposed route: a work order (or a warehouse pick-up) at planned times."""
 
     __tablename__ = "planned_visits"

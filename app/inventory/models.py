@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app import geo
 from app.assets.models import EquipmentModel
 from app.db import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class LocationKind(StrEnum):
@@ -58,7 +58,7 @@ MOVEMENT_KIND_VALUES = tuple(k.value for k in MovementKind)
 RESERVATION_STATUS_VALUES = tuple(s.value for s in ReservationStatus)
 
 
-class PartEquipmentModel(db.Model):
+class PartEquipmentModel(Model):
     """A part fits an equipment model (many to many)."""
 
     __tablename__ = "part_equipment_models"
@@ -72,7 +72,7 @@ class PartEquipmentModel(db.Model):
     equipment_model: Mapped[EquipmentModel] = relationship()
 
 
-class Part(db.Model):
+class Part(Model):
     """A spare part in the catalogue."""
 
     __tablename__ = "parts"
@@ -104,7 +104,7 @@ class Part(db.Model):
         return [link.equipment_model_id for link in self.compatibility]
 
 
-class StockLocation(db.Model):
+class StockLocation(Model):
     """Where stock is kept: a warehouse (with a point) or a technician's van."""
 
     __tablename__ = "stock_locations"
@@ -133,7 +133,7 @@ class StockLocation(db.Model):
         return geo.to_latlng(self.location)
 
 
-class StockLevel(db.Model):
+class StockLevel(Model):
     """How many of a part are at a location, and how many of those are reserved."""
 
     __tablename__ = "stock_levels"
@@ -159,7 +159,7 @@ class StockLevel(db.Model):
         return self.on_hand - self.reserved
 
 
-class StockMovement(db.Model):
+class StockMovement(Model):
     """One line of the append-only stock ledger; never updated or deleted."""
 
     __tablename__ = "stock_movements"
@@ -198,7 +198,7 @@ class StockMovement(db.Model):
     part: Mapped[Part] = relationship()
 
 
-class Reservation(db.Model):
+class Reservation(Model):
     """Stock held at a location for a work order: counted in the level's `reserved`."""
 
     __tablename__ = "reservations"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app import geo
 from app.db import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class PhotoKind(StrEnum):
@@ -23,7 +23,7 @@ class PhotoKind(StrEnum):
 PHOTO_KIND_VALUES = tuple(k.value for k in PhotoKind)
 
 
-class SiteVisit(db.Model):
+class SiteVisit(Model):
     """One stay of the technician at the job's site: the check-in and (later) the check-out.
 
     Server times say when we heard of it; client times when the phone says it happened (an
@@ -73,7 +73,7 @@ class SiteVisit(db.Model):
         return max(0, round((end - start).total_seconds() / 60))
 
 
-class Photo(db.Model):
+class Photo(Model):
     """A picture taken on the job; the same file twice on one job is stored once (sha256)."""
 
     __tablename__ = "photos"
@@ -104,7 +104,7 @@ class Photo(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     """The first answer to a write sent with an Idempotency-Key, replayed for repeats.
 
     Unique per (user, key): two concurrent requests with one key cannot both commit.

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class NotificationStatus(StrEnum):
@@ -21,7 +21,7 @@ class NotificationStatus(StrEnum):
 NOTIFICATION_STATUS_VALUES = tuple(s.value for s in NotificationStatus)
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One message to one user, queued in the same transaction as the change it reports.
 
     A rolled-back change therefore notifies nobody; a delivery worker (later: firebase) picks
@@ -55,7 +55,7 @@ class Notification(db.Model):
 # --- push delivery (mobile API, issue 8) ----------------------------------------------------
 
 
-class PushDevice(db.Model):
+class PushDevice(Model):
     """A phone's FCM registration token; deactivated when FCM says it is gone."""
 
     __tablename__ = "push_devices"
@@ -74,7 +74,7 @@ class PushDevice(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class NotificationAttempt(db.Model):
+class NotificationAttempt(Model):
     """One try to hand one notification to FCM for one device, with its outcome."""
 
     __tablename__ = "notification_attempts"
@@ -92,7 +92,7 @@ class NotificationAttempt(db.Model):
     message_id: Mapped[str | None] = mapped_column(String(300))
 
 
-class NotificationDelivery(db.Model):
+class NotificationDelivery(Model):
     """A notification handed to FCM for a device: at most once per device (unique)."""
 
     __tablename__ = "notification_deliveries"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.assets.models import SLA_TIER_VALUES, Asset, Customer, Site, Skill
 from app.db import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class Status(StrEnum):
@@ -63,7 +63,7 @@ CLOSED_STATES = (Status.completed, Status.closed, Status.cancelled)
 OPEN_STATES = tuple(s for s in Status if s not in CLOSED_STATES)
 
 
-class WorkOrderNumberCounter(db.Model):
+class WorkOrderNumberCounter(Model):
     """The last work-order number handed out per year (`WO-YYYY-NNNNNN`).
 
     Incremented with one atomic UPDATE ... RETURNING, so concurrent creations never share a
@@ -76,7 +76,7 @@ class WorkOrderNumberCounter(db.Model):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-class BusinessCalendar(db.Model):
+class BusinessCalendar(Model):
     """Business hours for SLA clocks: a weekly schedule in a time zone, plus holidays."""
 
     __tablename__ = "business_calendars"
@@ -91,7 +91,7 @@ class BusinessCalendar(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SlaPolicy(db.Model):
+class SlaPolicy(Model):
     """Response and resolution targets for one customer tier and priority."""
 
     __tablename__ = "sla_policies"
@@ -115,7 +115,7 @@ class SlaPolicy(db.Model):
     calendar: Mapped[BusinessCalendar | None] = relationship()
 
 
-class WorkOrder(db.Model):
+class WorkOrder(Model):
     """A job at a customer's site, from the report to its closure.
 
     `version` is the optimistic lock: every ORM update is `... WHERE version = :seen`.
@@ -211,7 +211,7 @@ class WorkOrder(db.Model):
     rating: Mapped[WorkOrderRating | None] = relationship(back_populates="work_order")
 
 
-class WorkOrderSkill(db.Model):
+class WorkOrderSkill(Model):
     """A skill the job needs, at a minimum level (defaults from the equipment model)."""
 
     __tablename__ = "work_order_skills"
@@ -226,7 +226,7 @@ class WorkOrderSkill(db.Model):
     skill: Mapped[Skill] = relationship()
 
 
-class WorkOrderTimeWindow(db.Model):
+class WorkOrderTimeWindow(Model):
     """When the customer can receive the technician (UTC); the optimizer reads these rows."""
 
     __tablename__ = "work_order_time_windows"
@@ -241,7 +241,7 @@ class WorkOrderTimeWindow(db.Model):
     work_order: Mapped[WorkOrder] = relationship(back_populates="time_windows")
 
 
-class SlaPause(db.Model):
+class SlaPause(Model):
     """An interval during which the SLA clocks stand still (on hold for the customer)."""
 
     __tablename__ = "sla_pauses"
@@ -259,7 +259,7 @@ class SlaPause(db.Model):
     work_order: Mapped[WorkOrder] = relationship(back_populates="sla_pauses")
 
 
-class WorkOrderEvent(db.Model):
+class WorkOrderEvent(Model):
     """The append-only timeline: every change to a work order, who made it and when.
 
     `internal` entries (internal notes, SLA events, field edits of internal data) are hidden
@@ -285,7 +285,7 @@ def _timeline_is_append_only(_mapper: Any, _connection: Any, target: WorkOrderEv
     raise ValueError(f"work order event {target.id} is append-only")
 
 
-class WorkOrderRating(db.Model):
+class WorkOrderRating(Model):
     """The customer's rating of a finished job: once per work order (unique)."""
 
     __tablename__ = "work_order_ratings"
@@ -302,7 +302,7 @@ class WorkOrderRating(db.Model):
     work_order: Mapped[WorkOrder] = relationship(back_populates="rating")
 
 
-class FaultReport(db.Model):
+class FaultReport(Model):
     """A customer's report of a fault: it opened a work order or was attached to an open one.
 
     Only a hash of the tracking token is kept; the token itself is shown once to the reporter.
@@ -322,7 +322,7 @@ class FaultReport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class RateLimitWindow(db.Model):
+class RateLimitWindow(Model):
     """A fixed-window request counter shared by every web process (see rate_limit.py)."""
 
     __tablename__ = "rate_limit_windows"

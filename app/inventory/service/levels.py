@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import table_of, utcnow
 from app.inventory.models import StockLevel
 
 Key = tuple[int, int]  # (part_id, location_id)
@@ -29,7 +29,7 @@ def ensure_levels(session: Session, keys: Iterable[Key]) -> None:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
     session.execute(
-        insert(StockLevel.__table__)
+        insert(table_of(StockLevel))
         .values([{"part_id": p, "location_id": loc, "on_hand": 0, "reserved": 0,
                   "updated_at": now} for p, loc in wanted])
         .on_conflict_do_nothing(index_elements=["part_id", "location_id"])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.assets.models import Asset, Site
 from app.auth.models import Role, User
-from app.db import utcnow
+from app.db import table_of, utcnow
 from app.errors import Forbidden, RateLimited, Unprocessable
 from app.notifications.service import queue_notification
 from app.workorders.models import (
@@ -169,7 +169,7 @@ def count_public_request(session: Session, *, client_address: str, limit: int,
     window_start = datetime.fromtimestamp(epoch, UTC)
     key = f"{bucket}:{client_address}"[:120]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = RateLimitWindow.__table__
+    table = table_of(RateLimitWindow)
     upsert = insert(table).values(key=key, window_start=window_start, hits=1) \
         .on_conflict_do_update(index_elements=["key", "window_start"],
                                set_={"hits": table.c.hits + 1}).returning(table.c.hits)

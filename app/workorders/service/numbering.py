@@ -7,9 +7,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.db import table_of
 from app.workorders.models import WorkOrderNumberCounter
 
-_counters = WorkOrderNumberCounter.__table__
+_counters = table_of(WorkOrderNumberCounter)
 
 
 def next_work_order_number(session: Session, *, year: int) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role, User
-from app.db import utcnow
+from app.db import table_of, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 from app.notifications.service import queue_notification
 from app.workorders.models import (
@@ -31,7 +31,7 @@ from app.workorders.sla_clock import (
 )
 
 WARNING_FRACTION = 0.75
-_work_orders = WorkOrder.__table__
+_work_orders = table_of(WorkOrder)
 
 
 def calendar_of(policy: SlaPolicy | None) -> Calendar:
