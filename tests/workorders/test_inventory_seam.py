@@ -17,8 +17,10 @@ from tests.conftest import MUNICH
 def test_inventory_sees_status_and_whether_parts_are_accepted(db_session, make_work_order,
                                                               technician):
     fresh = make_work_order(status="new")
+    closed = make_work_order(status="closed")
     scheduled = make_work_order(status="scheduled", assignee=technician)
-    assert find_work_order(db_session, fresh.id).accepts_parts is False
+    assert find_work_order(db_session, fresh.id).accepts_parts is True
+    assert find_work_order(db_session, closed.id).accepts_parts is False
     ref = find_work_order(db_session, scheduled.id)
     assert (ref.number, ref.status, ref.accepts_parts, ref.assignee_user_id,
             ref.customer_id) == (scheduled.number, "scheduled", True, technician.id,

@@ -73,8 +73,10 @@ TRANSITIONS: dict[tuple[Status, Status], Rule] = {
     (S.closed, S.new): _rule("reopen", OFFICE, CUSTOMER),
 }
 
-# Statuses in which parts may be reserved for the job (inventory's seam).
-ACCEPTS_PARTS = (S.scheduled, S.dispatched, S.en_route, S.on_site, S.on_hold)
+# Statuses in which parts may be reserved for / issued to the job (inventory's seam). A new
+# order takes reservations too: the warehouse holds the parts before the day is planned, so
+# the planner can route the job to a van that has them (or past a warehouse pick-up).
+ACCEPTS_PARTS = (S.new, S.scheduled, S.dispatched, S.en_route, S.on_site, S.on_hold)
 
 
 def _parties(actor: User | None, work_order: WorkOrder) -> set[str]:
