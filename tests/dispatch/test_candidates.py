@@ -195,3 +195,21 @@ def test_unknown_technician_is_422_and_roles(login, make_technician, make_order)
     assert_error(r, 422)
     for role in ("technician", "customer", "warehouse"):
         assert_error(_put(login(role), wo, tech), 403)
+
+
+def test_a_start_outside_the_shift_needs_an_override(db_session, login, make_technician,
+                                                     make_order):
+    from app.workorders.models import WorkOrderEvent
+
+    tech = make_technician()  # Mon–Fri 08:00–17:00 Berlin
+    wo = make_order()
+    api = login("dispatcher")
+    late = {"start": local(19).isoformat()}
+    assert_error(_put(api, wo, tech, **late), 409, "outside_shift")
+    assert_error(_put(api, wo, tech, start=local(16, 30).isoformat()), 409, "outside_shift")
+    r = _put(api, wo, tech, override=True, reason="Customer only there after work", **late)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["scheduled_start"].startswith(local(19).isoformat()[:16])
+    kinds = db_session.scalars(select(WorkOrderEvent.kind).where(
+        WorkOrderEvent.work_order_id == wo.id)).all()
+    assert "shift_override" in kinds

@@ -65,6 +65,11 @@ def assign_technician(session: Session, work_order_id: int, *, technician_id: in
                            error="no_free_slot")
         start = slot.start
     end = start + duration
+    outside = not _within_shift(session, tech, start, end)
+    if outside and not override:
+        raise Conflict("The slot lies outside the technician's working hours that day; "
+                       "send override with a reason to book it anyway.",
+                       error="outside_shift")
     clash = [w for w in schedule_of(session, tech, start - timedelta(days=1), end,
                                     exclude=wo.id) if w.start < end and w.end > start]
     if clash:
@@ -73,12 +78,22 @@ def assign_technician(session: Session, work_order_id: int, *, technician_id: in
         raise Conflict(f"The slot overlaps {', '.join(numbers)} of this technician.",
                        error="slot_overlap", overlapping=numbers)
     note = None
-    if missing:
-        note = f"skill override: {reason}"
+    if missing or outside:
+        what = " and ".join(w for w, on in (("skill", missing), ("shift", outside)) if on)
+        note = f"{what} override: {reason}"
     workorders.assign_work_order(session, wo, assignee_user_id=tech.user_id,
                                  scheduled_start=start, scheduled_end=end, version=version,
                                  actor=actor, reason=note)
     if missing:
         workorders.record_event(session, wo, "skill_override", actor=actor, data={
             "technician_id": tech.id, "missing_skills": missing, "reason": reason})
+    if outside:
+        workorders.record_event(session, wo, "shift_override", actor=actor, data={
+            "technician_id": tech.id, "start": start.isoformat(), "reason": reason})
     return wo
+
+
+def _within_shift(session: Session, tech: Technician, start: datetime, end: datetime) -> bool:
+    """The visit lies inside one of the technician's working windows of that local day."""
+    windows = availability_on(session, tech, local_day(start)).windows
+    return any(w_start <= start and end <= w_end for w_start, w_end in windows)
