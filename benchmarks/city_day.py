@@ -10,6 +10,7 @@ p95 time of 100 successive emergency insertions (``optimizer.insert``) during th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import resource
@@ -33,6 +34,7 @@ from optimizer import (
     validate,
     with_job,
 )
+from optimizer.model import SolverOptions
 
 H = 3600
 CENTRE = Point(52.37, 4.89)
@@ -102,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=600)
     ap.add_argument("--insertions", type=int, default=100)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--metaheuristic", default=SolverOptions().metaheuristic)
     args = ap.parse_args(argv)
     problem = make_day(args.seed, args.technicians, args.jobs)
+    problem = dataclasses.replace(problem, options=SolverOptions(metaheuristic=args.metaheuristic))
     t0 = time.perf_counter()
     plan = solve(problem, args.limit_s, seed=0)
     wall = time.perf_counter() - t0

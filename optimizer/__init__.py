@@ -37,13 +37,17 @@ Inputs
   per hour of the busiest route, fixed cost per route, service-time factor per skill surplus
   (see the class docstring for defaults and meaning).
 - ``SolverOptions(first_solution="LOCAL_CHEAPEST_INSERTION",
-  metaheuristic="GUIDED_LOCAL_SEARCH", solution_limit=None, log_search=False,
+  metaheuristic="ITERATED_LOCAL_SEARCH", solution_limit=None, log_search=False,
   parameters_text="", exact_breaks_max_jobs=150, light_operators_min_jobs=200,
-  bandit_operators=True, multi_start=True, portfolio=False)``. Up to 200 jobs the search takes
-  two insertion starts (local and parallel cheapest insertion) to a local optimum and runs
-  guided local search from the better one; above 150 jobs breaks are reserved time during the
-  search and placed afterwards (``optimizer.breaks``), because exact break intervals slow
-  local search down ten-fold on a 600-job day.
+  bandit_operators=True, multi_start=True, portfolio=False)``. The default search is iterated
+  local search: from the insertion start taken to a local optimum, strings of nearby visits
+  are removed (SISR ruin), re-inserted by cheapest insertion in random order, improved by
+  greedy descent and accepted by simulated annealing, until the time or solution limit. Any
+  OR-Tools metaheuristic name (e.g. ``GUIDED_LOCAL_SEARCH``) selects that instead; then, up to
+  200 jobs, two insertion starts (local and parallel cheapest insertion) are taken to a local
+  optimum and the metaheuristic runs from the better one. Above 150 jobs breaks are reserved
+  time during the search and placed afterwards (``optimizer.breaks``), because exact break
+  intervals slow local search down ten-fold on a 600-job day.
 - ``Problem(technicians, jobs, travel, weights, warehouses=(), allow_pickups=False, options)``.
 
 Outputs

@@ -178,10 +178,13 @@ class SolverOptions:
     ``RoutingSearchParameters`` last, for tuning without code changes."""
 
     first_solution: str = "LOCAL_CHEAPEST_INSERTION"
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    # "ITERATED_LOCAL_SEARCH" (ruin and recreate, see optimizer.search) or an OR-Tools
+    # LocalSearchMetaheuristic name such as "GUIDED_LOCAL_SEARCH".
+    metaheuristic: str = "ITERATED_LOCAL_SEARCH"
     bandit_operators: bool = True  # multi-armed-bandit operator choice: -40% gap on Solomon
     # Take several start strategies to a local optimum and continue from the best (problems
-    # up to ``light_operators_min_jobs`` jobs and without ``solution_limit``).
+    # up to ``light_operators_min_jobs`` jobs and without ``solution_limit``; not with
+    # iterated local search, which cannot start from a given plan).
     multi_start: bool = True
     portfolio: bool = False  # instead: the metaheuristic from each start, time shared
     solution_limit: int | None = None

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from optimizer_factories import H, at, make_job, make_tech, solve_valid
 
 from optimizer import (
@@ -65,8 +66,10 @@ def test_insert_reports_why_a_job_cannot_go_in() -> None:
     assert validate(with_job(problem, job), after) == []
 
 
-def test_same_seed_gives_the_same_plan() -> None:
-    problem = Problem(_day().technicians, _day().jobs, options=SolverOptions(solution_limit=200))
+@pytest.mark.parametrize("metaheuristic", ["ITERATED_LOCAL_SEARCH", "GUIDED_LOCAL_SEARCH"])
+def test_same_seed_gives_the_same_plan(metaheuristic: str) -> None:
+    options = SolverOptions(solution_limit=200, metaheuristic=metaheuristic)
+    problem = Problem(_day().technicians, _day().jobs, options=options)
     first = solve(problem, 30, seed=7)
     second = solve(problem, 30, seed=7)
     assert first.routes == second.routes

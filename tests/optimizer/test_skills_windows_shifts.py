@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from optimizer_factories import (
     DAY,
     H,
@@ -17,7 +18,16 @@ from optimizer_factories import (
     solve_valid,
 )
 
-from optimizer import Plan, Problem, Route, TimeWindow, Unassigned, Visit, Weights
+from optimizer import (
+    Plan,
+    Problem,
+    Route,
+    SolverOptions,
+    TimeWindow,
+    Unassigned,
+    Visit,
+    Weights,
+)
 
 
 def test_job_goes_to_the_technician_with_the_skill_level() -> None:
@@ -162,23 +172,42 @@ def test_service_time_scales_with_skill_level() -> None:
     assert "duration" in codes(problem, replace_visit(plan, "T1", 0, end=v.start + H))
 
 
-def test_tight_windows_and_vehicle_capacity_all_served() -> None:
-    # A small Solomon-R101-like case: narrow windows spread over the day and a load limit
-    # (the "load" part), where a cheapest-arc start alone leaves customers out.
+def _tight_day(options: SolverOptions | None = None, n: int = 30, width: int = 900) -> Problem:
+    """A small Solomon-R101-like case: narrow windows spread over the day and a load limit
+    (the "load" part), where a cheapest-arc start alone leaves customers out."""
     import random
 
     rng = random.Random(5)
     jobs = []
-    for i in range(30):
+    for i in range(n):
         open_at = rng.randint(8 * H, 15 * H)
         jobs.append(make_job(f"C{i}", location=at(rng.uniform(-0.05, 0.05),
                                                    rng.uniform(-0.05, 0.05)),
-                             duration=600, windows=(TimeWindow(open_at, open_at + 900),),
+                             duration=600, windows=(TimeWindow(open_at, open_at + width),),
                              parts={"load": rng.randint(5, 20)}))
     techs = tuple(make_tech(f"V{k}", van_stock={"load": 100}) for k in range(8))
-    problem = Problem(techs, tuple(jobs), weights=Weights(balance_per_hour=0.0))
+    return Problem(techs, tuple(jobs), weights=Weights(balance_per_hour=0.0),
+                   options=options or SolverOptions())
+
+
+@pytest.mark.parametrize("metaheuristic", ["ITERATED_LOCAL_SEARCH", "GUIDED_LOCAL_SEARCH"])
+def test_tight_windows_and_vehicle_capacity_all_served(metaheuristic: str) -> None:
+    problem = _tight_day(options=SolverOptions(metaheuristic=metaheuristic))
     plan = solve_valid(problem, limit_s=2.0)
     assert plan.unassigned == ()
+    loads = {j.id: j.parts["load"] for j in problem.jobs}
     for route in plan.routes:
-        load = sum(next(j for j in jobs if j.id == v.ref).parts["load"] for v in route.visits)
-        assert load <= 100
+        assert sum(loads[str(v.ref)] for v in route.visits) <= 100
+
+
+def test_ruin_and_recreate_shortens_the_first_local_optimum() -> None:
+    # Solution limits make both runs independent of machine speed. Greedy descent stops at
+    # the first local optimum; iterated local search ruins strings of visits, re-inserts them
+    # and keeps what is shorter, so its plan travels less.
+    # 40 jobs with one-hour windows: room to improve on the first local optimum.
+    descent = solve_valid(_tight_day(SolverOptions(metaheuristic="GREEDY_DESCENT",
+                                                   multi_start=False), n=40, width=H), 30)
+    ils = solve_valid(_tight_day(SolverOptions(solution_limit=500), n=40, width=H), 30)
+    assert ils.stats["metaheuristic"] == "ITERATED_LOCAL_SEARCH"
+    assert ils.unassigned == () and descent.unassigned == ()
+    assert ils.kpis["travel_km"] < descent.kpis["travel_km"]
