@@ -120,6 +120,10 @@ class Config:
     DISPATCH_INLINE_LIMIT_S = float(os.environ.get("DISPATCH_INLINE_LIMIT_S", 5))
     # Largest time limit a client may ask the optimizer for (seconds).
     DISPATCH_MAX_TIME_LIMIT_S = float(os.environ.get("DISPATCH_MAX_TIME_LIMIT_S", 300))
+    # A queued or running plan run with no result this many seconds after its time limit ran
+    # out (counted from its start, or its creation if it never started) is marked failed: the
+    # process that was solving it stopped (restart, crash, OOM), and it will never finish.
+    DISPATCH_RUN_GRACE_S = float(os.environ.get("DISPATCH_RUN_GRACE_S", 120))
     # The dispatch day: plan dates are local dates here, and the optimizer's time origin is
     # local midnight of the plan date in this zone.
     DISPATCH_TIMEZONE = os.environ.get("DISPATCH_TIMEZONE", "Europe/Berlin")

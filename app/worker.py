@@ -6,7 +6,8 @@ CLI commands (`flask sla tick`, `flask notifications deliver --loop`) from cron.
 
     CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/celery -A app.celery_worker worker -B
 
-runs a worker with the beat schedule below (SLA tick every minute, push every 15 s).
+runs a worker with the beat schedule below (SLA tick and the expiry of plan runs whose worker
+stopped every minute, push every 15 s).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def init_celery(flask_app: Flask, **overrides: Any) -> Celery:
         beat_schedule={
             "sla-tick": {"task": "fieldops.sla_tick", "schedule": 60.0},
             "deliver-push": {"task": "fieldops.deliver_notifications", "schedule": 15.0},
+            "expire-plan-runs": {"task": "fieldops.expire_plan_runs", "schedule": 60.0},
         },
         **overrides,
     )
@@ -80,3 +82,13 @@ def run_plan(run_id: int) -> None:
     from app.dispatch.service.plans import run_in_background
 
     run_in_background(db.engine, run_id)
+
+
+@celery.task(name="fieldops.expire_plan_runs")
+def expire_plan_runs() -> int:
+    """Mark plan runs whose worker stopped as failed (see dispatch expire_abandoned_runs)."""
+    from app.dispatch.service import expire_abandoned_runs
+
+    expired = expire_abandoned_runs(db.session, now=utcnow())
+    db.session.commit()
+    return expired

@@ -58,3 +58,21 @@ def test_push_task_keeps_outbox_without_credentials(worker, db_session, make_use
     report = worker.send_task("fieldops.deliver_notifications").get(timeout=60)
     assert report["kept"] >= 1 and report["sent"] == 0
     assert db_session.get(Notification, note.id).status == "pending"
+
+
+def test_beat_expires_plan_runs_whose_worker_stopped(worker, db_session):
+    from app.db import utcnow
+    from app.dispatch.models import OptimizationRun
+
+    assert "expire-plan-runs" in worker.conf.beat_schedule
+    now = utcnow()
+    run = OptimizationRun(plan_date=now.date(), status="running", time_limit_s=60, inputs={},
+                          inputs_digest="0" * 64, created_at=now - timedelta(hours=2),
+                          started_at=now - timedelta(hours=2))
+    db_session.add(run)
+    db_session.commit()
+    run_id = run.id
+    assert worker.send_task("fieldops.expire_plan_runs").get(timeout=60) >= 1
+    assert worker.send_task("fieldops.expire_plan_runs").get(timeout=60) == 0
+    after = db_session.get(OptimizationRun, run_id, populate_existing=True)
+    assert after.status == "failed" and after.error.startswith("abandoned")

@@ -192,7 +192,10 @@ class Plans(MethodView):
     @blp.response(200, schemas.PlanRunOut(many=True))
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[Any]:
-        """Plan runs, newest first; filter by date and status."""
+        """Plan runs, newest first; filter by date and status. Runs whose worker stopped
+        (no result long after their time limit) are reported as failed."""
+        if service.expire_abandoned_runs(db.session, now=utcnow()):
+            db.session.commit()
         return fetch_page(db.session, service.list_runs(db.session, day=query.get("date"),
                                                         status=query.get("status")),
                           pagination_parameters)
@@ -222,7 +225,11 @@ class PlanById(MethodView):
     @blp.response(200, schemas.PlanRunOut)
     @blp.alt_response(404, schema=ErrorSchema, description="No such run.")
     def get(self, run_id: int) -> Any:
-        """A run: status (poll until done), KPIs, proposed routes with ETAs, unassigned."""
+        """A run: status (poll until done), KPIs, proposed routes with ETAs, unassigned. A run
+        whose worker stopped is failed, with why, once its time limit plus a grace period
+        has passed."""
+        if service.expire_abandoned_runs(db.session, now=utcnow()):
+            db.session.commit()
         return service.get_run(db.session, run_id)
 
 

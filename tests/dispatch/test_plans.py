@@ -271,3 +271,64 @@ def test_unfinished_run_cannot_be_applied(db_session, login, status):
     db_session.commit()
     assert_error(login("dispatcher").post(f"/api/v1/dispatch/plans/{run.id}/apply"), 409,
                  "plan_not_ready")
+
+
+def test_a_run_whose_worker_stopped_is_reported_failed_not_running_forever(db_session, login):
+    """A run left queued or running by a process that died (restart, crash) turns failed,
+    with why, once its time limit plus DISPATCH_RUN_GRACE_S (120 s) has passed; a run still
+    within its time is left alone."""
+    from app.dispatch.models import OptimizationRun
+
+    now = datetime.now(UTC)
+
+    def run(status, limit_s, started_s_ago=None, created_s_ago=0):
+        r = OptimizationRun(plan_date=MONDAY, status=status, time_limit_s=limit_s, inputs={},
+                            inputs_digest="0" * 64,
+                            created_at=now - timedelta(seconds=created_s_ago),
+                            started_at=None if started_s_ago is None
+                            else now - timedelta(seconds=started_s_ago))
+        db_session.add(r)
+        return r
+
+    dead = run("running", 30, started_s_ago=30 + 130, created_s_ago=200)
+    busy = run("running", 30, started_s_ago=30 + 100, created_s_ago=200)
+    never_started = run("queued", 10, created_s_ago=10 + 130)
+    just_queued = run("queued", 10, created_s_ago=5)
+    done = run("done", 10, started_s_ago=3600, created_s_ago=3600)
+    db_session.commit()
+    api = login("dispatcher")
+
+    body = api.get(f"/api/v1/dispatch/plans/{dead.id}").get_json()
+    assert body["status"] == "failed"
+    assert body["error"].startswith("abandoned: no result 130 s after the time limit")
+    assert body["finished_at"] is not None
+    listed = {r["id"]: r["status"] for r in api.get("/api/v1/dispatch/plans").get_json()}
+    assert listed[never_started.id] == "failed"
+    assert listed[busy.id] == "running"
+    assert listed[just_queued.id] == "queued"
+    assert listed[done.id] == "done"
+    assert_error(api.post(f"/api/v1/dispatch/plans/{dead.id}/apply"), 409, "plan_not_ready")
+
+
+def test_expiry_never_overwrites_a_run_that_finished_meanwhile(db_session):
+    """The update is conditional on the status read: a worker storing its plan between the
+    read and the update keeps its result."""
+    from app.dispatch.models import OptimizationRun
+    from app.dispatch.service import expire_abandoned_runs
+
+    now = datetime.now(UTC)
+    r = OptimizationRun(plan_date=MONDAY, status="running", time_limit_s=5, inputs={},
+                        inputs_digest="0" * 64, created_at=now - timedelta(hours=1),
+                        started_at=now - timedelta(hours=1))
+    db_session.add(r)
+    db_session.commit()
+    assert expire_abandoned_runs(db_session, now=now - timedelta(minutes=58)) == 0
+    # The worker finishes first; the expiry then finds nothing to mark.
+    r.status = "done"
+    db_session.commit()
+    assert expire_abandoned_runs(db_session, now=now) == 0
+    assert db_session.get(OptimizationRun, r.id, populate_existing=True).status == "done"
+    r.status = "running"
+    db_session.commit()
+    assert expire_abandoned_runs(db_session, now=now) == 1
+    assert db_session.get(OptimizationRun, r.id, populate_existing=True).status == "failed"

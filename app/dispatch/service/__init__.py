@@ -13,6 +13,7 @@ from app.dispatch.service.candidates import Candidate, candidates_for
 from app.dispatch.service.insertions import Insertion, insert_emergency
 from app.dispatch.service.plans import (
     apply_run,
+    expire_abandoned_runs,
     get_run,
     list_runs,
     request_plan,
@@ -55,6 +56,7 @@ __all__ = [
     "day_board",
     "day_clock",
     "delete_exception",
+    "expire_abandoned_runs",
     "fulfil_pick_list",
     "get_run",
     "get_technician",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Select, event, select, update
@@ -160,6 +160,35 @@ def run_in_background(engine: Any, run_id: int) -> None:
                 status=RunStatus.failed, error=f"{type(exc).__name__}: {exc}"[:2000],
                 finished_at=utcnow()))
             session.commit()
+
+
+ABANDONED = ("abandoned: no result {late:.0f} s after the time limit ran out; the process "
+             "solving it stopped. Request the plan again.")
+
+
+def expire_abandoned_runs(session: Session, *, now: datetime) -> int:
+    """Mark queued or running runs whose time limit plus ``DISPATCH_RUN_GRACE_S`` has passed
+    as failed, so a client polling a run whose worker died gets an answer instead of
+    ``running`` forever. Each update is conditional on the status just read, so a worker that
+    stores its plan at the same moment wins. Returns how many runs were marked."""
+    grace = timedelta(seconds=Config.DISPATCH_RUN_GRACE_S)
+    open_runs = session.execute(
+        select(OptimizationRun.id, OptimizationRun.status, OptimizationRun.created_at,
+               OptimizationRun.started_at, OptimizationRun.time_limit_s)
+        .where(OptimizationRun.status.in_((RunStatus.queued, RunStatus.running)))).all()
+    expired = 0
+    for run_id, status, created_at, started_at, limit_s in open_runs:
+        deadline = (started_at or created_at) + timedelta(seconds=limit_s) + grace
+        if now <= deadline:
+            continue
+        done = session.execute(update(OptimizationRun).where(
+            OptimizationRun.id == run_id, OptimizationRun.status == status).values(
+            status=RunStatus.failed, finished_at=now,
+            error=ABANDONED.format(late=(now - deadline + grace).total_seconds())))
+        expired += done.rowcount  # type: ignore[attr-defined]
+    if expired:
+        session.expire_all()
+    return expired
 
 
 def get_run(session: Session, run_id: int) -> OptimizationRun:
