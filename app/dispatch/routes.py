@@ -215,8 +215,11 @@ class Plans(MethodView):
                                    keep_assigned=body["keep_assigned"],
                                    technician_ids=body.get("technician_ids"),
                                    work_order_ids=body.get("work_order_ids"), actor=actor())
+        # Decided before the commit: the background worker starts on commit and may already
+        # have claimed the run (status "running") when the response is built.
+        queued = run.status == "queued"
         db.session.commit()
-        return run, 201 if run.status != "queued" else 202
+        return run, 202 if queued else 201
 
 
 @blp.route("/dispatch/plans/<id:run_id>")
