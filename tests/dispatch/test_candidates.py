@@ -89,6 +89,38 @@ def test_slot_follows_the_previous_visit_and_travel_starts_there(
     assert mine.planned_minutes == 120 and mine.load == pytest.approx(120 / 480, abs=0.01)
 
 
+def test_slot_leaves_room_for_the_lunch_break(db_session, make_technician, make_order):
+    """Lunch: 30 minutes inside 12:00-13:30. Visits until 11:45 and from 15:00: a two-hour
+    job right after the morning visit (11:45-13:45) would leave no 30 minutes in the lunch
+    window, so the slot comes after the break (12:00-12:30)."""
+    tech = make_technician(skills={"hvac": 2})
+    make_order(assignee=tech, start=local(8), duration=225)  # 08:00-11:45
+    make_order(assignee=tech, start=local(15), duration=120)  # 15:00-17:00
+    wo = make_order(skills={"hvac": 2}, duration=120, lat=NEAR[0], lng=NEAR[1])
+    mine = next(c for c in _ranked(db_session, wo, local(7)) if c.technician.id == tech.id)
+    assert mine.eligible
+    assert local(12, 30) <= mine.earliest_start <= local(12, 40)
+    assert mine.earliest_end <= local(15)
+
+
+def test_slot_before_the_break_when_lunch_still_fits_after(db_session, make_technician,
+                                                          make_order):
+    tech = make_technician(skills={"hvac": 2})
+    make_order(assignee=tech, start=local(8), duration=180)  # 08:00-11:00
+    wo = make_order(skills={"hvac": 2}, duration=60, lat=NEAR[0], lng=NEAR[1])
+    mine = next(c for c in _ranked(db_session, wo, local(7)) if c.technician.id == tech.id)
+    assert local(11) <= mine.earliest_start <= local(11, 10)  # lunch fits at 12:10-13:30
+
+
+def test_a_day_without_room_for_lunch_is_not_made_worse_and_not_blocked(
+        db_session, make_technician, make_order):
+    tech = make_technician(skills={"hvac": 2})
+    make_order(assignee=tech, start=local(8), duration=420)  # 08:00-15:00: no lunch already
+    wo = make_order(skills={"hvac": 2}, duration=60, lat=NEAR[0], lng=NEAR[1])
+    mine = next(c for c in _ranked(db_session, wo, local(7)) if c.technician.id == tech.id)
+    assert mine.eligible and local(15) <= mine.earliest_start <= local(15, 10)
+
+
 def test_fresh_gps_position_is_where_they_are_today(db_session, make_technician, make_order):
     from app import geo
     from app.db import utcnow

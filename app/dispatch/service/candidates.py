@@ -3,8 +3,10 @@
 "From where they will be": the site of their previous visit that day, else their last GPS
 position if fresh (today only), else their home base. The free slot is the earliest start
 after `now` that fits the shift, the customer's windows and the visits already planned
-(travel to the job and on to the next visit included). Lunch breaks are not modelled here
-(the optimizer places them); the slot is a dispatcher's first answer, not a plan.
+(travel to the job and on to the next visit included) and leaves room for the lunch break:
+a slot that would take away the last place for the break inside its window is not offered,
+the job then starts after the break. (A day whose visits already leave no room for the break
+is not made worse by the slot, so it is not blocked by it.)
 """
 
 from __future__ import annotations
@@ -137,24 +139,57 @@ def start_windows(wo: WorkOrder) -> list[tuple[datetime, datetime]]:
             if w.end_at - duration >= w.start_at]
 
 
+def break_fits(avail: Availability, visits: list[Busy], shift: tuple[datetime, datetime],
+               home: opt.Point) -> bool:
+    """Whether the break (``break_minutes`` inside [break_earliest, break_latest]) fits
+    between the visits of this shift window: never during a service, and a gap must hold the
+    drive between its two sites as well as the break."""
+    lo, hi = avail.break_earliest, avail.break_latest
+    need = timedelta(minutes=avail.break_minutes)
+    if not need or lo is None or hi is None or hi <= shift[0] or lo >= shift[1]:
+        return True
+    prev_end, prev_point = shift[0], home
+    for visit in [*sorted(visits, key=lambda b: b.start), None]:
+        start, point = (shift[1], None) if visit is None else (visit.start, visit.point)
+        drive = timedelta(seconds=travel_between(prev_point, point)[1]) if point else timedelta()
+        begin = max(prev_end, lo)
+        if begin + need <= min(start, hi) and start - prev_end - drive >= need:
+            return True
+        if visit is not None:
+            prev_end, prev_point = max(prev_end, visit.end), visit.point
+    return False
+
+
 def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: datetime,
                   home: tuple[opt.Point, str]) -> Slot | None:
-    """The earliest feasible start for `wo` between the technician's planned visits."""
+    """The earliest feasible start for `wo` between the technician's planned visits, leaving
+    room for the break (see the module docstring)."""
     site = point_of(wo.site.location)
     duration = timedelta(minutes=wo.estimated_duration_min)
     windows = start_windows(wo)
     for shift_start, shift_end in avail.windows:
         prev_end, prev_point, origin = shift_start, home[0], home[1]
         inside = [b for b in busy if b.end > shift_start and b.start < shift_end]
+        shift = (shift_start, shift_end)
+        guard = avail.break_earliest is not None and break_fits(avail, inside, shift, home[0])
         for nxt in [*inside, None]:
             limit = shift_end if nxt is None else min(nxt.start, shift_end)
             leave = max(prev_end, now)
             metres, secs = travel_between(prev_point, site)
-            start = _first_start(leave + timedelta(seconds=secs), windows)
-            if start is not None:
-                onward = travel_between(site, nxt.point)[1] if nxt is not None else 0
-                if start + duration + timedelta(seconds=onward) <= limit:
-                    return Slot(start, start + duration, origin, metres, secs)
+            onward = travel_between(site, nxt.point)[1] if nxt is not None else 0
+            # Leave now; or, when that takes the break's place, take the break first.
+            departures = [leave]
+            if guard and avail.break_earliest is not None:
+                departures.append(max(leave, avail.break_earliest)
+                                  + timedelta(minutes=avail.break_minutes))
+            for depart in departures:
+                start = _first_start(depart + timedelta(seconds=secs), windows)
+                if start is None or start + duration + timedelta(seconds=onward) > limit:
+                    continue
+                slot = Slot(start, start + duration, origin, metres, secs)
+                here = Busy(slot.start, slot.end, site, wo.id)
+                if not guard or break_fits(avail, [*inside, here], shift, home[0]):
+                    return slot
             if nxt is not None:
                 prev_end, prev_point, origin = max(prev_end, nxt.end), nxt.point, "previous_visit"
     return None
