@@ -185,6 +185,13 @@ class WorkOrderAssignment(MethodView):
 
 # --- day plans ---------------------------------------------------------------------------
 
+def _settle_abandoned_runs() -> None:
+    """Before a run is read: runs whose worker stopped become failed (committed at once, so
+    the answer and the database agree)."""
+    if service.expire_abandoned_runs(db.session, now=utcnow()):
+        db.session.commit()
+
+
 @blp.route("/dispatch/plans")
 class Plans(MethodView):
     @require_roles(*PLANNERS)
@@ -194,8 +201,7 @@ class Plans(MethodView):
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[Any]:
         """Plan runs, newest first; filter by date and status. Runs whose worker stopped
         (no result long after their time limit) are reported as failed."""
-        if service.expire_abandoned_runs(db.session, now=utcnow()):
-            db.session.commit()
+        _settle_abandoned_runs()
         return fetch_page(db.session, service.list_runs(db.session, day=query.get("date"),
                                                         status=query.get("status")),
                           pagination_parameters)
@@ -231,8 +237,7 @@ class PlanById(MethodView):
         """A run: status (poll until done), KPIs, proposed routes with ETAs, unassigned. A run
         whose worker stopped is failed, with why, once its time limit plus a grace period
         has passed."""
-        if service.expire_abandoned_runs(db.session, now=utcnow()):
-            db.session.commit()
+        _settle_abandoned_runs()
         return service.get_run(db.session, run_id)
 
 

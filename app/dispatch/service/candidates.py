@@ -151,10 +151,10 @@ def break_fits(avail: Availability, visits: list[Busy], shift: tuple[datetime, d
     prev_end, prev_point = shift[0], home
     for visit in [*sorted(visits, key=lambda b: b.start), None]:
         start, point = (shift[1], None) if visit is None else (visit.start, visit.point)
-        drive = timedelta(seconds=travel_between(prev_point, point)[1]) if point else timedelta()
-        begin = max(prev_end, lo)
-        if begin + need <= min(start, hi) and start - prev_end - drive >= need:
-            return True
+        if max(prev_end, lo) + need <= min(start, hi):
+            drive = travel_between(prev_point, point)[1] if point is not None else 0
+            if start - prev_end - timedelta(seconds=drive) >= need:
+                return True
         if visit is not None:
             prev_end, prev_point = max(prev_end, visit.end), visit.point
     return False
@@ -171,24 +171,25 @@ def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: 
         prev_end, prev_point, origin = shift_start, home[0], home[1]
         inside = [b for b in busy if b.end > shift_start and b.start < shift_end]
         shift = (shift_start, shift_end)
-        guard = avail.break_earliest is not None and break_fits(avail, inside, shift, home[0])
+        # When the break still fits, where the job may start if the break is taken first.
+        after_break = None
+        if avail.break_minutes and avail.break_earliest is not None \
+                and break_fits(avail, inside, shift, home[0]):
+            after_break = avail.break_earliest + timedelta(minutes=avail.break_minutes)
         for nxt in [*inside, None]:
             limit = shift_end if nxt is None else min(nxt.start, shift_end)
             leave = max(prev_end, now)
             metres, secs = travel_between(prev_point, site)
             onward = travel_between(site, nxt.point)[1] if nxt is not None else 0
             # Leave now; or, when that takes the break's place, take the break first.
-            departures = [leave]
-            if guard and avail.break_earliest is not None:
-                departures.append(max(leave, avail.break_earliest)
-                                  + timedelta(minutes=avail.break_minutes))
+            departures = [leave] if after_break is None else [leave, max(leave, after_break)]
             for depart in departures:
                 start = _first_start(depart + timedelta(seconds=secs), windows)
                 if start is None or start + duration + timedelta(seconds=onward) > limit:
                     continue
                 slot = Slot(start, start + duration, origin, metres, secs)
                 here = Busy(slot.start, slot.end, site, wo.id)
-                if not guard or break_fits(avail, [*inside, here], shift, home[0]):
+                if after_break is None or break_fits(avail, [*inside, here], shift, home[0]):
                     return slot
             if nxt is not None:
                 prev_end, prev_point, origin = max(prev_end, nxt.end), nxt.point, "previous_visit"
