@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = (
     "app.dispatch.routes",
     "app.mobile_api.routes",
     "app.mobile_api.photo_routes",
+    "app.reports.routes",
 )
 
 

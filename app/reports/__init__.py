@@ -1,0 +1,1 @@
+"""Reports: service KPIs (SLA, MTTR, MTBF, first-time fix, utilisation, CSAT, parts...)."""

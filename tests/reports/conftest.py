@@ -1,0 +1,5 @@
+"""Reports reuse the work-order and dispatch factories."""
+
+from tests.dispatch.conftest import make_technician  # noqa: F401
+from tests.dispatch.factories import make_part  # noqa: F401
+from tests.workorders.conftest import make_work_order  # noqa: F401
