@@ -10,9 +10,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?= -q
 
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite debian-packages clean
 
-setup: $(VENV)/.installed spatialite
+setup: $(VENV)/.installed spatialite debian-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 spatialite:
 	@scripts/ensure-spatialite
+
+debian-packages:
+	@scripts/ensure-debian-packages
 
 run: setup
 	$(BIN)/flask db upgrade

@@ -152,3 +152,5 @@ class Config:
     PUSH_MAX_ATTEMPTS = _env_int("PUSH_MAX_ATTEMPTS", 6)
     PUSH_BACKOFF_BASE_SECONDS = _env_int("PUSH_BACKOFF_BASE_SECONDS", 30)
     PUSH_BACKOFF_MAX_SECONDS = _env_int("PUSH_BACKOFF_MAX_SECONDS", 3600)
+    # Service-report PDFs: a TrueType font with Chinese glyphs (Debian: fonts-wqy-zenhei).
+    PDF_CJK_FONT = os.environ.get("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")

@@ -94,3 +94,8 @@ class KpiSeries(Schema):
     timezone = fields.String()
     points = fields.List(fields.Nested(KpiPoint))
     definitions = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ServiceReportQuery(Schema):
+    lang = fields.String(validate=validate.OneOf(("en", "zh-CN", "zh_CN", "zh")), metadata={
+        "description": "Language of the report; default from Accept-Language."})
