@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = (
     "app.mobile_api.routes",
     "app.mobile_api.photo_routes",
     "app.reports.routes",
+    "app.integrations.routes",
 )
 
 
@@ -52,6 +53,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     for module_name in BLUEPRINT_MODULES:
         ext.api.register_blueprint(importlib.import_module(module_name).blp)
+    from app.integrations.service import install as capture_webhook_events
+
+    capture_webhook_events()
     from app import ops
 
     app.register_blueprint(ops.bp)

@@ -9,6 +9,9 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from app.integrations.cli import webhooks_cli
+
+    app.cli.add_command(webhooks_cli)
     from app.inventory.cli import inventory_cli
 
     app.cli.add_command(inventory_cli)

@@ -154,3 +154,14 @@ class Config:
     PUSH_BACKOFF_MAX_SECONDS = _env_int("PUSH_BACKOFF_MAX_SECONDS", 3600)
     # Service-report PDFs: a TrueType font with Chinese glyphs (Debian: fonts-wqy-zenhei).
     PDF_CJK_FONT = os.environ.get("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    # Webhooks: request timeout, attempts per delivery with exponential backoff, how many
+    # failed attempts in a row disable a subscription, how long a claimed delivery may stay
+    # in flight before it counts as 'unknown', and whether loopback/private targets are
+    # allowed (off: a subscription must not reach into the operator's own network).
+    WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S", "5"))
+    WEBHOOK_MAX_ATTEMPTS = _env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+    WEBHOOK_BACKOFF_BASE_SECONDS = _env_int("WEBHOOK_BACKOFF_BASE_SECONDS", 30)
+    WEBHOOK_BACKOFF_MAX_SECONDS = _env_int("WEBHOOK_BACKOFF_MAX_SECONDS", 3600)
+    WEBHOOK_DISABLE_AFTER = _env_int("WEBHOOK_DISABLE_AFTER", 20)
+    WEBHOOK_LEASE_SECONDS = _env_int("WEBHOOK_LEASE_SECONDS", 300)
+    WEBHOOK_ALLOW_PRIVATE_TARGETS = os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "0") == "1"

@@ -34,6 +34,7 @@ def init_celery(flask_app: Flask, **overrides: Any) -> Celery:
             "sla-tick": {"task": "fieldops.sla_tick", "schedule": 60.0},
             "deliver-push": {"task": "fieldops.deliver_notifications", "schedule": 15.0},
             "expire-plan-runs": {"task": "fieldops.expire_plan_runs", "schedule": 60.0},
+            "deliver-webhooks": {"task": "fieldops.deliver_webhooks", "schedule": 5.0},
         },
         **overrides,
     )
@@ -92,3 +93,16 @@ def expire_plan_runs() -> int:
     expired = expire_abandoned_runs(db.session, now=utcnow())
     db.session.commit()
     return expired
+
+
+@celery.task(name="fieldops.deliver_webhooks")
+def deliver_webhooks(limit: int = 100) -> dict[str, int]:
+    """One pass over the due webhook deliveries (each claimed and settled in its own commit)."""
+    from flask import current_app
+
+    from app.integrations.service import deliver_due_webhooks, settings_from
+
+    report = deliver_due_webhooks(db.session, now=utcnow(), limit=limit,
+                                  settings=settings_from(current_app.config))
+    return {"delivered": report.delivered, "retrying": report.retrying,
+            "failed": report.failed, "unknown": report.unknown}

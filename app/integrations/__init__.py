@@ -1,0 +1,1 @@
+"""Integrations: webhooks to other systems (CRM, ERP, billing)."""

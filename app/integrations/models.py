@@ -1,0 +1,79 @@
+"""Webhook subscriptions and their delivery log (an outbox of its own)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, utcnow
+from app.extensions import Model
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # waiting for its (next) attempt
+    sending = "sending"  # claimed by a deliverer, request in flight
+    delivered = "delivered"  # the receiver answered 2xx
+    failed = "failed"  # out of attempts, or the subscription was disabled
+    unknown = "unknown"  # the deliverer stopped mid-send: never re-sent by itself
+
+
+DELIVERY_STATUS_VALUES = tuple(s.value for s in DeliveryStatus)
+
+
+class WebhookSubscription(Model):
+    """An integration's endpoint and the event types it wants, signed with its own secret."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (
+        CheckConstraint("consecutive_failures >= 0", name="failures_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(String(200))
+    # HMAC-SHA256 key; shown once when created or rotated, never answered again.
+    secret: Mapped[str] = mapped_column(String(80))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WebhookDelivery(Model):
+    """One event for one subscription: queued in the transaction of the change it reports,
+    claimed before it is sent and settled right after, so a crash never sends it twice."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint(f"status IN {DELIVERY_STATUS_VALUES!r}", name="status_known"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_webhook_deliveries_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_subscription_id_id", "subscription_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The receiver's de-duplication key (X-FieldOps-Delivery); a redelivery keeps it.
+    delivery_key: Mapped[str] = mapped_column(String(36), index=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default=DeliveryStatus.pending)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_status: Mapped[int | None]
+    response_ms: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    redelivery_of_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_deliveries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    subscription: Mapped[WebhookSubscription] = relationship()

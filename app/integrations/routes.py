@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth.models import Role
+from app.auth.permissions import actor, require_roles
+from app.db import fetch_page
+from app.errors import ErrorSchema
+from app.extensions import db
+from app.integrations import service
+from app.integrations.models import WebhookDelivery, WebhookSubscription
+from app.integrations.schemas import (
+    DeliveryOut,
+    DeliveryQuery,
+    EventTypeOut,
+    SubscriptionCreate,
+    SubscriptionOut,
+    SubscriptionUpdate,
+    SubscriptionWithSecret,
+)
+
+blp = Blueprint("integrations", __name__, url_prefix="/api/v1",
+                description="Webhooks: signed event deliveries to other systems, with a "
+                            "delivery log, retries and redelivery (admins).")
+
+_NOT_FOUND = "not_found: no such subscription."
+
+
+def _allow_private() -> bool:
+    return bool(current_app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"])
+
+
+@blp.route("/webhooks/event-types")
+class WebhookEventTypes(MethodView):
+    @require_roles(Role.admin)
+    @blp.response(200, EventTypeOut(many=True))
+    def get(self) -> list[dict[str, str]]:
+        """Event types a subscription may ask for."""
+        return [{"type": k, "description": v} for k, v in service.EVENT_TYPES.items()]
+
+
+@blp.route("/webhooks")
+class Webhooks(MethodView):
+    @require_roles(Role.admin)
+    @blp.response(200, SubscriptionOut(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters: Any) -> list[WebhookSubscription]:
+        """Subscriptions (the secret is never shown again)."""
+        return fetch_page(db.session, service.list_subscriptions(), pagination_parameters)
+
+    @require_roles(Role.admin)
+    @blp.arguments(SubscriptionCreate)
+    @blp.response(201, SubscriptionWithSecret)
+    @blp.alt_response(422, schema=ErrorSchema, description="invalid_webhook_url, "
+                      "webhook_url_private, unknown_event_type.")
+    def post(self, body: dict[str, Any]) -> WebhookSubscription:
+        """Subscribe a URL to event types; the answer carries the signing secret, once."""
+        subscription = service.create_subscription(
+            db.session, url=body["url"], events=body.get("events") or [],
+            description=body.get("description"), allow_private=_allow_private(),
+            actor=actor())
+        db.session.commit()
+        return subscription
+
+
+@blp.route("/webhooks/<id:subscription_id>")
+class WebhookById(MethodView):
+    @require_roles(Role.admin)
+    @blp.response(200, SubscriptionOut)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    def get(self, subscription_id: int) -> WebhookSubscription:
+        """One subscription and its health (failures in a row, why it was disabled)."""
+        return service.get_subscription(db.session, subscription_id)
+
+    @require_roles(Role.admin)
+    @blp.arguments(SubscriptionUpdate)
+    @blp.response(200, SubscriptionOut)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.alt_response(422, schema=ErrorSchema, description="invalid_webhook_url, "
+                      "webhook_url_private, unknown_event_type.")
+    def patch(self, body: dict[str, Any], subscription_id: int) -> WebhookSubscription:
+        """Change the URL, events or description; `is_active: true` re-enables it."""
+        subscription = service.update_subscription(
+            db.session, service.get_subscription(db.session, subscription_id), changes=body,
+            allow_private=_allow_private())
+        db.session.commit()
+        return subscription
+
+    @require_roles(Role.admin)
+    @blp.response(204)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    def delete(self, subscription_id: int) -> None:
+        """Remove the subscription and its delivery log."""
+        service.delete_subscription(db.session,
+                                    service.get_subscription(db.session, subscription_id))
+        db.session.commit()
+
+
+@blp.route("/webhooks/<id:subscription_id>/secret")
+class WebhookSecret(MethodView):
+    @require_roles(Role.admin)
+    @blp.response(200, SubscriptionWithSecret)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    def post(self, subscription_id: int) -> WebhookSubscription:
+        """Rotate the signing secret; the new one is shown once."""
+        subscription = service.rotate_secret(
+            service.get_subscription(db.session, subscription_id))
+        db.session.commit()
+        return subscription
+
+
+@blp.route("/webhooks/<id:subscription_id>/ping")
+class WebhookPing(MethodView):
+    @require_roles(Role.admin)
+    @blp.response(202, DeliveryOut)
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    def post(self, subscription_id: int) -> WebhookDelivery:
+        """Queue a `ping` event to check the receiver and its signature check."""
+        delivery = service.ping(db.session, service.get_subscription(db.session,
+                                                                     subscription_id))
+        db.session.commit()
+        return delivery
+
+
+@blp.route("/webhooks/<id:subscription_id>/deliveries")
+class WebhookDeliveries(MethodView):
+    @require_roles(Role.admin)
+    @blp.arguments(DeliveryQuery, location="query")
+    @blp.response(200, DeliveryOut(many=True))
+    @blp.alt_response(404, schema=ErrorSchema, description=_NOT_FOUND)
+    @blp.paginate()
+    def get(self, query: dict[str, Any], subscription_id: int,
+            pagination_parameters: Any) -> list[WebhookDelivery]:
+        """The delivery log, newest first: status, attempts, response code and time."""
+        subscription = service.get_subscription(db.session, subscription_id)
+        return fetch_page(db.session, service.list_deliveries(
+            subscription, status=query.get("status")), pagination_parameters)
+
+
+@blp.route("/webhooks/<id:subscription_id>/deliveries/<id:delivery_id>/redeliver")
+class WebhookRedeliver(MethodView):
+    @require_roles(Role.admin)
+    @blp.response(202, DeliveryOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="not_found: no such subscription "
+                      "or delivery.")
+    @blp.alt_response(409, schema=ErrorSchema, description="delivery_in_progress, "
+                      "subscription_disabled.")
+    def post(self, subscription_id: int, delivery_id: int) -> WebhookDelivery:
+        """Send a settled delivery again (same payload and X-FieldOps-Delivery key)."""
+        delivery = service.redeliver(db.session, service.get_subscription(
+            db.session, subscription_id), delivery_id)
+        db.session.commit()
+        return delivery

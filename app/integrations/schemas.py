@@ -1,0 +1,69 @@
+"""The webhooks API's contract."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from app.integrations.models import DELIVERY_STATUS_VALUES
+from app.integrations.service import EVENT_TYPES
+
+_EVENTS = fields.List(fields.String(validate=validate.OneOf((*EVENT_TYPES, "*"))),
+                      validate=validate.Length(1, len(EVENT_TYPES) + 1), metadata={
+                          "description": "Event types to receive; `*` for all."})
+
+
+class SubscriptionCreate(Schema):
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
+                     validate=validate.Length(max=500))
+    events = _EVENTS
+    description = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class SubscriptionUpdate(Schema):
+    url = fields.Url(schemes={"http", "https"}, require_tld=False,
+                     validate=validate.Length(max=500))
+    events = _EVENTS
+    description = fields.String(allow_none=True, validate=validate.Length(max=200))
+    is_active = fields.Boolean(metadata={"description": "true re-enables (failures reset)."})
+
+
+class SubscriptionOut(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    description = fields.String(allow_none=True)
+    events = fields.List(fields.String())
+    is_active = fields.Boolean()
+    disabled_reason = fields.String(allow_none=True)
+    consecutive_failures = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class SubscriptionWithSecret(SubscriptionOut):
+    secret = fields.String(metadata={
+        "description": "The signing secret. Shown only now; store it."})
+
+
+class DeliveryQuery(Schema):
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATUS_VALUES))
+
+
+class DeliveryOut(Schema):
+    id = fields.Integer()
+    delivery_key = fields.String()
+    event_type = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = fields.DateTime()
+    response_status = fields.Integer(allow_none=True)
+    response_ms = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    redelivery_of_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    delivered_at = fields.DateTime(allow_none=True)
+    payload = fields.Dict()
+
+
+class EventTypeOut(Schema):
+    type = fields.String()
+    description = fields.String()
