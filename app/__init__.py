@@ -60,6 +60,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(ops.bp)
     register_error_handlers(app)  # after api.init_app: ours replace smorest's handler
+    from app.exports import init_exports
+
+    init_exports(app)
     from app.cli import register_cli
 
     register_cli(app)

@@ -45,7 +45,7 @@ def main() -> None:
 
 
 def generate_history(session: object, rng: random.Random, orders: int, days: int,
-                     now: datetime) -> None:
+                     now: datetime, prefix: str = "WO-B-") -> None:
     from sqlalchemy import insert, select
 
     from app import geo
@@ -72,7 +72,7 @@ def generate_history(session: object, rng: random.Random, orders: int, days: int
         responded = created + timedelta(hours=rng.uniform(0.5, 10))
         kind = "preventive" if rng.random() < 0.2 else "corrective"
         wo_rows.append({
-            "number": f"WO-B-{n:07d}", "customer_id": sites[site_id], "site_id": site_id,
+            "number": f"{prefix}{n:07d}", "customer_id": sites[site_id], "site_id": site_id,
             "asset_id": asset_id, "type": kind, "priority": rng.choice(["P1", "P2", "P3", "P4"]),
             "channel": "dispatcher", "status": "completed" if completed else "dispatched",
             "title": "Generated", "description": "Benchmark history.",
@@ -88,7 +88,7 @@ def generate_history(session: object, rng: random.Random, orders: int, days: int
             "created_at": created, "updated_at": created, "version": 1, "reopen_count": 0})
     s.execute(insert(table_of(WorkOrder)), wo_rows)  # type: ignore[attr-defined]
     rows = s.execute(select(WorkOrder.id, WorkOrder.assignee_user_id, WorkOrder.responded_at,  # type: ignore[attr-defined]
-                            WorkOrder.completed_at).where(WorkOrder.number.like("WO-B-%")))
+                            WorkOrder.completed_at).where(WorkOrder.number.like(f"{prefix}%")))
     for wo_id, tech_id, responded, completed in rows:
         if responded is None:
             continue
