@@ -42,13 +42,13 @@ def main() -> None:
 def run(args: argparse.Namespace, instance: str) -> None:
     from flask_jwt_extended import create_access_token
     from flask_migrate import upgrade
+    from reports import generate_history
     from sqlalchemy import select
 
     from app import create_app
     from app.auth.models import Role, User
     from app.demo import seed_demo
     from app.extensions import db
-    from reports import generate_history
 
     url = args.database_url or f"sqlite:///{instance}/bench.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})

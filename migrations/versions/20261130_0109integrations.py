@@ -6,7 +6,6 @@ Create Date: 2026-11-30 00:34:40.107827
 """
 from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
 import app.db
 
 
