@@ -34,6 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
     _init_database(app)
+    from app.db_lifecycle import install_session_teardown
+
+    install_session_teardown(app)
     ext.migrate.init_app(app, ext.db, directory=str(_migrations_dir()), compare_type=True)
     ext.jwt.init_app(app)
     _init_jwt_callbacks()

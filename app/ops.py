@@ -8,7 +8,8 @@ from flask import Blueprint, jsonify, send_from_directory
 from sqlalchemy import text
 
 from app import geo
-from app.errors import error_response
+from app.db_lifecycle import close_request_session
+from app.errors import database_unavailable
 from app.extensions import db
 
 bp = Blueprint("ops", __name__)
@@ -22,9 +23,8 @@ def healthz() -> Any:
         spatial = geo.spatial_version(db.session)
         dialect = db.session.get_bind().dialect.name
     except Exception as exc:  # health checks report, they do not raise
-        db.session.rollback()
-        return error_response(503, f"Database not ready: {type(exc).__name__}",
-                              error="unavailable")
+        close_request_session()
+        return database_unavailable(f"Database not ready: {type(exc).__name__}")
     return jsonify({"status": "ok", "database": {"dialect": dialect, "spatial": spatial}})
 
 
