@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -31,7 +30,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    from app.request_log import configure_logging, init_request_ids
+
+    configure_logging(app)  # LOG_FORMAT text|json; every record carries the request id
+    init_request_ids(app)
+    from app.metrics import init_metrics
+
+    init_metrics(app)
 
     _init_database(app)
     from app.db_lifecycle import install_session_teardown

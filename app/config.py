@@ -152,3 +152,12 @@ class Config:
     PUSH_MAX_ATTEMPTS = _env_int("PUSH_MAX_ATTEMPTS", 6)
     PUSH_BACKOFF_BASE_SECONDS = _env_int("PUSH_BACKOFF_BASE_SECONDS", 30)
     PUSH_BACKOFF_MAX_SECONDS = _env_int("PUSH_BACKOFF_MAX_SECONDS", 3600)
+
+    # Operations (README, Operations). Log lines: "text" (default) or "json" (one object per
+    # line, for log collectors; recommended in production). Every line of a request carries its
+    # id (X-Request-ID).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # GET /metrics answers requests from this host (127.0.0.1/::1, not through a proxy), and any
+    # request with "Authorization: Bearer <METRICS_TOKEN>" when the token is set.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN")

@@ -31,7 +31,8 @@ def served(scratch_databases: Any, tmp_path_factory: Any) -> Any:
                                 "correct-horse-battery", method="pbkdf2:sha256:1000")))
         db.session.commit()
         db.engine.dispose()
-    server = GunicornServer(url, instance)
+    server = GunicornServer(url, instance,
+                            PROMETHEUS_MULTIPROC_DIR=str(instance / "prometheus"))
     server.database_name = url.rsplit("/", 1)[-1]
     yield server
     server.stop()
@@ -80,6 +81,28 @@ def test_the_app_answers_through_gunicorn(served: Any) -> None:
     assert json.loads(body)["status"] == "ok"
     status, headers, body = served.request("GET", "/api/v1/nowhere")
     assert_json_error(status, headers, body, 404)
+
+
+def test_metrics_sum_over_both_workers(served: Any) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def healthz_count() -> float:
+        status, _headers, body = served.request("GET", "/metrics")
+        assert status == 200, body
+        for family in text_string_to_metric_families(body.decode()):
+            for sample in family.samples:
+                if (sample.name == "fieldops_http_request_duration_seconds_count"
+                        and sample.labels == {"endpoint": "/healthz", "method": "GET",
+                                              "status": "200"}):
+                    return sample.value
+        return 0.0
+
+    before = healthz_count()
+    for _ in range(20):
+        assert served.request("GET", "/healthz")[0] == 200
+    # Whichever worker answers the scrape, it reports the requests both workers served.
+    assert healthz_count() - before == 20
+    assert healthz_count() - before == 20
 
 
 def _login(served: Any, password: str) -> tuple[int, dict[str, str], bytes]:
