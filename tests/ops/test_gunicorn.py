@@ -34,6 +34,7 @@ def served(scratch_databases: Any, tmp_path_factory: Any) -> Any:
     server = GunicornServer(url, instance,
                             PROMETHEUS_MULTIPROC_DIR=str(instance / "prometheus"))
     server.database_name = url.rsplit("/", 1)[-1]
+    server.database_url = url
     yield server
     server.stop()
 
@@ -73,6 +74,17 @@ def test_a_header_field_larger_than_the_limit_is_a_json_431(served: Any) -> None
                         + b"y" * 9000 + b"\r\n\r\n")
     doc = assert_json_error(*parse_raw(answer), 431)
     assert doc["error"] == "request_header_fields_too_large"
+
+
+def test_the_threaded_worker_answers_json_too(served: Any, tmp_path: Any) -> None:
+    server = GunicornServer(served.database_url, tmp_path, GUNICORN_THREADS="2")
+    try:
+        answer = server.raw(b"GET /?" + b"q" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert_json_error(*parse_raw(answer), 414)
+        assert server.request("GET", "/healthz")[0] == 200
+    finally:
+        log = server.stop()
+    assert "Using worker: app.serving.JsonThreadWorker" in log
 
 
 def test_the_app_answers_through_gunicorn(served: Any) -> None:
@@ -170,6 +182,8 @@ def test_connections_killed_mid_run_give_json_503_and_the_service_recovers(serve
             assert headers["retry-after"] == "1"
             unavailable += 1
     assert unavailable > 0, f"no request met a killed connection in {len(answers)} requests"
+    print(f"\n{len(answers)} requests while {kills} connections were terminated: "
+          f"{unavailable} answered 503 unavailable, the rest as usual, all JSON")
 
     # Recovered: the pools reconnect, every request succeeds again.
     for _ in range(10):
