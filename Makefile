@@ -27,6 +27,9 @@ spatialite:
 
 debian-packages:
 	@scripts/ensure-debian-packages
+# pg_dump/pg_restore for `flask backup`/`flask restore` on PostgreSQL (when a server answers).
+pg-client: | $(BIN)/python
+	@PY=$(BIN)/python scripts/ensure-pg-client
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -45,7 +48,7 @@ test-spatialite: setup
 	TEST_DATABASE=spatialite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # In CI the PostGIS pass is mandatory; elsewhere it runs when a server is reachable.
-test-postgis: setup
+test-postgis: setup pg-client
 	@rc=0; PY=$(BIN)/python scripts/ensure-postgis || rc=$$?; \
 	if [ $$rc -eq 3 ]; then \
 	  if [ -n "$$CI" ]; then echo "CI: PostgreSQL is required at $$TEST_POSTGRES_URL" >&2; exit 1; fi; \

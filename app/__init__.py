@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -33,9 +32,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    from app.request_log import configure_logging, init_request_ids
+
+    configure_logging(app)  # LOG_FORMAT text|json; every record carries the request id
+    init_request_ids(app)
+    from app.metrics import init_metrics
+
+    init_metrics(app)
 
     _init_database(app)
+    from app.db_lifecycle import install_session_teardown
+
+    install_session_teardown(app)
     ext.migrate.init_app(app, ext.db, directory=str(_migrations_dir()), compare_type=True)
     ext.jwt.init_app(app)
     _init_jwt_callbacks()

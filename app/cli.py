@@ -21,6 +21,9 @@ def register_cli(app: Flask) -> None:
     from app.workorders.cli import sla_cli
 
     app.cli.add_command(sla_cli)
+    from app.ops_cli import register_ops_cli
+
+    register_ops_cli(app)
 
     @app.cli.command("seed-demo")
     @click.option("--seed", default=7, show_default=True,

@@ -165,3 +165,12 @@ class Config:
     WEBHOOK_DISABLE_AFTER = _env_int("WEBHOOK_DISABLE_AFTER", 20)
     WEBHOOK_LEASE_SECONDS = _env_int("WEBHOOK_LEASE_SECONDS", 300)
     WEBHOOK_ALLOW_PRIVATE_TARGETS = os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "0") == "1"
+
+    # Operations (README, Operations). Log lines: "text" (default) or "json" (one object per
+    # line, for log collectors; recommended in production). Every line of a request carries its
+    # id (X-Request-ID).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # GET /metrics answers requests from this host (127.0.0.1/::1, not through a proxy), and any
+    # request with "Authorization: Bearer <METRICS_TOKEN>" when the token is set.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN")

@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import Flask, jsonify
 from marshmallow import INCLUDE, Schema, fields
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -155,10 +156,35 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _operational(exc: OperationalError):
         log.warning("database unavailable: %s", exc.orig)
-        return error_response(503, "The database is busy or unreachable; try again.",
-                              error="unavailable")
+        return database_unavailable()
+
+    @app.errorhandler(DBAPIError)
+    def _dbapi(exc: DBAPIError):
+        # A lost connection surfaces as other driver errors too (InterfaceError: "connection
+        # already closed"); only those are retryable, the rest is a bug.
+        if exc.connection_invalidated:
+            log.warning("database connection lost: %s", type(exc.orig).__name__)
+            return database_unavailable()
+        log.exception("database error")
+        return error_response(500, "Internal error.", error="internal_error")
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_timeout(exc: PoolTimeout):
+        log.warning("no database connection free: %s", exc)
+        return database_unavailable()
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
         return error_response(500, "Internal error.", error="internal_error")
+
+
+# Seconds a client should wait before retrying a request the database could not serve.
+DATABASE_RETRY_AFTER_S = 1
+
+
+def database_unavailable(message: str = "The database is busy or unreachable; try again."):
+    """503 `unavailable` with Retry-After: the request may be sent again as it is."""
+    response = error_response(503, message, error="unavailable")
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+    return response
