@@ -27,6 +27,7 @@ spatialite:
 
 debian-packages:
 	@scripts/ensure-debian-packages
+
 # pg_dump/pg_restore for `flask backup`/`flask restore` on PostgreSQL (when a server answers).
 pg-client: | $(BIN)/python
 	@PY=$(BIN)/python scripts/ensure-pg-client
