@@ -9,9 +9,10 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
-    from app.integrations.cli import webhooks_cli
+    from app.integrations.cli import email_cli, webhooks_cli
 
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(email_cli)
     from app.inventory.cli import inventory_cli
 
     app.cli.add_command(inventory_cli)

@@ -174,3 +174,7 @@ class Config:
     # GET /metrics answers requests from this host (127.0.0.1/::1, not through a proxy), and any
     # request with "Authorization: Bearer <METRICS_TOKEN>" when the token is set.
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
+    # Inbound e-mail (`flask email serve`): the addresses mail is accepted for (comma
+    # separated) and the largest message in bytes.
+    INBOUND_EMAIL_ADDRESSES = os.environ.get("INBOUND_EMAIL_ADDRESSES", "service@fieldops.example")
+    INBOUND_EMAIL_MAX_BYTES = _env_int("INBOUND_EMAIL_MAX_BYTES", 25 * 1024 * 1024)

@@ -30,3 +30,25 @@ def deliver_command(batch: int, loop: bool, interval: float) -> None:
         if not loop:
             return
         time.sleep(interval)
+
+
+email_cli = AppGroup("email", help="Inbound e-mail: the service address's SMTP server.")
+
+
+@email_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2525, show_default=True)
+def serve_command(host: str, port: int) -> None:
+    """Accept mail for INBOUND_EMAIL_ADDRESSES and file each message (Ctrl-C stops)."""
+    from app.integrations.smtp_inbound import controller
+
+    smtp = controller(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
+    smtp.start()
+    click.echo(f"SMTP on {host}:{port} for {current_app.config['INBOUND_EMAIL_ADDRESSES']}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        smtp.stop()

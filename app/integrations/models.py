@@ -77,3 +77,41 @@ class WebhookDelivery(Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     subscription: Mapped[WebhookSubscription] = relationship()
+
+
+class InboundStatus(StrEnum):
+    fault_report = "fault_report"  # became a fault report (a new order, or attached to one)
+    comment = "comment"  # a reply naming one of the sender's work orders: a visible note
+    held = "held"  # waiting for a dispatcher: unknown sender, order or site
+    filed = "filed"  # a held message a dispatcher turned into a work order
+    rejected = "rejected"  # a held message a dispatcher dismissed
+
+
+INBOUND_STATUS_VALUES = tuple(s.value for s in InboundStatus)
+
+
+class InboundEmail(Model):
+    """A message to the service address and what became of it (one row per Message-ID)."""
+
+    __tablename__ = "inbound_emails"
+    __table_args__ = (
+        CheckConstraint(f"status IN {INBOUND_STATUS_VALUES!r}", name="status_known"),
+        Index("ix_inbound_emails_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    from_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(40))  # why it is held
+    # Images carried for a held message, filed with it later (name, content type, base64).
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    skipped_attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

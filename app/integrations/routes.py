@@ -12,20 +12,25 @@ from app.db import fetch_page
 from app.errors import ErrorSchema
 from app.extensions import db
 from app.integrations import service
-from app.integrations.models import WebhookDelivery, WebhookSubscription
+from app.integrations.models import InboundEmail, WebhookDelivery, WebhookSubscription
 from app.integrations.schemas import (
     DeliveryOut,
     DeliveryQuery,
     EventTypeOut,
+    InboundFile,
+    InboundOut,
+    InboundQuery,
     SubscriptionCreate,
     SubscriptionOut,
     SubscriptionUpdate,
     SubscriptionWithSecret,
 )
+from app.mobile_api.storage import LocalStorage
 
 blp = Blueprint("integrations", __name__, url_prefix="/api/v1",
                 description="Webhooks: signed event deliveries to other systems, with a "
-                            "delivery log, retries and redelivery (admins).")
+                            "delivery log, retries and redelivery (admins). Inbound e-mail: "
+                            "messages held for a dispatcher.")
 
 _NOT_FOUND = "not_found: no such subscription."
 
@@ -155,3 +160,61 @@ class WebhookRedeliver(MethodView):
             db.session, subscription_id), delivery_id)
         db.session.commit()
         return delivery
+
+
+OFFICE = (Role.admin, Role.dispatcher)
+
+
+@blp.route("/inbound-emails")
+class InboundEmails(MethodView):
+    @require_roles(*OFFICE)
+    @blp.arguments(InboundQuery, location="query")
+    @blp.response(200, InboundOut(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[InboundEmail]:
+        """Messages to the service address, newest first (`status=held`: waiting for you)."""
+        return fetch_page(db.session, service.list_inbound(query.get("status")),
+                          pagination_parameters)
+
+
+@blp.route("/inbound-emails/<id:inbound_id>")
+class InboundEmailById(MethodView):
+    @require_roles(*OFFICE)
+    @blp.response(200, InboundOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="not_found: no such e-mail.")
+    def get(self, inbound_id: int) -> InboundEmail:
+        """One message and what became of it."""
+        return service.get_inbound(db.session, inbound_id)
+
+
+@blp.route("/inbound-emails/<id:inbound_id>/file")
+class InboundEmailFile(MethodView):
+    @require_roles(*OFFICE)
+    @blp.arguments(InboundFile)
+    @blp.response(200, InboundOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="not_found: no such e-mail.")
+    @blp.alt_response(409, schema=ErrorSchema, description="already_handled.")
+    @blp.alt_response(422, schema=ErrorSchema, description="unknown_site, unknown_asset.")
+    def post(self, body: dict[str, Any], inbound_id: int) -> InboundEmail:
+        """Turn a held message into a work order at the site (and asset) you name; its
+        images become the order's photos."""
+        record = service.file_inbound(
+            db.session, service.get_inbound(db.session, inbound_id), site_id=body["site_id"],
+            asset_id=body.get("asset_id"), actor=actor(),
+            storage=LocalStorage(current_app.config["PHOTO_STORAGE_DIR"]))
+        db.session.commit()
+        return record
+
+
+@blp.route("/inbound-emails/<id:inbound_id>/reject")
+class InboundEmailReject(MethodView):
+    @require_roles(*OFFICE)
+    @blp.response(200, InboundOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="not_found: no such e-mail.")
+    @blp.alt_response(409, schema=ErrorSchema, description="already_handled.")
+    def post(self, inbound_id: int) -> InboundEmail:
+        """Dismiss a held message (spam, not for us)."""
+        record = service.reject_inbound(service.get_inbound(db.session, inbound_id),
+                                        actor=actor())
+        db.session.commit()
+        return record

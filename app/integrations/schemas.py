@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
-from app.integrations.models import DELIVERY_STATUS_VALUES
+from app.fields import IdField
+from app.integrations.models import DELIVERY_STATUS_VALUES, INBOUND_STATUS_VALUES
 from app.integrations.service import EVENT_TYPES
 
 _EVENTS = fields.List(fields.String(validate=validate.OneOf((*EVENT_TYPES, "*"))),
@@ -67,3 +70,33 @@ class DeliveryOut(Schema):
 class EventTypeOut(Schema):
     type = fields.String()
     description = fields.String()
+
+
+class InboundQuery(Schema):
+    status = fields.String(validate=validate.OneOf(INBOUND_STATUS_VALUES))
+
+
+class InboundOut(Schema):
+    id = fields.Integer()
+    message_id = fields.String()
+    from_address = fields.String()
+    subject = fields.String()
+    body = fields.String()
+    status = fields.String()
+    reason = fields.String(allow_none=True, metadata={
+        "description": "Why it is held: unknown_sender, unknown_work_order, site_unknown."})
+    held_attachments = fields.Method("_held", metadata={"type": "array", "items": {
+        "type": "string"}, "description": "Names of the images kept for filing."})
+    skipped_attachments = fields.List(fields.Dict())
+    customer_id = fields.Integer(allow_none=True)
+    work_order_id = fields.Integer(allow_none=True)
+    received_at = fields.DateTime()
+    handled_at = fields.DateTime(allow_none=True)
+
+    def _held(self, record: Any) -> list[str]:
+        return [a["filename"] for a in record.attachments or []]
+
+
+class InboundFile(Schema):
+    site_id = IdField(required=True)
+    asset_id = IdField(allow_none=True)

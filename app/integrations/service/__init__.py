@@ -9,6 +9,13 @@ from app.integrations.service.delivery import (
     sign,
 )
 from app.integrations.service.events import EVENT_TYPES, PAYLOAD_VERSION, install
+from app.integrations.service.inbound import (
+    file_inbound,
+    get_inbound,
+    list_inbound,
+    receive_email,
+    reject_inbound,
+)
 from app.integrations.service.subscriptions import (
     create_subscription,
     delete_subscription,
@@ -30,12 +37,17 @@ __all__ = [
     "create_subscription",
     "delete_subscription",
     "deliver_due_webhooks",
+    "file_inbound",
+    "get_inbound",
     "get_subscription",
     "install",
     "list_deliveries",
+    "list_inbound",
     "list_subscriptions",
     "ping",
+    "receive_email",
     "redeliver",
+    "reject_inbound",
     "rotate_secret",
     "settings_from",
     "sign",
