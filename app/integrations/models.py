@@ -115,3 +115,39 @@ class InboundEmail(Model):
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AutomationRule(Model):
+    """When <event> and <conditions> then <actions>, evaluated in the event's transaction."""
+
+    __tablename__ = "automation_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    event: Mapped[str] = mapped_column(String(60), index=True)
+    # {"priority": ["P1"], "customer_tier": ["gold"], "site_ids": [..], ...}: all must hold.
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # [{"type": "assign_best"}, {"type": "notify", "role": "dispatcher"}, ...], in order.
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AutomationFiring(Model):
+    """One evaluation of a rule that matched: what its actions did, or why they failed."""
+
+    __tablename__ = "automation_firings"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('done', 'failed')", name="outcome_known"),
+        Index("ix_automation_firings_rule_id_id", "rule_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("automation_rules.id", ondelete="CASCADE"))
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    event_type: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

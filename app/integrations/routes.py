@@ -12,14 +12,24 @@ from app.db import fetch_page
 from app.errors import ErrorSchema
 from app.extensions import db
 from app.integrations import service
-from app.integrations.models import InboundEmail, WebhookDelivery, WebhookSubscription
+from app.integrations.models import (
+    AutomationFiring,
+    AutomationRule,
+    InboundEmail,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from app.integrations.schemas import (
     DeliveryOut,
     DeliveryQuery,
     EventTypeOut,
+    FiringOut,
     InboundFile,
     InboundOut,
     InboundQuery,
+    RuleIn,
+    RuleOut,
+    RuleUpdate,
     SubscriptionCreate,
     SubscriptionOut,
     SubscriptionUpdate,
@@ -218,3 +228,70 @@ class InboundEmailReject(MethodView):
                                         actor=actor())
         db.session.commit()
         return record
+
+
+@blp.route("/automation-rules")
+class AutomationRules(MethodView):
+    @require_roles(*OFFICE)
+    @blp.response(200, RuleOut(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters: Any) -> list[AutomationRule]:
+        """Rules in the order they run."""
+        return fetch_page(db.session, service.list_rules(), pagination_parameters)
+
+    @require_roles(*OFFICE)
+    @blp.arguments(RuleIn)
+    @blp.response(201, RuleOut)
+    @blp.alt_response(422, schema=ErrorSchema, description="invalid_rule: unknown event, "
+                      "condition or action, or a value an action cannot use.")
+    def post(self, body: dict[str, Any]) -> AutomationRule:
+        """When <event> and <conditions> then <actions>: runs in the transaction of the
+        change; its own actions never trigger rules; actions act as you (assignment as the
+        system)."""
+        rule = service.create_rule(db.session, name=body["name"], event=body["event"],
+                                   conditions=body["conditions"], actions=body["actions"],
+                                   actor=actor())
+        db.session.commit()
+        return rule
+
+
+@blp.route("/automation-rules/<id:rule_id>")
+class AutomationRuleById(MethodView):
+    @require_roles(*OFFICE)
+    @blp.response(200, RuleOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="not_found: no such rule.")
+    def get(self, rule_id: int) -> AutomationRule:
+        """One rule."""
+        return service.get_rule(db.session, rule_id)
+
+    @require_roles(*OFFICE)
+    @blp.arguments(RuleUpdate)
+    @blp.response(200, RuleOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="not_found: no such rule.")
+    @blp.alt_response(422, schema=ErrorSchema, description="invalid_rule.")
+    def patch(self, body: dict[str, Any], rule_id: int) -> AutomationRule:
+        """Change or pause (`is_active: false`) a rule."""
+        rule = service.update_rule(service.get_rule(db.session, rule_id), body)
+        db.session.commit()
+        return rule
+
+    @require_roles(*OFFICE)
+    @blp.response(204)
+    @blp.alt_response(404, schema=ErrorSchema, description="not_found: no such rule.")
+    def delete(self, rule_id: int) -> None:
+        """Remove a rule and its log."""
+        db.session.delete(service.get_rule(db.session, rule_id))
+        db.session.commit()
+
+
+@blp.route("/automation-rules/<id:rule_id>/firings")
+class AutomationRuleFirings(MethodView):
+    @require_roles(*OFFICE)
+    @blp.response(200, FiringOut(many=True))
+    @blp.alt_response(404, schema=ErrorSchema, description="not_found: no such rule.")
+    @blp.paginate()
+    def get(self, rule_id: int, pagination_parameters: Any) -> list[AutomationFiring]:
+        """Each time the rule matched, newest first: what its actions did or why it failed."""
+        return fetch_page(db.session, service.list_firings(service.get_rule(db.session,
+                                                                            rule_id)),
+                          pagination_parameters)

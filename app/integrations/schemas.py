@@ -100,3 +100,48 @@ class InboundOut(Schema):
 class InboundFile(Schema):
     site_id = IdField(required=True)
     asset_id = IdField(allow_none=True)
+
+
+class RuleIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    event = fields.String(required=True, metadata={
+        "description": "A webhook event type, e.g. work_order.created, sla.warning."})
+    conditions = fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "All must hold: priority, type, customer_tier, customer_ids, site_ids, "
+                       "equipment_model_ids, skill_ids (lists); local_time {from, to, "
+                       "timezone}."})
+    actions = fields.List(fields.Dict(keys=fields.String()), required=True,
+                          validate=validate.Length(1, 10), metadata={
+        "description": "In order: assign {technician_user_id}, assign_best {territory_id?}, "
+                       "set_priority {priority}, notify {role | user_id, title?, message?}, "
+                       "webhook {subscription_id}, add_note {text, internal?}."})
+
+
+class RuleUpdate(Schema):
+    name = fields.String(validate=validate.Length(1, 120))
+    event = fields.String()
+    conditions = fields.Dict(keys=fields.String())
+    actions = fields.List(fields.Dict(keys=fields.String()), validate=validate.Length(1, 10))
+    is_active = fields.Boolean()
+
+
+class RuleOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    event = fields.String()
+    conditions = fields.Dict()
+    actions = fields.List(fields.Dict())
+    is_active = fields.Boolean()
+    created_by_id = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class FiringOut(Schema):
+    id = fields.Integer()
+    rule_id = fields.Integer()
+    work_order_id = fields.Integer(allow_none=True)
+    event_type = fields.String()
+    outcome = fields.String(metadata={"description": "done or failed"})
+    detail = fields.List(fields.Dict())
+    fired_at = fields.DateTime()

@@ -1,5 +1,17 @@
 """Integrations' business rules: webhook subscriptions, event capture and delivery."""
 
+from app.integrations.service.automation import (
+    ACTION_TYPES,
+    CONDITION_KEYS,
+    RULE_EVENTS,
+    create_rule,
+    get_rule,
+    list_firings,
+    list_rules,
+    run_rules,
+    update_rule,
+)
+from app.integrations.service.automation import install as install_automation
 from app.integrations.service.delivery import (
     HttpOutcome,
     WebhookRound,
@@ -8,7 +20,11 @@ from app.integrations.service.delivery import (
     settings_from,
     sign,
 )
-from app.integrations.service.events import EVENT_TYPES, PAYLOAD_VERSION, install
+from app.integrations.service.events import (
+    EVENT_TYPES,
+    PAYLOAD_VERSION,
+    install_webhook_capture,
+)
 from app.integrations.service.inbound import (
     file_inbound,
     get_inbound,
@@ -28,28 +44,44 @@ from app.integrations.service.subscriptions import (
     update_subscription,
 )
 
+
+def install() -> None:
+    """The session hooks: webhook events and automation rules (idempotent)."""
+    install_webhook_capture()
+    install_automation()
+
+
 __all__ = [
+    "ACTION_TYPES",
+    "CONDITION_KEYS",
     "EVENT_TYPES",
     "PAYLOAD_VERSION",
+    "RULE_EVENTS",
     "HttpOutcome",
     "WebhookRound",
     "WebhookSettings",
+    "create_rule",
     "create_subscription",
     "delete_subscription",
     "deliver_due_webhooks",
     "file_inbound",
     "get_inbound",
+    "get_rule",
     "get_subscription",
     "install",
     "list_deliveries",
+    "list_firings",
     "list_inbound",
+    "list_rules",
     "list_subscriptions",
     "ping",
     "receive_email",
     "redeliver",
     "reject_inbound",
     "rotate_secret",
+    "run_rules",
     "settings_from",
     "sign",
+    "update_rule",
     "update_subscription",
 ]

@@ -35,6 +35,7 @@ EVENT_TYPES: dict[str, str] = {
     "sla.breached": "A work order breached an SLA target.",
     "plan.applied": "A dispatcher applied a day plan.",
     "ping": "A test event sent on request.",
+    "automation.rule_fired": "An automation rule's webhook action (to its subscription only).",
 }
 
 _BY_TIMELINE_KIND = {
@@ -47,7 +48,8 @@ _BY_TIMELINE_KIND = {
 }
 
 
-def _types_of(entry: WorkOrderEvent) -> list[str]:
+def event_types_of(entry: WorkOrderEvent) -> list[str]:
+    """The event types a timeline entry stands for (none for most internal entries)."""
     if entry.kind == "note":
         return [] if entry.internal else ["work_order.commented"]
     kind = _BY_TIMELINE_KIND.get(entry.kind)
@@ -94,7 +96,7 @@ def _pending_events(session: Session) -> list[tuple[str, dict[str, Any], datetim
     for obj in list(session.new):
         if isinstance(obj, WorkOrderEvent):
             order = session.get(WorkOrder, obj.work_order_id) if obj.work_order_id else None
-            for event_type in _types_of(obj):
+            for event_type in event_types_of(obj):
                 data = {"work_order": _work_order_view(order),
                         "event": {"kind": obj.kind, "data": obj.data or {}}}
                 found.append((event_type, data, obj.occurred_at or utcnow()))
@@ -126,7 +128,7 @@ def _capture(session: Session, _flush_context: Any, _instances: Any) -> None:
                                    envelope(event_type, data, occurred_at))
 
 
-def install() -> None:
+def install_webhook_capture() -> None:
     """Listen on every session (idempotent)."""
     if not sa_event.contains(Session, "before_flush", _capture):
         sa_event.listen(Session, "before_flush", _capture)
