@@ -152,3 +152,6 @@ class Config:
     PUSH_MAX_ATTEMPTS = _env_int("PUSH_MAX_ATTEMPTS", 6)
     PUSH_BACKOFF_BASE_SECONDS = _env_int("PUSH_BACKOFF_BASE_SECONDS", 30)
     PUSH_BACKOFF_MAX_SECONDS = _env_int("PUSH_BACKOFF_MAX_SECONDS", 3600)
+    # A push claimed for a device but not confirmed sent within this many seconds was being
+    # sent by a deliverer that stopped: it is marked in doubt and never sent again.
+    PUSH_CLAIM_LEASE_SECONDS = _env_int("PUSH_CLAIM_LEASE_SECONDS", 60)

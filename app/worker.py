@@ -70,7 +70,8 @@ def deliver_notifications(limit: int = 100) -> dict[str, int]:
     from app.notifications.fcm import push_client_from_config
 
     report = deliver_pending(db.session, now=utcnow(), limit=limit,
-                             client=push_client_from_config(current_app.config))
+                             client=push_client_from_config(current_app.config),
+                             commit=db.session.commit)
     db.session.commit()
     return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed,
             "dropped": report.dropped, "kept": report.kept}

@@ -29,10 +29,13 @@ def deliver_command(batch: int, loop: bool, interval: float) -> None:
                    "is kept and logged.")
     while True:
         while True:
-            report = deliver_pending(db.session, now=utcnow(), client=client, limit=batch)
-            db.session.commit()  # each batch's outcomes are kept before the next is sent
+            # Each claim and each outcome is committed as it happens: a crash never re-sends.
+            report = deliver_pending(db.session, now=utcnow(), client=client, limit=batch,
+                                     commit=db.session.commit)
+            db.session.commit()
             click.echo(f"sent {report.sent}, retrying {report.retrying}, failed "
-                       f"{report.failed}, dropped {report.dropped}, kept {report.kept}")
+                       f"{report.failed}, dropped {report.dropped}, kept {report.kept}, "
+                       f"inbox {report.inbox}, in doubt {report.in_doubt}")
             if client is None or len(report.notification_ids) < batch:
                 break
         if not loop:
