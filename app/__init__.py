@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = (
     "app.dispatch.routes",
     "app.mobile_api.routes",
     "app.mobile_api.photo_routes",
+    "app.notifications.routes",
 )
 
 
@@ -58,6 +59,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    from app.i18n import init_i18n
+
+    init_i18n(app)
+    from app.notifications.events import make_bus
+
+    app.extensions["fieldops_events"] = make_bus(app.config)
     return app
 
 

@@ -26,6 +26,18 @@ def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _env_json(name: str, default: dict) -> dict:
+    import json
+
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return value
+
+
 def _secret_key() -> str:
     """A stable secret for the embedded default: read from the environment or kept in instance/.
 
@@ -155,3 +167,15 @@ class Config:
     # A push claimed for a device but not confirmed sent within this many seconds was being
     # sent by a deliverer that stopped: it is marked in doubt and never sent again.
     PUSH_CLAIM_LEASE_SECONDS = _env_int("PUSH_CLAIM_LEASE_SECONDS", 60)
+
+    # Who gets what (app/notifications/routing.py): JSON {kind: {role: [inbox|push|email]}},
+    # merged over the defaults per kind.
+    NOTIFICATION_ROUTES = _env_json("NOTIFICATION_ROUTES", {})
+    # Email (SMTP). Unset SMTP_HOST: emails stay queued in the outbox (and are logged).
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = _env_int("SMTP_PORT", 587)
+    SMTP_USER = os.environ.get("SMTP_USER")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", True)
+    SMTP_TIMEOUT_SECONDS = _env_int("SMTP_TIMEOUT_SECONDS", 10)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "FieldOps <fieldops@localhost>")

@@ -57,9 +57,13 @@ def upgrade():
 
     with op.batch_alter_table('fault_reports', schema=None) as batch_op:
         batch_op.add_column(sa.Column('tracking_revoked_at', _utc(), nullable=True))
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=10), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('locale')
     with op.batch_alter_table('fault_reports', schema=None) as batch_op:
         batch_op.drop_column('tracking_revoked_at')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
