@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = (
     "app.mobile_api.routes",
     "app.mobile_api.photo_routes",
     "app.notifications.routes",
+    "app.workorders.tracking_routes",
 )
 
 

@@ -179,3 +179,6 @@ class Config:
     SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", True)
     SMTP_TIMEOUT_SECONDS = _env_int("SMTP_TIMEOUT_SECONDS", 10)
     MAIL_FROM = os.environ.get("MAIL_FROM", "FieldOps <fieldops@localhost>")
+    # Customer tracking link (/t/<token>): views per client address per window.
+    PUBLIC_TRACKING_LIMIT = _env_int("PUBLIC_TRACKING_LIMIT", 120)
+    PUBLIC_TRACKING_WINDOW_SECONDS = _env_int("PUBLIC_TRACKING_WINDOW_SECONDS", 3600)

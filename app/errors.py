@@ -126,8 +126,12 @@ def error_response(code: int, message: str | None = None, **kwargs: Any):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        return error_response(exc.code, exc.message, error=exc.error, errors=exc.errors,
-                              **exc.details)
+        response = error_response(exc.code, exc.message, error=exc.error, errors=exc.errors,
+                                  **exc.details)
+        retry_after = exc.details.get("retry_after_seconds")
+        if isinstance(retry_after, int):
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -13,10 +13,13 @@ without a build step.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from flask import Flask, has_request_context, request
+from flask_babel import refresh
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +45,16 @@ def locale_for(user: Any) -> str:
     return normalize_locale(getattr(user, "locale", None)) or DEFAULT_LOCALE
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     if has_request_context():
         user = _current_user()
         chosen = normalize_locale(getattr(user, "locale", None)) if user is not None else None
         if chosen:
-            return chosen
+            return Locale.parse(chosen)
         header = request.accept_languages.best_match(
             ["en", "en-US", "en-GB", "zh-CN", "zh", "zh-Hans", "zh-Hans-CN"])
-        return normalize_locale(header) or DEFAULT_LOCALE
-    return DEFAULT_LOCALE
+        return Locale.parse(normalize_locale(header) or DEFAULT_LOCALE)
+    return Locale.parse(DEFAULT_LOCALE)
 
 
 def _current_user() -> Any:
@@ -66,22 +69,31 @@ def _current_user() -> Any:
 
 
 def compile_catalogues(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
-    """Compile every `.po` whose `.mo` is missing or older (a fresh clone has only `.po`)."""
+    """Compile every `.po` whose `.mo` is missing or older (a fresh clone has only `.po`).
+
+    Babel names zh_CN "zh_Hans_CN" and looks the catalogue up under that name, so the `.mo`
+    of `zh_CN/` is also written to `zh_Hans_CN/` (generated, not committed)."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     written = []
     for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as handle:
-            catalog = read_po(handle, locale=po_path.parent.parent.name)
-        tmp = mo_path.with_suffix(".mo.tmp")
-        with tmp.open("wb") as handle:
-            write_mo(handle, catalog)
-        tmp.replace(mo_path)  # atomic: several processes may start at once
-        written.append(mo_path)
+        name = po_path.parent.parent.name
+        targets = {po_path.with_suffix(".mo")}
+        babel_name = str(Locale.parse(name))
+        if babel_name != name:
+            targets.add(directory / babel_name / "LC_MESSAGES" / "messages.mo")
+        for mo_path in sorted(targets):
+            if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+                continue
+            with po_path.open("rb") as handle:
+                catalog = read_po(handle, locale=name)
+            mo_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = mo_path.with_suffix(f".mo.{os.getpid()}.tmp")
+            with tmp.open("wb") as handle:
+                write_mo(handle, catalog)
+            tmp.replace(mo_path)  # atomic: several processes may start at once
+            written.append(mo_path)
     return written
 
 
@@ -95,3 +107,9 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_locale)
+
+    @app.before_request
+    def _fresh_locale() -> None:
+        # Flask-Babel keeps the locale on the app context, which an outer context (a CLI
+        # command, a test) shares across requests: choose it again for each request.
+        refresh()
