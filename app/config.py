@@ -182,3 +182,6 @@ class Config:
     # Customer tracking link (/t/<token>): views per client address per window.
     PUBLIC_TRACKING_LIMIT = _env_int("PUBLIC_TRACKING_LIMIT", 120)
     PUBLIC_TRACKING_WINDOW_SECONDS = _env_int("PUBLIC_TRACKING_WINDOW_SECONDS", 3600)
+    # An email claimed but not confirmed sent within this many seconds is marked in doubt and
+    # never sent again (the deliverer stopped mid-send).
+    EMAIL_CLAIM_LEASE_SECONDS = _env_int("EMAIL_CLAIM_LEASE_SECONDS", 120)

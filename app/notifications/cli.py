@@ -38,6 +38,24 @@ def deliver_command(batch: int, loop: bool, interval: float) -> None:
                        f"inbox {report.inbox}, in doubt {report.in_doubt}")
             if client is None or len(report.notification_ids) < batch:
                 break
+        _deliver_emails(batch)
         if not loop:
             return
         time.sleep(interval)
+
+
+def _deliver_emails(batch: int) -> None:
+    from app.notifications.email import deliver_emails, email_sender_from_config
+    from app.notifications.texts import email_for
+
+    sender = email_sender_from_config(current_app.config)
+    mail_from = current_app.config.get("MAIL_FROM") or "fieldops@localhost"
+    while True:
+        report = deliver_emails(
+            db.session, now=utcnow(), sender=sender, limit=batch, commit=db.session.commit,
+            render=lambda note, user: email_for(note, user, mail_from=mail_from))
+        db.session.commit()
+        click.echo(f"email: sent {report.sent}, retrying {report.retrying}, failed "
+                   f"{report.failed}, kept {report.kept}, in doubt {report.in_doubt}")
+        if sender is None or report.sent + report.retrying + report.failed < batch:
+            return

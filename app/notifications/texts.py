@@ -77,3 +77,23 @@ def localized(notification: Any) -> dict[str, Any]:
             "data": notification.data or {}, "work_order_id": notification.work_order_id,
             "channels": notification.channels or [], "created_at": notification.created_at,
             "read_at": notification.read_at}
+
+
+def email_for(notification: Any, user: Any, *, mail_from: str) -> Any:
+    """The email of `notification` for `user`, in the user's language."""
+    from flask_babel import force_locale
+
+    from app.i18n import locale_for
+    from app.notifications.email import build_message
+
+    language = locale_for(user)
+    with force_locale(language):
+        title, body = render(notification)
+        lines = [body, ""]
+        number = _params(notification).get("number")
+        if number:
+            lines.append(gettext(EMAIL_WORK_ORDER, number=number))
+        lines += ["", "-- ", gettext(EMAIL_FOOTER)]
+    return build_message(notification_id=notification.id, to=user.email, mail_from=mail_from,
+                         subject=title, text="\n".join(lines),
+                         language=language.replace("_", "-"))
