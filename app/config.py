@@ -185,3 +185,10 @@ class Config:
     # An email claimed but not confirmed sent within this many seconds is marked in doubt and
     # never sent again (the deliverer stopped mid-send).
     EMAIL_CLAIM_LEASE_SECONDS = _env_int("EMAIL_CLAIM_LEASE_SECONDS", 120)
+    # Live event stream (SSE): fanned out through Redis pub/sub when a Redis URL is known
+    # (EVENTS_REDIS_URL, else REDIS_URL, else a redis:// CELERY_BROKER_URL), so every web
+    # worker's streams see every event; in-process otherwise. Keep-alive comment interval.
+    EVENTS_REDIS_URL = os.environ.get("EVENTS_REDIS_URL")
+    REDIS_URL = os.environ.get("REDIS_URL")
+    EVENTS_CHANNEL = os.environ.get("EVENTS_CHANNEL", "fieldops:events")
+    EVENTS_KEEPALIVE_SECONDS = _env_int("EVENTS_KEEPALIVE_SECONDS", 15)

@@ -83,20 +83,21 @@ class EventBus:
 class RedisEventBus(EventBus):
     """Publishes on a Redis channel; a listener thread fans out what any process published."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
         super().__init__()
         import redis
 
+        self.channel = channel
         self._redis = redis.Redis.from_url(url)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        self._pubsub.subscribe(CHANNEL)
+        self._pubsub.subscribe(channel)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="fieldops-events",
                                         daemon=True)
         self._thread.start()
 
     def publish(self, event: dict[str, Any]) -> None:
-        self._redis.publish(CHANNEL, json.dumps(event))
+        self._redis.publish(self.channel, json.dumps(event))
 
     def _listen(self) -> None:
         while not self._stop.is_set():
@@ -110,7 +111,7 @@ class RedisEventBus(EventBus):
                 try:
                     self.fan_out(json.loads(message["data"]))
                 except ValueError:
-                    log.warning("event stream: unreadable message on %s", CHANNEL)
+                    log.warning("event stream: unreadable message on %s", self.channel)
 
     def close(self) -> None:
         self._stop.set()
@@ -124,7 +125,8 @@ def make_bus(config: Any) -> EventBus:
     broker = config.get("CELERY_BROKER_URL") or ""
     if not url and broker.startswith("redis"):
         url = broker
-    return RedisEventBus(url) if url else EventBus()
+    channel = config.get("EVENTS_CHANNEL") or CHANNEL
+    return RedisEventBus(url, channel) if url else EventBus()
 
 
 def current_bus() -> EventBus | None:

@@ -55,6 +55,13 @@ def queue_notification(session: Session, *, user_ids: Iterable[int | None], kind
     return rows
 
 
+def emit_event(session: Session, event: dict[str, Any]) -> None:
+    """Stream `event` ({"type": ..., ...}) to office roles once the transaction commits."""
+    from app.notifications.events import emit_after_commit
+
+    emit_after_commit(session, event)
+
+
 # --- inbox ----------------------------------------------------------------------------------
 
 
