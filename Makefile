@@ -10,9 +10,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?= -q
 
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean translations
 
-setup: $(VENV)/.installed spatialite
+setup: $(VENV)/.installed spatialite translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 spatialite:
 	@scripts/ensure-spatialite
 
+# Compile the committed .po catalogues to .mo (the app also does it at start when missing).
+translations: $(VENV)/.installed
+	$(BIN)/python -c "from app.i18n import compile_catalogues; compile_catalogues()"
+
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo "FieldOps on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	FIELDOPS_SCHEDULER=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check app optimizer tests benchmarks migrations

@@ -66,6 +66,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.notifications.events import make_bus
 
     app.extensions["fieldops_events"] = make_bus(app.config)
+    from app.scheduler import maybe_start_scheduler
+
+    maybe_start_scheduler(app)
     return app
 
 

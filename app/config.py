@@ -192,3 +192,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     EVENTS_CHANNEL = os.environ.get("EVENTS_CHANNEL", "fieldops:events")
     EVENTS_KEEPALIVE_SECONDS = _env_int("EVENTS_KEEPALIVE_SECONDS", 15)
+    # In-process scheduler (app/scheduler.py) for the embedded default: `make run` sets
+    # FIELDOPS_SCHEDULER=1; never with a broker (Celery beat runs the jobs) or in tests.
+    FIELDOPS_SCHEDULER = _env_bool("FIELDOPS_SCHEDULER", False)
+    SCHEDULER_SLA_TICK_SECONDS = _env_int("SCHEDULER_SLA_TICK_SECONDS", 60)
+    SCHEDULER_DELIVERY_SECONDS = _env_int("SCHEDULER_DELIVERY_SECONDS", 15)
