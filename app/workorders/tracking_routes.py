@@ -149,13 +149,20 @@ class TrackingJson(MethodView):
         return _json(token)
 
 
+def _page_or_json(description: str, json_schema: str) -> dict[str, Any]:
+    """A response that is an HTML page, or JSON when the client asks for it."""
+    return {"description": description, "content": {
+        "text/html": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{json_schema}"}}}}
+
+
 @blp.route("/t/<string:token>")
 class TrackingPage(MethodView):
-    @blp.response(200, TrackingOut, content_type="text/html")
-    @blp.alt_response(404, schema=ErrorSchema, description="Unknown link.")
-    @blp.alt_response(410, schema=ErrorSchema, description="tracking_revoked.")
-    @blp.alt_response(429, schema=ErrorSchema, description="Too many requests.")
-    @blp.doc(security=[])
+    @blp.doc(security=[], responses={
+        "200": _page_or_json("The tracking page (or its JSON).", "TrackingOut"),
+        "404": _page_or_json("Unknown link.", "Error"),
+        "410": _page_or_json("tracking_revoked.", "Error"),
+        "429": _page_or_json("Too many requests.", "Error")})
     def get(self, token: str) -> Response:
         """The tracking page (HTML; JSON with `Accept: application/json`), without login."""
         best = request.accept_mimetypes.best_match(["text/html", "application/json"])
