@@ -113,3 +113,27 @@ def test_customers_may_register_devices_too(login: Any) -> None:
     response = customer.put("/api/v1/me/devices", json={"token": "c" * 40,
                                                         "platform": "ios"})
     assert response.status_code == 200, response.get_json()
+
+
+def test_who_gets_what_is_configurable_per_kind_and_role(db_session: Any, make_user: Any,
+                                                         monkeypatch: Any) -> None:
+    from app.config import Config
+    from app.notifications.service import queue_notification
+
+    dispatcher, tech = make_user("dispatcher"), make_user("technician")
+    (default,) = queue_notification(db_session, user_ids=[dispatcher.id], kind="sla_warning",
+                                    title="WO-2026-000001: response SLA at 75 %", body="P1")
+    assert default.channels == ["inbox", "push", "email"]
+    assert (default.status, default.email_status) == ("pending", "pending")
+    monkeypatch.setattr(Config, "NOTIFICATION_ROUTES",
+                        {"sla_warning": {"dispatcher": ["inbox"]},
+                         "job_assigned": {"technician": ["inbox", "email"]}})
+    quiet, assigned = (
+        queue_notification(db_session, user_ids=[user.id], kind=kind, title="t", body="b")[0]
+        for user, kind in ((dispatcher, "sla_warning"), (tech, "job_assigned")))
+    assert (quiet.channels, quiet.status, quiet.email_status) == (["inbox"], "inbox", None)
+    assert (assigned.channels, assigned.status, assigned.email_status) == (
+        ["inbox", "email"], "inbox", "pending")
+    (unknown,) = queue_notification(db_session, user_ids=[tech.id], kind="something_new",
+                                    title="t", body="b")
+    assert unknown.channels == ["inbox", "push"]
