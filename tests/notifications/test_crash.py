@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.conftest import build_app
-from tests.notifications.conftest import PROJECT, FakeFcm
+from tests.notifications.conftest import PROJECT, FakeFcm, dispose
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTIFICATIONS, DEVICES_PER_USER, USERS = 40, 2, 2
@@ -128,4 +128,5 @@ def test_a_deliverer_killed_mid_batch_never_sends_a_push_twice(scratch_databases
         states = dict(db.session.execute(
             select(NotificationDelivery.state, func.count()).group_by(
                 NotificationDelivery.state)).all())
+    dispose(app)
     assert states == {"sent": expected - kills, "in_doubt": kills}

@@ -16,6 +16,7 @@ import requests
 from werkzeug.serving import make_server
 
 from tests.conftest import build_app
+from tests.notifications.conftest import dispose
 
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -101,6 +102,7 @@ def served(scratch_databases: Any, tmp_path: Any) -> Iterator[Served]:
     server = Served(app)
     yield server
     server.close()
+    dispose(app)
 
 
 def test_a_dispatcher_reads_live_events_over_http(served: Served) -> None:
@@ -170,3 +172,4 @@ def test_events_reach_the_streams_of_another_web_process_through_redis(
         reader.close()
         for app in (writer, reader.app):
             app.extensions["fieldops_events"].close()
+            dispose(app)

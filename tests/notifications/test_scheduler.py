@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.conftest import build_app
-from tests.notifications.conftest import PROJECT
+from tests.notifications.conftest import PROJECT, dispose
 
 
 def test_the_scheduler_ticks_sla_and_pushes_by_itself(scratch_databases: Any, tmp_path: Any,
@@ -58,6 +58,7 @@ def test_the_scheduler_ticks_sla_and_pushes_by_itself(scratch_databases: Any, tm
     with app.app_context():
         note = db.session.query(Notification).filter_by(user_id=dispatcher_id).one()
         assert note.status == "sent"
+    dispose(app)
     assert {j.name: j.runs >= 1 for j in scheduler.jobs} == {"sla-tick": True,
                                                              "deliver": True}
 
