@@ -22,6 +22,7 @@ def deliver_command(batch: int, loop: bool, interval: float) -> None:
     """Send due notifications with firebase-admin (or log them when FCM is not configured)."""
     from app.notifications.delivery import deliver_pending
     from app.notifications.fcm import push_client_from_config
+    from app.notifications.texts import push_texts
 
     client = push_client_from_config(current_app.config)
     if client is None:
@@ -31,7 +32,7 @@ def deliver_command(batch: int, loop: bool, interval: float) -> None:
         while True:
             # Each claim and each outcome is committed as it happens: a crash never re-sends.
             report = deliver_pending(db.session, now=utcnow(), client=client, limit=batch,
-                                     commit=db.session.commit)
+                                     commit=db.session.commit, texts=push_texts(db.session))
             db.session.commit()
             click.echo(f"sent {report.sent}, retrying {report.retrying}, failed "
                        f"{report.failed}, dropped {report.dropped}, kept {report.kept}, "

@@ -81,11 +81,16 @@ def due_notifications(session: Session, *, now: datetime, limit: int) -> list[No
         .with_for_update(skip_locked=True)))
 
 
+Texts = Callable[[Notification], tuple[str, str]]
+
+
 def deliver_pending(session: Session, *, now: datetime, client: PushClient | None,
-                    limit: int = 100,
-                    commit: Callable[[], None] | None = None) -> DeliveryReport:
+                    limit: int = 100, commit: Callable[[], None] | None = None,
+                    texts: Texts | None = None) -> DeliveryReport:
     """One delivery pass over the due outbox. `commit` makes each claim and each outcome
-    durable as it happens (see the module docstring); without it the caller commits."""
+    durable as it happens (see the module docstring); without it the caller commits.
+    `texts` says a notification's (title, body) in its recipient's language (default: as
+    queued)."""
     checkpoint = commit or session.flush
     report = DeliveryReport()
     for notification in due_notifications(session, now=now, limit=limit):
@@ -101,14 +106,14 @@ def deliver_pending(session: Session, *, now: datetime, client: PushClient | Non
             report.kept += 1
             continue
         _deliver_one(session, notification, now=now, client=client, report=report,
-                     checkpoint=checkpoint)
+                     checkpoint=checkpoint, texts=texts)
     checkpoint()
     return report
 
 
 def _deliver_one(session: Session, notification: Notification, *, now: datetime,
                  client: PushClient, report: DeliveryReport,
-                 checkpoint: Callable[[], None]) -> None:
+                 checkpoint: Callable[[], None], texts: Texts | None) -> None:
     notification_id = notification.id
     earlier = {row.device_id: row for row in session.scalars(
         select(NotificationDelivery).where(
@@ -139,7 +144,8 @@ def _deliver_one(session: Session, notification: Notification, *, now: datetime,
             unsettled.append(device.id)
             continue
         checkpoint()  # the claim is durable before the message leaves
-        outcome = _send(session, notification, device, claim, now=now, client=client)
+        outcome = _send(session, notification, device, claim, now=now, client=client,
+                        texts=texts)
         checkpoint()  # the outcome is durable before the next send
         if outcome == "sent":
             delivered.add(device.id)
@@ -187,11 +193,12 @@ def _claim(session: Session, notification_id: int, device_id: int,
 
 
 def _send(session: Session, notification: Notification, device: PushDevice,
-          claim: NotificationDelivery, *, now: datetime, client: PushClient) -> str:
+          claim: NotificationDelivery, *, now: datetime, client: PushClient,
+          texts: Texts | None) -> str:
     data = {str(k): str(v) for k, v in (notification.data or {}).items()}
     data.update({"kind": notification.kind, "notification_id": str(notification.id)})
-    message = PushMessage(token=device.token, title=notification.title,
-                          body=notification.body, data=data)
+    title, body = texts(notification) if texts else (notification.title, notification.body)
+    message = PushMessage(token=device.token, title=title, body=body, data=data)
     attempt = NotificationAttempt(notification_id=notification.id, device_id=device.id,
                                   attempted_at=now)
     try:

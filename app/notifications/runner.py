@@ -28,13 +28,13 @@ class RoundReport:
 
 def deliver_round(session: Any, config: Any, *, limit: int = 100,
                   push_client: Any = None, email_sender: Any = None) -> RoundReport:
-    from app.notifications.texts import email_for
+    from app.notifications.texts import email_for, push_texts
 
     push_client = push_client or push_client_from_config(config)
     email_sender = email_sender or email_sender_from_config(config)
     mail_from = config.get("MAIL_FROM") or "fieldops@localhost"
     push = deliver_pending(session, now=utcnow(), client=push_client, limit=limit,
-                           commit=session.commit)
+                           commit=session.commit, texts=push_texts(session))
     session.commit()
     email = deliver_emails(session, now=utcnow(), sender=email_sender, limit=limit,
                            render=lambda note, user: email_for(note, user, mail_from=mail_from),

@@ -97,3 +97,17 @@ def email_for(notification: Any, user: Any, *, mail_from: str) -> Any:
     return build_message(notification_id=notification.id, to=user.email, mail_from=mail_from,
                          subject=title, text="\n".join(lines),
                          language=language.replace("_", "-"))
+
+
+def push_texts(session: Any) -> Any:
+    """(title, body) of a notification in its recipient's profile language, for push."""
+    from flask_babel import force_locale
+
+    from app.auth.models import User
+    from app.i18n import locale_for
+
+    def texts(notification: Any) -> tuple[str, str]:
+        with force_locale(locale_for(session.get(User, notification.user_id))):
+            return render(notification)
+
+    return texts

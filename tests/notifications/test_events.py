@@ -173,3 +173,43 @@ def test_events_reach_the_streams_of_another_web_process_through_redis(
         for app in (writer, reader.app):
             app.extensions["fieldops_events"].close()
             dispose(app)
+
+
+def test_technician_status_changes_are_streamed(served: Served) -> None:
+    from datetime import timedelta
+
+    from app.assets.models import Customer, Site
+    from app.db import utcnow
+    from app.extensions import db
+    from app.geo import to_point
+    from app.workorders import service
+
+    world = make_world(served.app)
+    _, token = world["dispatcher"]
+    tech_id, _ = world["technician"]
+    response = requests.get(f"{served.url}/api/v1/events/stream", stream=True, timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+    stream = Stream(response)
+    try:
+        with served.app.app_context():
+            customer = Customer(account_number=f"C-{uuid.uuid4().hex[:8]}", name="C",
+                                sla_tier="silver")
+            db.session.add(customer)
+            db.session.flush()
+            site = Site(customer_id=customer.id, name="S", address_line="A", city="M",
+                        postal_code="1", location=to_point(48.1, 11.5))
+            db.session.add(site)
+            db.session.flush()
+            wo = service.new_work_order(db.session, site=site, asset=None, title="Leak",
+                                        description="Water", actor=None)
+            service.assign_work_order(db.session, wo, assignee_user_id=tech_id,
+                                      scheduled_start=utcnow() + timedelta(hours=1),
+                                      scheduled_end=None, version=None, actor=None)
+            db.session.commit()
+            number = wo.number
+            db.session.remove()
+        name, data = stream.next()
+        assert (name, data["number"], data["to"], data["technician_user_id"]) == (
+            "technician_status", number, "scheduled", tech_id)
+    finally:
+        stream.close()
