@@ -59,3 +59,21 @@ def test_every_message_has_a_chinese_translation() -> None:
     missing = [m.id for m in template if m.id and not (catalog.get(m.id) and
                                                        catalog.get(m.id).string)]
     assert missing == []
+
+
+def test_inbox_titles_follow_the_readers_language(db_session: Any, login: Any) -> None:
+    from app.notifications.service import queue_notification
+
+    reader = login("dispatcher")
+    queue_notification(db_session, user_ids=[reader.user.id], kind="sla_breached",
+                       title="WO-2026-000009: resolution SLA breached", body="P1 Leak",
+                       data={"number": "WO-2026-000009", "clock": "resolution",
+                             "priority": "P1", "wo_title": "Leak",
+                             "due_at": "2026-11-30T10:00+00:00"})
+    db_session.commit()
+    zh = reader.get("/api/v1/me/notifications", headers={"Accept-Language": "zh-CN"})
+    en = reader.get("/api/v1/me/notifications", headers={"Accept-Language": "en"})
+    assert zh.get_json()[0]["title"] == "WO-2026-000009：解决 SLA 已超时"
+    assert zh.get_json()[0]["body"] == "P1 Leak — 解决 截止 2026-11-30T10:00+00:00"
+    assert en.get_json()[0]["title"] == "WO-2026-000009: resolution SLA breached"
+    assert zh.get_json()[0]["kind"] == en.get_json()[0]["kind"] == "sla_breached"
