@@ -13,6 +13,9 @@ PYTEST_ARGS ?= -q
 .PHONY: run test test-spatialite test-postgis lint bench setup spatialite debian-packages clean
 
 setup: $(VENV)/.installed spatialite debian-packages
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean translations
+
+setup: $(VENV)/.installed spatialite translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +34,15 @@ debian-packages:
 # pg_dump/pg_restore for `flask backup`/`flask restore` on PostgreSQL (when a server answers).
 pg-client: | $(BIN)/python
 	@PY=$(BIN)/python scripts/ensure-pg-client
+# Compile the committed .po catalogues to .mo (the app also does it at start when missing).
+translations: $(VENV)/.installed
+	$(BIN)/python -c "from app.i18n import compile_catalogues; compile_catalogues()"
 
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo "FieldOps on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	FIELDOPS_SCHEDULER=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check app optimizer tests benchmarks migrations

@@ -21,6 +21,8 @@ BLUEPRINT_MODULES = (
     "app.mobile_api.photo_routes",
     "app.reports.routes",
     "app.integrations.routes",
+    "app.notifications.routes",
+    "app.workorders.tracking_routes",
 )
 
 
@@ -74,6 +76,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    from app.i18n import init_i18n
+
+    init_i18n(app)
+    from app.notifications.events import make_bus
+
+    app.extensions["fieldops_events"] = make_bus(app.config)
+    from app.scheduler import maybe_start_scheduler
+
+    maybe_start_scheduler(app)
     return app
 
 

@@ -26,6 +26,18 @@ def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _env_json(name: str, default: dict) -> dict:
+    import json
+
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return value
+
+
 def _secret_key() -> str:
     """A stable secret for the embedded default: read from the environment or kept in instance/.
 
@@ -178,3 +190,36 @@ class Config:
     # separated) and the largest message in bytes.
     INBOUND_EMAIL_ADDRESSES = os.environ.get("INBOUND_EMAIL_ADDRESSES", "service@fieldops.example")
     INBOUND_EMAIL_MAX_BYTES = _env_int("INBOUND_EMAIL_MAX_BYTES", 25 * 1024 * 1024)
+    # A push claimed for a device but not confirmed sent within this many seconds was being
+    # sent by a deliverer that stopped: it is marked in doubt and never sent again.
+    PUSH_CLAIM_LEASE_SECONDS = _env_int("PUSH_CLAIM_LEASE_SECONDS", 60)
+
+    # Who gets what (app/notifications/routing.py): JSON {kind: {role: [inbox|push|email]}},
+    # merged over the defaults per kind.
+    NOTIFICATION_ROUTES = _env_json("NOTIFICATION_ROUTES", {})
+    # Email (SMTP). Unset SMTP_HOST: emails stay queued in the outbox (and are logged).
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = _env_int("SMTP_PORT", 587)
+    SMTP_USER = os.environ.get("SMTP_USER")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", True)
+    SMTP_TIMEOUT_SECONDS = _env_int("SMTP_TIMEOUT_SECONDS", 10)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "FieldOps <fieldops@localhost>")
+    # Customer tracking link (/t/<token>): views per client address per window.
+    PUBLIC_TRACKING_LIMIT = _env_int("PUBLIC_TRACKING_LIMIT", 120)
+    PUBLIC_TRACKING_WINDOW_SECONDS = _env_int("PUBLIC_TRACKING_WINDOW_SECONDS", 3600)
+    # An email claimed but not confirmed sent within this many seconds is marked in doubt and
+    # never sent again (the deliverer stopped mid-send).
+    EMAIL_CLAIM_LEASE_SECONDS = _env_int("EMAIL_CLAIM_LEASE_SECONDS", 120)
+    # Live event stream (SSE): fanned out through Redis pub/sub when a Redis URL is known
+    # (EVENTS_REDIS_URL, else REDIS_URL, else a redis:// CELERY_BROKER_URL), so every web
+    # worker's streams see every event; in-process otherwise. Keep-alive comment interval.
+    EVENTS_REDIS_URL = os.environ.get("EVENTS_REDIS_URL")
+    REDIS_URL = os.environ.get("REDIS_URL")
+    EVENTS_CHANNEL = os.environ.get("EVENTS_CHANNEL", "fieldops:events")
+    EVENTS_KEEPALIVE_SECONDS = _env_int("EVENTS_KEEPALIVE_SECONDS", 15)
+    # In-process scheduler (app/scheduler.py) for the embedded default: `make run` sets
+    # FIELDOPS_SCHEDULER=1; never with a broker (Celery beat runs the jobs) or in tests.
+    FIELDOPS_SCHEDULER = _env_bool("FIELDOPS_SCHEDULER", False)
+    SCHEDULER_SLA_TICK_SECONDS = _env_int("SCHEDULER_SLA_TICK_SECONDS", 60)
+    SCHEDULER_DELIVERY_SECONDS = _env_int("SCHEDULER_DELIVERY_SECONDS", 15)

@@ -103,13 +103,53 @@ _HTTP_ERROR_KEYS = {
 }
 
 
+def N_(message: str) -> str:
+    """Mark a text for the catalogues; `translate` says it in the request's language."""
+    return message
+
+
+# Messages of the handlers below and of the token checks (app/__init__.py), for extraction.
+_HANDLER_MESSAGES = (
+    N_("The request is not valid; see errors."),
+    N_("The change conflicts with existing data."),
+    N_("The database is busy or unreachable; try again."),
+    N_("Internal error."),
+    N_("This account is disabled or no longer exists."),
+    N_("Authentication required: send a bearer token."),
+    N_("The token is invalid."),
+    N_("The token has expired; refresh it or log in again."),
+    N_("The token has been revoked."),
+    N_("A fresh login is required."),
+    N_("Your role may not do this."),
+    N_("No such notification."),
+    N_("No work order is tracked with this link."),
+    N_("This tracking link has been revoked."),
+    N_("The requested URL was not found on the server. If you entered the URL manually "
+       "please check your spelling and try again."),
+    N_("The method is not allowed for the requested URL."),
+    N_("Too many reports from your address; try again later."),
+)
+
+
+def translate(message: str) -> str:
+    """`message` in the request's language when the catalogue has it (the `error` key never
+    changes); unchanged outside a request or for texts not in the catalogue."""
+    try:
+        from flask import has_request_context
+        from flask_babel import gettext
+
+        return gettext(message) if has_request_context() else message
+    except (RuntimeError, KeyError, AttributeError):  # Babel not bound to this app
+        return message
+
+
 def error_body(code: int, message: str | None = None, *, error: str | None = None,
                errors: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     status = HTTPStatus(code)
     body: dict[str, Any] = {
         "code": code,
         "status": status.phrase,
-        "message": message or status.description,
+        "message": translate(message or status.description),
         "error": error or _HTTP_ERROR_KEYS.get(code, "error"),
     }
     if errors:
@@ -127,8 +167,12 @@ def error_response(code: int, message: str | None = None, **kwargs: Any):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        return error_response(exc.code, exc.message, error=exc.error, errors=exc.errors,
-                              **exc.details)
+        response = error_response(exc.code, exc.message, error=exc.error, errors=exc.errors,
+                                  **exc.details)
+        retry_after = exc.details.get("retry_after_seconds")
+        if isinstance(retry_after, int):
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -20,3 +20,8 @@ else:
 api = Api()
 migrate = Migrate()
 jwt = JWTManager()
+
+# Flask-Babel (app/i18n.py binds it with the locale selector).
+from flask_babel import Babel  # noqa: E402
+
+babel = Babel()

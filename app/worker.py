@@ -64,17 +64,12 @@ def sla_tick() -> dict[str, int]:
 
 @celery.task(name="fieldops.deliver_notifications")
 def deliver_notifications(limit: int = 100) -> dict[str, int]:
-    """One pass over the due push outbox."""
+    """One pass over the due push and email outbox (claims committed before each send)."""
     from flask import current_app
 
-    from app.notifications.delivery import deliver_pending
-    from app.notifications.fcm import push_client_from_config
+    from app.notifications.runner import deliver_round
 
-    report = deliver_pending(db.session, now=utcnow(), limit=limit,
-                             client=push_client_from_config(current_app.config))
-    db.session.commit()
-    return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed,
-            "dropped": report.dropped, "kept": report.kept}
+    return deliver_round(db.session, current_app.config, limit=limit).as_dict()
 
 
 @celery.task(name="fieldops.run_plan")

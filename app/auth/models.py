@@ -43,6 +43,8 @@ class User(Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Profile language (en, zh_CN); null = the request's Accept-Language (app/i18n.py).
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

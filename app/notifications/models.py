@@ -16,6 +16,9 @@ class NotificationStatus(StrEnum):
     sent = "sent"
     failed = "failed"
     dropped = "dropped"
+    # Push was not wanted for this kind/role, or the user has no active device: the
+    # notification is in the user's inbox (and email, when routed) only.
+    inbox = "inbox"
 
 
 NOTIFICATION_STATUS_VALUES = tuple(s.value for s in NotificationStatus)
@@ -32,8 +35,14 @@ class Notification(Model):
     __table_args__ = (
         CheckConstraint(f"status IN {NOTIFICATION_STATUS_VALUES!r}", name="status_known"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("email_status IS NULL OR email_status IN "
+                        "('pending', 'claimed', 'sent', 'failed', 'in_doubt')",
+                        name="email_status_known"),
         # The delivery worker's queue scan.
         Index("ix_notifications_status_next_attempt", "status", "next_attempt_at"),
+        # The email deliverer's queue scan; the inbox (a user's unread first).
+        Index("ix_notifications_email_status_next", "email_status", "email_next_attempt_at"),
+        Index("ix_notifications_user_read", "user_id", "read_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +59,18 @@ class Notification(Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Inbox: when the user marked it read (null = unread).
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which channels carry it (push, email; the inbox always), from the routing table.
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Email channel: null = not by email; pending -> claimed -> sent | failed | in_doubt.
+    email_status: Mapped[str | None] = mapped_column(String(10))
+    email_to: Mapped[str | None] = mapped_column(String(320))
+    email_attempts: Mapped[int] = mapped_column(default=0)
+    email_next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_error: Mapped[str | None] = mapped_column(Text)
 
 
 # --- push delivery (mobile API, issue 8) ----------------------------------------------------
@@ -93,12 +114,19 @@ class NotificationAttempt(Model):
 
 
 class NotificationDelivery(Model):
-    """A notification handed to FCM for a device: at most once per device (unique)."""
+    """A notification handed to FCM for a device: at most once per device (unique).
+
+    The row is written and committed as `claimed` BEFORE the send and set to `sent` right
+    after it; a deliverer that dies in between leaves a claim whose send is in doubt. A later
+    pass never sends a claimed pair again: it marks the claim `in_doubt` (never twice is the
+    promise; at most one in-doubt send per crash).
+    """
 
     __tablename__ = "notification_deliveries"
     __table_args__ = (
         UniqueConstraint("notification_id", "device_id",
                          name="uq_notification_deliveries_notification_device"),
+        CheckConstraint("state IN ('claimed', 'sent', 'in_doubt')", name="state_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,4 +134,6 @@ class NotificationDelivery(Model):
         ForeignKey("notifications.id", ondelete="CASCADE"))
     device_id: Mapped[int] = mapped_column(ForeignKey("push_devices.id", ondelete="CASCADE"))
     message_id: Mapped[str | None] = mapped_column(String(300))
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(10), default="sent")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -320,6 +320,8 @@ class FaultReport(Model):
     contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     tracking_token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The tracking link stops working once revoked (by a dispatcher or the customer).
+    tracking_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RateLimitWindow(Model):

@@ -117,3 +117,12 @@ def make_notification(db_session: Any) -> Any:
         return row
 
     return make
+
+
+def dispose(app: Any) -> None:
+    """Close a separately built app's database connections (no ResourceWarning later)."""
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -65,3 +65,32 @@ def test_the_cli_keeps_the_outbox_without_credentials(app: Any, db_session: Any,
     assert "kept 1" in result.output
     assert db_session.scalar(select(Notification.status).where(
         Notification.user_id == tech.id)) == "pending"
+
+
+def test_the_push_speaks_the_recipients_language(app: Any, db_session: Any, fcm: Any,
+                                                 monkeypatch: Any, make_user: Any,
+                                                 make_device: Any, make_site: Any) -> None:
+    from app.workorders import service as workorders
+
+    dispatcher = make_user("dispatcher")
+    chinese, english = make_user("technician", locale="zh_CN"), make_user("technician")
+    phones = {make_device(chinese).token: "zh", make_device(english).token: "en"}
+    numbers = {}
+    for tech in (chinese, english):
+        job = workorders.new_work_order(db_session, site=make_site(), asset=None,
+                                        title="Leak", description="Water.", actor=dispatcher)
+        workorders.assign_work_order(db_session, job, assignee_user_id=tech.id,
+                                     scheduled_start=utcnow() + timedelta(hours=2),
+                                     scheduled_end=None, version=None, actor=dispatcher)
+        numbers[tech.id] = job.number
+    db_session.commit()
+    monkeypatch.setitem(app.config, "FCM_PROJECT_ID", PROJECT)
+    monkeypatch.setitem(app.config, "FCM_ENDPOINT", fcm.url)
+
+    result = app.test_cli_runner().invoke(args=["notifications", "deliver"])
+
+    assert result.exit_code == 0, result.output
+    titles = {phones[r["body"]["message"]["fid"]]: r["body"]["message"]["notification"]["title"]
+              for r in fcm.requests}
+    assert titles == {"zh": f"工单 {numbers[chinese.id]} 已分配给您",
+                      "en": f"Job {numbers[english.id]} assigned to you"}

@@ -89,7 +89,8 @@ def _file(session: Session, *, site: Site, asset: Asset | None, description: str
                          tracking_token_sha256=hashlib.sha256(token.encode()).hexdigest())
     session.add(report)
     queue_notification(session, user_ids=_dispatcher_ids(session), kind=kind, title=title,
-                       body=description[:500], data={"work_order_id": work_order.id},
+                       body=description[:500],
+                       data={"work_order_id": work_order.id, "number": work_order.number},
                        work_order_id=work_order.id)
     return FaultReportOutcome(work_order, merged, token, report)
 

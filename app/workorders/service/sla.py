@@ -192,7 +192,10 @@ def run_sla_tick(session: Session, *, now: datetime | None = None) -> TickResult
                 title=f"{work_order.number}: {clock} SLA {verb}",
                 body=f"{work_order.priority} {work_order.title} — {clock} due "
                      f"{due_at.isoformat(timespec='minutes')}",
-                data={"work_order_id": work_order.id, "clock": clock})
+                data={"work_order_id": work_order.id, "clock": clock,
+                      "number": work_order.number, "priority": work_order.priority,
+                      "wo_title": work_order.title,
+                      "due_at": due_at.isoformat(timespec="minutes")})
     return result
 
 

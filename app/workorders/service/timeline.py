@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Role, User
 from app.db import utcnow
 from app.errors import Unprocessable
+from app.notifications.service import emit_event
 from app.workorders.models import WorkOrder, WorkOrderEvent
 
 # Kinds other packages record (check-ins, photos, parts) are free-form but short and plain.
@@ -28,6 +29,13 @@ def record_event(session: Session, work_order: WorkOrder, kind: str, *, actor: U
                            internal=internal, data=dict(data or {}), occurred_at=utcnow(),
                            client_time=client_time)
     session.add(entry)
+    if kind == "status_changed" and work_order.assignee_user_id is not None:
+        # Office roles watch the field live (SSE, after commit).
+        emit_event(session, {
+            "type": "technician_status", "work_order_id": work_order.id,
+            "key": entry.data.get("to"), "number": work_order.number,
+            "technician_user_id": work_order.assignee_user_id,
+            "from": entry.data.get("from"), "to": entry.data.get("to")})
     return entry
 
 
