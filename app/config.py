@@ -152,3 +152,15 @@ class Config:
     PUSH_MAX_ATTEMPTS = _env_int("PUSH_MAX_ATTEMPTS", 6)
     PUSH_BACKOFF_BASE_SECONDS = _env_int("PUSH_BACKOFF_BASE_SECONDS", 30)
     PUSH_BACKOFF_MAX_SECONDS = _env_int("PUSH_BACKOFF_MAX_SECONDS", 3600)
+
+    # Login abuse limits (app/auth/throttle.py, `limits` library, moving windows): failed logins
+    # per account and per client address, and token refreshes per address, within
+    # LOGIN_WINDOW_SECONDS; beyond them 429 with Retry-After, the right password included.
+    # Storage: Redis when RATELIMIT_STORAGE_URL or REDIS_URL is set (shared by every worker),
+    # else memory:// (one process's threads: fine for the embedded default only).
+    RATELIMIT_STORAGE_URL = (os.environ.get("RATELIMIT_STORAGE_URL") or os.environ.get("REDIS_URL")
+                             or "memory://")
+    LOGIN_FAILURES_PER_ACCOUNT = _env_int("LOGIN_FAILURES_PER_ACCOUNT", 10)
+    LOGIN_FAILURES_PER_ADDRESS = _env_int("LOGIN_FAILURES_PER_ADDRESS", 50)
+    TOKEN_REFRESHES_PER_ADDRESS = _env_int("TOKEN_REFRESHES_PER_ADDRESS", 120)
+    LOGIN_WINDOW_SECONDS = _env_int("LOGIN_WINDOW_SECONDS", 900)

@@ -126,8 +126,11 @@ def error_response(code: int, message: str | None = None, **kwargs: Any):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        return error_response(exc.code, exc.message, error=exc.error, errors=exc.errors,
-                              **exc.details)
+        response = error_response(exc.code, exc.message, error=exc.error, errors=exc.errors,
+                                  **exc.details)
+        if "retry_after_seconds" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after_seconds"])
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

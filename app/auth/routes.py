@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user
 from flask_jwt_extended import jwt_required as _jwt_required
@@ -20,6 +20,7 @@ from app.auth.schemas import (
     UserQuery,
     UserUpdate,
 )
+from app.auth.throttle import throttle_from_config
 from app.db import fetch_page
 from app.errors import ErrorSchema
 from app.extensions import db
@@ -38,9 +39,15 @@ class Login(MethodView):
     @blp.arguments(LoginRequest)
     @blp.response(200, TokenPair)
     @blp.alt_response(401, schema=ErrorSchema, description="Wrong email or password.")
+    @blp.alt_response(429, schema=ErrorSchema,
+                      description="too_many_attempts: wait Retry-After seconds.")
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Log in with email and password: a short-lived access token and a refresh token."""
-        user = service.authenticate(db.session, body["email"], body["password"])
+        user = service.authenticate(
+            db.session, body["email"], body["password"],
+            password_method=current_app.config["PASSWORD_HASH_METHOD"],
+            throttle=throttle_from_config(current_app.config),
+            address=request.remote_addr or "unknown")
         db.session.commit()
         return {**_access_token(user), "refresh_token": create_refresh_token(str(user.id)),
                 "user": user}
@@ -51,9 +58,14 @@ class Refresh(MethodView):
     @_jwt_required(refresh=True)
     @blp.response(200, AccessToken)
     @blp.alt_response(401, schema=ErrorSchema, description="Missing, expired or revoked token.")
+    @blp.alt_response(429, schema=ErrorSchema,
+                      description="too_many_attempts: wait Retry-After seconds.")
     @blp.doc(security=[{"bearerAuth": []}])
     def post(self) -> dict[str, Any]:
-        """A new access token for the refresh token sent as the bearer (disabled users fail)."""
+        """A new access token for the refresh token sent as the bearer (disabled users fail);
+        limited per client address."""
+        throttle_from_config(current_app.config).count_refresh(
+            address=request.remote_addr or "unknown")
         return _access_token(current_user)
 
 

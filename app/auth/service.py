@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import secrets
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,8 +13,24 @@ from app.auth.models import Role, User
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 
-# Compared against when the email is unknown, so both halves of a failed login cost the same.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+# Compared against when the email is unknown, one per hash method, so that a failed login costs
+# one hash of the configured method whether the account exists or not (no timing oracle).
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash(method: str) -> str:
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
+class Throttle(Protocol):
+    """Counts failed logins per account and address (app/auth/throttle.py)."""
+
+    def refuse_if_exhausted(self, *, account: str, address: str) -> None: ...
+
+    def record_failure(self, *, account: str, address: str) -> None: ...
+
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -31,11 +48,17 @@ def hash_password(password: str, method: str) -> str:
     return generate_password_hash(password, method=method)
 
 
-def authenticate(session: Session, email: str, password: str) -> User:
-    """A login succeeds only for an active user with the right password; failures say no more."""
-    user = session.scalar(select(User).where(User.email == normalise_email(email)))
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+def authenticate(session: Session, email: str, password: str, *, password_method: str,
+                 throttle: Throttle, address: str) -> User:
+    """A login succeeds only for an active user with the right password, and only while neither
+    the account nor the address has used up its failed attempts; failures say no more."""
+    email = normalise_email(email)
+    throttle.refuse_if_exhausted(account=email, address=address)
+    user = session.scalar(select(User).where(User.email == email))
+    valid = check_password_hash(user.password_hash if user else _dummy_hash(password_method),
+                                password)
     if user is None or not valid or not user.is_active:
+        throttle.record_failure(account=email, address=address)
         raise Unauthorized("Invalid email or password.", error="invalid_credentials")
     user.last_login_at = utcnow()
     return user
