@@ -43,6 +43,9 @@ class User(Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Carried in every token (claim `tv`); a token of an older version is revoked. Bumped on a
+    # password change, a role change, a disable and "sign out everywhere".
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

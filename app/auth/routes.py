@@ -14,6 +14,7 @@ from app.auth.permissions import ANY_ROLE, actor, require_roles
 from app.auth.schemas import (
     AccessToken,
     LoginRequest,
+    PasswordChange,
     TokenPair,
     UserCreate,
     UserOut,
@@ -49,8 +50,7 @@ class Login(MethodView):
             throttle=throttle_from_config(current_app.config),
             address=request.remote_addr or "unknown")
         db.session.commit()
-        return {**_access_token(user), "refresh_token": create_refresh_token(str(user.id)),
-                "user": user}
+        return _token_pair(user)
 
 
 @blp.route("/auth/refresh")
@@ -76,6 +76,51 @@ class Me(MethodView):
     def get(self) -> User:
         """The logged-in user."""
         return actor()
+
+
+def _token_pair(user: User) -> dict[str, Any]:
+    return {**_access_token(user), "refresh_token": create_refresh_token(str(user.id)),
+            "user": user}
+
+
+@blp.route("/me/password")
+class MyPassword(MethodView):
+    @require_roles(*ANY_ROLE)
+    @blp.arguments(PasswordChange)
+    @blp.response(200, TokenPair)
+    @blp.alt_response(422, schema=ErrorSchema, description="wrong_password; password too short.")
+    @blp.alt_response(429, schema=ErrorSchema,
+                      description="too_many_attempts: wait Retry-After seconds.")
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Change your own password (the current one is required). Every session ends; the
+        answer is a new token pair for this device."""
+        user = service.change_own_password(
+            db.session, actor(), **body,
+            password_method=current_app.config["PASSWORD_HASH_METHOD"],
+            throttle=throttle_from_config(current_app.config),
+            address=request.remote_addr or "unknown")
+        db.session.commit()
+        return _token_pair(user)
+
+
+@blp.route("/me/sessions/revoke")
+class MySessions(MethodView):
+    @require_roles(*ANY_ROLE)
+    @blp.response(204)
+    def post(self) -> None:
+        """Sign out everywhere: every access and refresh token issued to you stops working."""
+        service.revoke_sessions(actor())
+        db.session.commit()
+
+
+@blp.route("/users/<id:user_id>/sessions/revoke")
+class UserSessions(MethodView):
+    @require_roles(Role.admin)
+    @blp.response(204)
+    def post(self, user_id: int) -> None:
+        """Sign a user out everywhere (admin): every token issued to them stops working."""
+        service.revoke_sessions(service.get_user(db.session, user_id))
+        db.session.commit()
 
 
 @blp.route("/users")

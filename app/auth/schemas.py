@@ -60,3 +60,10 @@ class UserQuery(Schema):
     role = fields.String(validate=validate.OneOf(ROLE_VALUES))
     is_active = fields.Boolean()
     q = fields.String(validate=validate.Length(1, 100))
+
+
+class PasswordChange(Schema):
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(1, 1024))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(10, 1024))

@@ -64,6 +64,32 @@ def authenticate(session: Session, email: str, password: str, *, password_method
     return user
 
 
+def revoke_sessions(user: User) -> None:
+    """Every token issued to this user before now stops working (access and refresh)."""
+    user.token_version = (user.token_version or 0) + 1
+
+
+def token_is_revoked(session: Session, user_id: int, token_version: Any) -> bool:
+    """A token is revoked when its version is not its user's current one (a user gone or
+    disabled is refused by the user lookup, with its own answer)."""
+    user = session.get(User, user_id)
+    return user is not None and token_version != user.token_version
+
+
+def change_own_password(session: Session, user: User, *, current_password: str,
+                        new_password: str, password_method: str, throttle: Throttle,
+                        address: str) -> User:
+    """Only with the current password (counted like failed logins); every session ends."""
+    throttle.refuse_if_exhausted(account=user.email, address=address)
+    if not check_password_hash(user.password_hash, current_password):
+        throttle.record_failure(account=user.email, address=address)
+        raise Unprocessable("The current password is wrong.", error="wrong_password",
+                            errors={"current_password": ["Wrong password."]})
+    user.password_hash = hash_password(new_password, password_method)
+    revoke_sessions(user)
+    return user
+
+
 def active_user(session: Session, user_id: int) -> User | None:
     """The user a token names, or None when it is gone or disabled (its tokens stop working)."""
     user = session.get(User, user_id)
@@ -129,6 +155,10 @@ def update_user(session: Session, user: User, changes: dict[str, Any], *, passwo
         raise Conflict("You cannot disable or demote your own account.", error="self_lockout")
     if "password" in changes:
         user.password_hash = hash_password(changes.pop("password"), password_method)
+        revoke_sessions(user)
+    elif changes.get("role", user.role) != user.role or (
+            changes.get("is_active") is False and user.is_active):
+        revoke_sessions(user)
     role = changes.get("role", user.role)
     customer_id = changes.get("customer_id", user.customer_id if role == Role.customer else None)
     _check_customer_link(session, role, customer_id)
