@@ -128,3 +128,6 @@ def _init_jwt_callbacks() -> None:
     from app.auth.sessions import register_token_versions
 
     register_token_versions(ext.jwt)
+    from app.auth.audit import register_audit_log
+
+    register_audit_log()

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from flask import request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
-from app.auth import policy
+from app.auth import audit, policy
 from app.auth.models import Role, User
 from app.errors import Forbidden
 
@@ -33,6 +33,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
             verify_jwt_in_request()
             if current_user.role not in _allowed_roles(declared):
                 raise Forbidden("Your role may not do this.")
+            audit.remember_actor(current_user.id, current_user.email)
             return view(*args, **kwargs)
 
         _document_roles(wrapper, sorted(declared))

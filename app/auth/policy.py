@@ -60,6 +60,7 @@ POLICY: Mapping[str, Rule] = MappingProxyType({
     "POST /api/v1/users": _r((A,)),
     "GET /api/v1/users/{user_id}": _r((A,)),
     "PATCH /api/v1/users/{user_id}": _r((A,)),
+    "GET /api/v1/audit-log": _r((A,)),
     # work orders
     "GET /api/v1/work-orders": _WO,
     "POST /api/v1/work-orders": _r(OFFICE),

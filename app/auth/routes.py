@@ -13,6 +13,8 @@ from app.auth.models import Role, User
 from app.auth.permissions import ANY_ROLE, actor, require_roles
 from app.auth.schemas import (
     AccessToken,
+    AuditEntryOut,
+    AuditLogQuery,
     LoginRequest,
     PasswordChange,
     TokenPair,
@@ -168,3 +170,16 @@ class UserById(MethodView):
         )
         db.session.commit()
         return user
+
+
+@blp.route("/audit-log")
+class AuditLog(MethodView):
+    @require_roles(Role.admin)
+    @blp.arguments(AuditLogQuery, location="query")
+    @blp.response(200, AuditEntryOut(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[Any]:
+        """Changes to users, roles, settings and policies: who, when, what (before/after) and
+        from where; newest first, filterable (admin). Append-only."""
+        return fetch_page(db.session, service.audit_log(db.session, **query),
+                          pagination_parameters)

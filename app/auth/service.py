@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth.models import Role, User
+from app.auth.models import AuditLogEntry, Role, User
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 
@@ -166,3 +167,22 @@ def update_user(session: Session, user: User, changes: dict[str, Any], *, passwo
     for key, value in changes.items():
         setattr(user, key, value)
     return user
+
+
+def audit_log(session: Session, *, actor_user_id: int | None = None,
+              target_type: str | None = None, target_id: str | None = None,
+              action: str | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> Any:
+    """Audit entries, newest first, filtered (admins read them; nobody changes them)."""
+    stmt = select(AuditLogEntry).order_by(AuditLogEntry.id.desc())
+    for column, value in ((AuditLogEntry.actor_user_id, actor_user_id),
+                          (AuditLogEntry.target_type, target_type),
+                          (AuditLogEntry.target_id, target_id),
+                          (AuditLogEntry.action, action)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if since is not None:
+        stmt = stmt.where(AuditLogEntry.occurred_at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditLogEntry.occurred_at < until)
+    return stmt

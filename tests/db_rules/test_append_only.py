@@ -19,6 +19,7 @@ APPEND_ONLY = {
     "work_order_events": "kind = 'tampered'",
     "stock_movements": "quantity = quantity + 100",
     "asset_status_changes": "reason = 'tampered'",
+    "audit_log": "actor_email = 'someone.else@example.test'",
 }
 
 
@@ -27,7 +28,7 @@ def seeded(scratch_databases: Any, tmp_path_factory: Any) -> Iterator[Any]:
     """A database of its own with one committed row in every append-only table."""
     from app.assets import service as assets
     from app.assets.models import Asset, Customer, EquipmentModel, Site
-    from app.auth.models import User
+    from app.auth.models import AuditLogEntry, User
     from app.extensions import db
     from app.inventory import service as inventory
     from app.inventory.models import Part, StockLocation
@@ -57,6 +58,9 @@ def seeded(scratch_databases: Any, tmp_path_factory: Any) -> Iterator[Any]:
                                   to_location_id=warehouse.id, actor=admin)
         assets.update_asset(db.session, asset, {"status": "down",
                                                 "status_reason": "Moved"}, actor=admin)
+        db.session.add(AuditLogEntry(action="update", target_type="users",
+                                     target_id=str(admin.id), changes={"role": ["a", "b"]},
+                                     actor_user_id=admin.id, actor_email=admin.email))
         db.session.commit()
     yield app
     with app.app_context():
