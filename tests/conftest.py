@@ -106,7 +106,12 @@ def build_app(database_url: str, instance_dir: Any, **overrides: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def app(scratch_databases: ScratchDatabases, tmp_path_factory: Any) -> Any:
-    return build_app(scratch_databases.create(), tmp_path_factory.mktemp("instance"))
+    app = build_app(scratch_databases.create(), tmp_path_factory.mktemp("instance"))
+    yield app
+    from app.extensions import db
+
+    with app.app_context():  # close the pool before the scratch databases are dropped
+        db.engine.dispose()
 
 
 @pytest.fixture

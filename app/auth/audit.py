@@ -4,7 +4,7 @@ back with the change), with the actor, the address and user agent, and each chan
 before and after. Secrets are masked.
 
 Hooked on the session's flush rather than called from each route, so that a new admin
-endpoint cannot forget it; the request's actor is put on `flask.g` by `require_roles`.
+endpoint cannot forget it; `require_roles` puts the request's actor on the request.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
@@ -31,9 +31,13 @@ _IGNORED_COLUMNS = frozenset({"updated_at", "last_login_at"})
 _registered = False
 
 
+_ACTOR_KEY = "fieldops.audit_actor"
+
+
 def remember_actor(user_id: int, email: str) -> None:
-    """Called once the request's user is known (require_roles)."""
-    g.audit_actor = (user_id, email)
+    """Called once the request's user is known (require_roles). Kept on the request itself:
+    an application context (and its `g`) may outlive one request."""
+    request.environ[_ACTOR_KEY] = (user_id, email)
 
 
 def register_audit_log() -> None:
@@ -87,7 +91,7 @@ def _target_id(obj: Any) -> str:
 
 
 def _record_flush(session: Session, _context: Any) -> None:
-    if not has_request_context() or getattr(g, "audit_actor", None) is None:
+    if not has_request_context() or request.environ.get(_ACTOR_KEY) is None:
         return
     rows = []
     for objects, action in ((session.new, "create"), (session.dirty, "update"),
@@ -102,7 +106,7 @@ def _record_flush(session: Session, _context: Any) -> None:
                              "target_id": _target_id(obj), "changes": changes})
     if not rows:
         return
-    actor_id, actor_email = g.audit_actor
+    actor_id, actor_email = request.environ[_ACTOR_KEY]
     context = {"occurred_at": utcnow(), "actor_user_id": actor_id, "actor_email": actor_email,
                "ip": (request.remote_addr or "")[:64] or None,
                "user_agent": (request.user_agent.string or "")[:300] or None}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 
 from app.auth.models import Role
@@ -167,6 +168,7 @@ _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 _PLACEHOLDER = r"{\1}"
 
 
+@lru_cache(maxsize=1024)
 def operation(method: str, flask_rule: str) -> str:
     """The table's key for a Flask URL rule: `/x/<id:x_id>` -> `METHOD /x/{x_id}`."""
     return f"{method.upper()} {_CONVERTER.sub(_PLACEHOLDER, flask_rule)}"
