@@ -1,4 +1,4 @@
-"""hardening: token versions (revocable sessions); append-only tables guarded by triggers
+"""hardening: token versions (revocable sessions); audit log; append-only tables guarded by triggers
 
 Revision ID: 0105hardb
 Revises: 0006integrate
