@@ -151,3 +151,10 @@ def _init_jwt_callbacks() -> None:
     @ext.jwt.needs_fresh_token_loader
     def _stale(_header: dict[str, Any], _payload: dict[str, Any]) -> Any:
         return error_response(401, "A fresh login is required.", error="fresh_token_required")
+
+    from app.auth.sessions import register_token_versions
+
+    register_token_versions(ext.jwt)
+    from app.auth.audit import register_audit_log
+
+    register_audit_log()

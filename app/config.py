@@ -223,3 +223,15 @@ class Config:
     FIELDOPS_SCHEDULER = _env_bool("FIELDOPS_SCHEDULER", False)
     SCHEDULER_SLA_TICK_SECONDS = _env_int("SCHEDULER_SLA_TICK_SECONDS", 60)
     SCHEDULER_DELIVERY_SECONDS = _env_int("SCHEDULER_DELIVERY_SECONDS", 15)
+
+    # Login abuse limits (app/auth/throttle.py, `limits` library, moving windows): failed logins
+    # per account and per client address, and token refreshes per address, within
+    # LOGIN_WINDOW_SECONDS; beyond them 429 with Retry-After, the right password included.
+    # Storage: Redis when RATELIMIT_STORAGE_URL or REDIS_URL is set (shared by every worker),
+    # else memory:// (one process's threads: fine for the embedded default only).
+    RATELIMIT_STORAGE_URL = (os.environ.get("RATELIMIT_STORAGE_URL") or os.environ.get("REDIS_URL")
+                             or "memory://")
+    LOGIN_FAILURES_PER_ACCOUNT = _env_int("LOGIN_FAILURES_PER_ACCOUNT", 10)
+    LOGIN_FAILURES_PER_ADDRESS = _env_int("LOGIN_FAILURES_PER_ADDRESS", 50)
+    TOKEN_REFRESHES_PER_ADDRESS = _env_int("TOKEN_REFRESHES_PER_ADDRESS", 120)
+    LOGIN_WINDOW_SECONDS = _env_int("LOGIN_WINDOW_SECONDS", 900)

@@ -93,6 +93,10 @@ def build_app(database_url: str, instance_dir: Any, **overrides: Any) -> Any:
         "SECRET_KEY": "test-secret",
         "JWT_SECRET_KEY": "test-jwt-secret-that-is-long-enough-for-hs256",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Every test client comes from 127.0.0.1: per-address login limits would make tests
+        # depend on each other; tests of the limits set small ones (tests/auth).
+        "LOGIN_FAILURES_PER_ADDRESS": 1_000_000,
+        "TOKEN_REFRESHES_PER_ADDRESS": 1_000_000,
         **overrides,
     })
     with app.app_context():
@@ -102,7 +106,12 @@ def build_app(database_url: str, instance_dir: Any, **overrides: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def app(scratch_databases: ScratchDatabases, tmp_path_factory: Any) -> Any:
-    return build_app(scratch_databases.create(), tmp_path_factory.mktemp("instance"))
+    app = build_app(scratch_databases.create(), tmp_path_factory.mktemp("instance"))
+    yield app
+    from app.extensions import db
+
+    with app.app_context():  # close the pool before the scratch databases are dropped
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Business rules for customers, sites, skills, equipment models, assets and meters.
 
-Ownership: a customer user sees only its own account's customers, sites and assets; anything
-else answers 404 (not 403) so that its existence does not leak.
+Ownership: a customer user sees only its own account's customers, sites and assets; a
+technician only the customers and sites of work orders assigned to them, and the assets at
+those sites; anything else answers 404 (not 403) so that its existence does not leak.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql import column as sql_column
+from sqlalchemy.sql import table as sql_table
 
 from app import geo
 from app.assets.models import (
@@ -30,10 +33,31 @@ from app.auth.models import Role, User
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 
+# Work orders build on assets, not the reverse: their table is named here, not imported.
+_work_orders = sql_table("work_orders", sql_column("customer_id"), sql_column("site_id"),
+                         sql_column("assignee_user_id"))
 
-def _account_of(actor: User) -> int | None:
-    """The customer account a user is confined to, or None for staff."""
-    return actor.customer_id if actor.role == Role.customer else None
+
+def _assigned(actor: User, what: Any) -> Any:
+    return select(what).where(_work_orders.c.assignee_user_id == actor.id)
+
+
+def _customer_scope(actor: User) -> list[Any]:
+    """Conditions on Customer confining a customer user or a technician; none for office."""
+    if actor.role == Role.customer:
+        return [Customer.id == actor.customer_id]
+    if actor.role == Role.technician:
+        return [Customer.id.in_(_assigned(actor, _work_orders.c.customer_id))]
+    return []
+
+
+def _site_scope(actor: User) -> list[Any]:
+    """Conditions on Site confining a customer user or a technician; none for office."""
+    if actor.role == Role.customer:
+        return [Site.customer_id == actor.customer_id]
+    if actor.role == Role.technician:
+        return [Site.id.in_(_assigned(actor, _work_orders.c.site_id))]
+    return []
 
 
 def _like(q: str) -> str:
@@ -44,9 +68,7 @@ def _like(q: str) -> str:
 
 def list_customers(session: Session, *, actor: User, q: str | None = None,
                    sla_tier: str | None = None) -> Select[Any]:
-    stmt = select(Customer).order_by(Customer.name, Customer.id)
-    if (account := _account_of(actor)) is not None:
-        stmt = stmt.where(Customer.id == account)
+    stmt = select(Customer).where(*_customer_scope(actor)).order_by(Customer.name, Customer.id)
     if q:
         stmt = stmt.where(or_(func.lower(Customer.name).like(_like(q)),
                               func.lower(Customer.account_number).like(_like(q))))
@@ -56,9 +78,9 @@ def list_customers(session: Session, *, actor: User, q: str | None = None,
 
 
 def get_customer(session: Session, customer_id: int, *, actor: User) -> Customer:
-    customer = session.get(Customer, customer_id)
-    account = _account_of(actor)
-    if customer is None or (account is not None and customer.id != account):
+    customer = session.scalar(select(Customer).where(Customer.id == customer_id,
+                                                     *_customer_scope(actor)))
+    if customer is None:
         raise NotFound("Customer not found.")
     return customer
 
@@ -85,9 +107,7 @@ def update_customer(session: Session, customer: Customer, changes: dict[str, Any
 
 def list_sites(session: Session, *, actor: User, customer_id: int | None = None,
                q: str | None = None) -> Select[Any]:
-    stmt = select(Site).order_by(Site.name, Site.id)
-    if (account := _account_of(actor)) is not None:
-        stmt = stmt.where(Site.customer_id == account)
+    stmt = select(Site).where(*_site_scope(actor)).order_by(Site.name, Site.id)
     if customer_id:
         stmt = stmt.where(Site.customer_id == customer_id)
     if q:
@@ -98,9 +118,8 @@ def list_sites(session: Session, *, actor: User, customer_id: int | None = None,
 
 
 def get_site(session: Session, site_id: int, *, actor: User) -> Site:
-    site = session.get(Site, site_id)
-    account = _account_of(actor)
-    if site is None or (account is not None and site.customer_id != account):
+    site = session.scalar(select(Site).where(Site.id == site_id, *_site_scope(actor)))
+    if site is None:
         raise NotFound("Site not found.")
     return site
 
@@ -134,9 +153,7 @@ def nearby_sites(session: Session, *, lat: float, lng: float, radius_m: float, l
     distance = geo.distance_m(session, Site.location, lat, lng).label("distance_m")
     stmt = (select(Site, distance)
             .where(geo.within_radius(session, Site.location, lat, lng, radius_m))
-            .order_by(distance, Site.id).limit(limit))
-    if (account := _account_of(actor)) is not None:
-        stmt = stmt.where(Site.customer_id == account)
+            .where(*_site_scope(actor)).order_by(distance, Site.id).limit(limit))
     found = []
     for site, metres in session.execute(stmt):
         site.distance_m = float(metres)
@@ -244,9 +261,8 @@ def list_assets(session: Session, *, actor: User, site_id: int | None = None,
                 customer_id: int | None = None, equipment_model_id: int | None = None,
                 status: str | None = None, parent_id: int | None = None,
                 q: str | None = None) -> Select[Any]:
-    stmt = select(Asset).join(Asset.site).options(selectinload(Asset.site)).order_by(Asset.tag)
-    if (account := _account_of(actor)) is not None:
-        stmt = stmt.where(Site.customer_id == account)
+    stmt = (select(Asset).join(Asset.site).options(selectinload(Asset.site))
+            .where(*_site_scope(actor)).order_by(Asset.tag))
     if customer_id:
         stmt = stmt.where(Site.customer_id == customer_id)
     for column, value in ((Asset.site_id, site_id), (Asset.status, status),
@@ -261,15 +277,15 @@ def list_assets(session: Session, *, actor: User, site_id: int | None = None,
     return stmt
 
 
-def _visible(asset: Asset | None, actor: User) -> Asset:
-    account = _account_of(actor)
-    if asset is None or (account is not None and asset.site.customer_id != account):
+def _visible(session: Session, condition: Any, actor: User) -> Asset:
+    asset = session.scalar(select(Asset).join(Asset.site).where(condition, *_site_scope(actor)))
+    if asset is None:
         raise NotFound("Asset not found.")
     return asset
 
 
 def get_asset(session: Session, asset_id: int, *, actor: User) -> Asset:
-    return _visible(session.get(Asset, asset_id), actor)
+    return _visible(session, Asset.id == asset_id, actor)
 
 
 def normalise_tag(tag: str) -> str:
@@ -278,8 +294,7 @@ def normalise_tag(tag: str) -> str:
 
 def get_asset_by_tag(session: Session, tag: str, *, actor: User) -> Asset:
     """Resolve a scanned label; unknown and foreign tags look the same."""
-    asset = session.scalar(select(Asset).where(Asset.tag == normalise_tag(tag)))
-    return _visible(asset, actor)
+    return _visible(session, Asset.tag == normalise_tag(tag), actor)
 
 
 @dataclass
@@ -387,9 +402,7 @@ def nearby_assets(session: Session, *, lat: float, lng: float, radius_m: float, 
     distance = geo.distance_m(session, Site.location, lat, lng).label("distance_m")
     stmt = (select(Asset, distance).join(Asset.site)
             .where(geo.within_radius(session, Site.location, lat, lng, radius_m))
-            .order_by(distance, Asset.tag).limit(limit))
-    if (account := _account_of(actor)) is not None:
-        stmt = stmt.where(Site.customer_id == account)
+            .where(*_site_scope(actor)).order_by(distance, Asset.tag).limit(limit))
     found = []
     for asset, metres in session.execute(stmt):
         asset.distance_m = float(metres)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import UTCDateTime, utcnow
@@ -45,9 +46,36 @@ class User(Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Profile language (en, zh_CN); null = the request's Accept-Language (app/i18n.py).
     locale: Mapped[str | None] = mapped_column(String(10))
+    # Carried in every token (claim `tv`); a token of an older version is revoked. Bumped on a
+    # password change, a role change, a disable and "sign out everywhere".
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class AuditLogEntry(Model):
+    """One change of an audited table (users, settings, policies): who, when, what (each
+    changed field's before and after, secrets masked), from where. Append-only: database
+    triggers refuse UPDATE and DELETE (migration 0105hardb)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint("action IN ('create', 'update', 'delete')", name="action_known"),
+        Index("ix_audit_log_target", "target_type", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # No foreign key: the log outlives the users it names (and never blocks their removal).
+    actor_user_id: Mapped[int | None] = mapped_column(index=True)
+    actor_email: Mapped[str | None] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(10))
+    target_type: Mapped[str] = mapped_column(String(60))
+    target_id: Mapped[str | None] = mapped_column(String(60))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))

@@ -8,8 +8,10 @@ from copy import deepcopy
 from functools import wraps
 from typing import Any, TypeVar
 
+from flask import request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
+from app.auth import audit, policy
 from app.auth.models import Role, User
 from app.errors import Forbidden
 
@@ -20,21 +22,33 @@ ANY_ROLE = tuple(Role)
 
 
 def require_roles(*roles: str) -> Callable[[F], F]:
-    """Let the request through only with a valid access token of an active user in `roles`."""
-    allowed = frozenset(roles)
+    """Let the request through only with a valid access token of an active user whose role
+    the policy table (app/auth/policy.py) allows for this operation. `roles` documents the
+    view and must equal the table's entry (tests/auth/test_policy_matrix.py checks both)."""
+    declared = frozenset(roles)
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             verify_jwt_in_request()
-            if current_user.role not in allowed:
+            if current_user.role not in _allowed_roles(declared):
                 raise Forbidden("Your role may not do this.")
+            audit.remember_actor(current_user.id, current_user.email)
             return view(*args, **kwargs)
 
-        _document_roles(wrapper, sorted(allowed))
+        _document_roles(wrapper, sorted(declared))
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def _allowed_roles(declared: frozenset[str]) -> frozenset[str] | tuple[str, ...]:
+    """The table's roles for the operation of this request. An operation missing from the
+    table keeps its declared roles (so that a newly merged endpoint still works) and fails
+    the policy test until it has an entry."""
+    rule = request.url_rule
+    entry = policy.rule_for(request.method, rule.rule) if rule is not None else None
+    return entry.roles if entry is not None else declared
 
 
 def _document_roles(view: Any, roles: list[str]) -> None:

@@ -60,3 +60,37 @@ class UserQuery(Schema):
     role = fields.String(validate=validate.OneOf(ROLE_VALUES))
     is_active = fields.Boolean()
     q = fields.String(validate=validate.Length(1, 100))
+
+
+class PasswordChange(Schema):
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(1, 1024))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(10, 1024))
+
+
+AUDIT_TARGETS = ("users", "sla_policies", "business_calendars", "skills", "territories",
+                 "technicians", "technician_skills")
+
+
+class AuditLogQuery(Schema):
+    actor_user_id = IdField()
+    target_type = fields.String(validate=validate.OneOf(AUDIT_TARGETS))
+    target_id = fields.String(validate=validate.Length(1, 60))
+    action = fields.String(validate=validate.OneOf(("create", "update", "delete")))
+    since = fields.AwareDateTime(metadata={"description": "From this time (inclusive)."})
+    until = fields.AwareDateTime(metadata={"description": "Before this time."})
+
+
+class AuditEntryOut(Schema):
+    id = fields.Integer()
+    occurred_at = fields.DateTime()
+    actor_user_id = fields.Integer(allow_none=True)
+    actor_email = fields.String(allow_none=True)
+    action = fields.String(metadata={"description": "create, update or delete."})
+    target_type = fields.String(metadata={"description": "The table changed."})
+    target_id = fields.String(allow_none=True)
+    changes = fields.Dict(metadata={
+        "description": "Field -> [before, after]; secrets appear as \"<secret>\"."})
+    ip = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)

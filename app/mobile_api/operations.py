@@ -142,6 +142,12 @@ def _sync_one(session: Session, item: dict[str, Any], user: User) -> dict[str, A
         return {**result, "status": exc.code, "body": error_body(
             exc.code, exc.message, error=exc.error, errors=exc.errors, **exc.details)}
     except IntegrityError:
+        # Either a concurrent send of this key committed first (its claim is what failed):
+        # answer as it did; or the operation itself conflicted with existing data.
+        stored = service.find_response(session, key=key, fingerprint=fingerprint, actor=user)
+        if stored is not None:
+            return {**result, "status": stored.status_code, "body": stored.response_body,
+                    "replayed": True}
         return {**result, "status": 409, "body": error_body(
             409, "The change conflicts with existing data.", error="conflict")}
     return {**result, "status": op.status, "body": dumped}

@@ -7,6 +7,7 @@ back is only an orphan that the next identical upload reuses, never a wrong pict
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Protocol
 
@@ -34,7 +35,9 @@ class LocalStorage:
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".part")
+        # A name of its own: two requests storing the same content-addressed key at once
+        # must not rename each other's temporary file away.
+        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a reader never sees half a file
 

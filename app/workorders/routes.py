@@ -154,7 +154,8 @@ class Notes(MethodView):
     @blp.arguments(NoteCreate)
     @blp.response(201, EventOut)
     def post(self, body: dict[str, Any], work_order_id: int) -> WorkOrderEvent:
-        """Add a note to the timeline (staff notes are internal unless `internal` is false)."""
+        """Add a note to the timeline (staff notes are internal unless `internal` is false;
+        warehouse notes are always internal: false is 403)."""
         work_order = service.get_work_order_for(db.session, work_order_id, actor=actor())
         note = service.add_note(db.session, work_order, text=body["text"],
                                 internal=body["internal"], actor=actor())

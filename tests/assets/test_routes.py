@@ -3,6 +3,7 @@
 import pytest
 
 from tests.conftest import assert_error
+from tests.workorders.conftest import make_work_order  # noqa: F401  (fixture)
 
 SITE = {"name": "Plant room", "address_line": "Leopoldstraße 10", "city": "München",
         "location": {"lat": 48.16, "lng": 11.586},
@@ -69,14 +70,17 @@ def test_customer_sees_only_own_account(login, make_asset, make_site, make_custo
     assert {s["customer_id"] for s in api.get("/api/v1/sites").get_json()} == {mine.id}
 
 
-def test_by_tag_resolves_case_insensitively_with_history(login, make_asset):
+def test_by_tag_resolves_case_insensitively_with_history(login, make_asset, make_user,
+                                                         make_work_order):  # noqa: F811
     asset = make_asset(tag="LIFT-7")
-    r = login("technician").get("/api/v1/assets/by-tag/lift-7")
+    tech = make_user("technician")  # technicians see the assets at their jobs' sites
+    make_work_order(asset=asset, status="scheduled", assignee=tech)
+    r = login(tech).get("/api/v1/assets/by-tag/lift-7")
     assert r.status_code == 200
     body = r.get_json()
     assert body["id"] == asset.id
     assert body["site"]["location"]["lat"] == pytest.approx(48.1374)
-    assert_error(login("technician").get("/api/v1/assets/by-tag/NOPE-1"), 404)
+    assert_error(login(tech).get("/api/v1/assets/by-tag/NOPE-1"), 404)
 
 
 def test_duplicate_tag_is_409_and_nothing_written(login, make_asset, make_site,
@@ -161,9 +165,12 @@ def test_skills_admin_only_write(login):
     assert_error(login("customer").get("/api/v1/skills"), 403)
 
 
-def test_meter_readings_only_count_up_unless_replaced(login, make_asset):
-    api = login("technician")
+def test_meter_readings_only_count_up_unless_replaced(login, make_asset, make_user,
+                                                      make_work_order):  # noqa: F811
     asset = make_asset()
+    tech = make_user("technician")
+    make_work_order(asset=asset, status="scheduled", assignee=tech)
+    api = login(tech)
     url = f"/api/v1/assets/{asset.id}/meter-readings"
     assert api.post(url, json={"meter": "running_hours", "value": "1200.5"}).status_code == 201
     assert_error(api.post(url, json={"meter": "running_hours", "value": "1100"}), 422,

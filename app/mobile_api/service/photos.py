@@ -12,6 +12,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role, User
@@ -74,8 +75,18 @@ def add_photo(session: Session, wo: WorkOrder, *, data: bytes, kind: str,
                   public_key=f"{prefix}/public.{ext}", thumbnail_key=f"{prefix}/thumbnail.jpg",
                   taken_at=taken_at, gps_lat=gps[0] if gps else None,
                   gps_lng=gps[1] if gps else None)
-    session.add(photo)
-    session.flush()  # flush: the photo's id for the timeline and the response
+    try:
+        with session.begin_nested():
+            session.add(photo)
+            session.flush()  # flush: the unique (job, sha256) guards against a concurrent twin
+    except IntegrityError:
+        # The same file, sent at the same time under another key, was stored first: it is
+        # the photo this upload names.
+        existing = session.scalar(select(Photo).where(Photo.work_order_id == wo.id,
+                                                      Photo.sha256 == sha256))
+        if existing is None:
+            raise
+        return PhotoUpload(existing, created=False)
     workorders.record_event(session, wo, "photo_added", actor=actor,
                             data={"photo_id": photo.id, "kind": kind, "caption": caption})
     return PhotoUpload(photo, created=True)

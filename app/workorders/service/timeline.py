@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import Role, User
 from app.db import utcnow
-from app.errors import Unprocessable
+from app.errors import Forbidden, Unprocessable
 from app.notifications.service import emit_event
 from app.workorders.models import WorkOrder, WorkOrderEvent
+
+CUSTOMER_NOTES_FORBIDDEN = "Warehouse notes are internal; send internal: true."
 
 # Kinds other packages record (check-ins, photos, parts) are free-form but short and plain.
 _KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
@@ -50,8 +52,12 @@ def timeline_query(work_order: WorkOrder, *, actor: User) -> Any:
 
 def add_note(session: Session, work_order: WorkOrder, *, text: str, internal: bool,
              actor: User) -> WorkOrderEvent:
-    """Anyone who sees the order may comment; customers' notes are never internal."""
+    """Anyone who sees the order may comment; customers' notes are never internal, and
+    warehouse staff write only internal notes (the customer hears from the office and the
+    technician)."""
     if actor.role == Role.customer:
         internal = False
+    elif actor.role == Role.warehouse and not internal:
+        raise Forbidden(CUSTOMER_NOTES_FORBIDDEN)
     return record_event(session, work_order, "note", actor=actor, internal=internal,
                         data={"text": text})

@@ -1,0 +1,32 @@
+"""Revocable sessions: every token carries its user's token version (claim `tv`), and a token
+whose version is no longer the user's is answered 401 `token_revoked` on every request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_jwt_extended import JWTManager
+
+from app.auth import service
+from app.auth.models import User
+from app.extensions import db
+
+TOKEN_VERSION_CLAIM = "tv"
+
+
+def register_token_versions(jwt: JWTManager) -> None:
+    @jwt.additional_claims_loader
+    def _version_claim(identity: Any) -> dict[str, Any]:
+        try:
+            user = db.session.get(User, int(identity))
+        except (TypeError, ValueError):
+            return {}
+        return {TOKEN_VERSION_CLAIM: user.token_version} if user is not None else {}
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        try:
+            user_id = int(payload["sub"])
+        except (KeyError, TypeError, ValueError):
+            return True
+        return service.token_is_revoked(db.session, user_id, payload.get(TOKEN_VERSION_CLAIM))
