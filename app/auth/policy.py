@@ -162,6 +162,46 @@ POLICY: Mapping[str, Rule] = MappingProxyType({
     "POST /mobile/v1/me/location": _r((T,)),
     "PUT /mobile/v1/devices": _r((T,)),
     "POST /mobile/v1/sync": _r((T,), {T: ASSIGNED}),
+    # everyone's own inbox, devices and language
+    "GET /api/v1/me/notifications": _r(EVERYONE),
+    "GET /api/v1/me/notifications/unread-count": _r(EVERYONE),
+    "POST /api/v1/me/notifications/{notification_id}/read": _r(EVERYONE),
+    "POST /api/v1/me/notifications/read-all": _r(EVERYONE),
+    "PUT /api/v1/me/devices": _r(EVERYONE),
+    "PUT /api/v1/me/locale": _r(EVERYONE),
+    "GET /api/v1/events/stream": _r(OFFICE),
+    # customer tracking links (the token is the credential)
+    "GET /t/{token}": _r(PUBLIC),
+    "GET /t/{token}.json": _r(PUBLIC),
+    "DELETE /t/{token}": _r(PUBLIC),
+    "GET /api/v1/work-orders/{work_order_id}/tracking": _WO,
+    "POST /api/v1/work-orders/{work_order_id}/tracking/revoke": _r((A, D, C), {C: ACCOUNT}),
+    # reports
+    "GET /api/v1/reports/kpis": _r((A, D, C), {C: ACCOUNT}),
+    "GET /api/v1/reports/kpis/series": _r((A, D, C), {C: ACCOUNT}),
+    "GET /api/v1/work-orders/{work_order_id}/service-report.pdf": _r(
+        (A, D, T, C), _CUSTOMER_AND_TECH),
+    # integrations: webhooks (admins), inbound e-mail and automation rules (office)
+    "GET /api/v1/webhooks/event-types": _r((A,)),
+    "GET /api/v1/webhooks": _r((A,)),
+    "POST /api/v1/webhooks": _r((A,)),
+    "GET /api/v1/webhooks/{subscription_id}": _r((A,)),
+    "PATCH /api/v1/webhooks/{subscription_id}": _r((A,)),
+    "DELETE /api/v1/webhooks/{subscription_id}": _r((A,)),
+    "POST /api/v1/webhooks/{subscription_id}/secret": _r((A,)),
+    "POST /api/v1/webhooks/{subscription_id}/ping": _r((A,)),
+    "GET /api/v1/webhooks/{subscription_id}/deliveries": _r((A,)),
+    "POST /api/v1/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver": _r((A,)),
+    "GET /api/v1/inbound-emails": _r(OFFICE),
+    "GET /api/v1/inbound-emails/{inbound_id}": _r(OFFICE),
+    "POST /api/v1/inbound-emails/{inbound_id}/file": _r(OFFICE),
+    "POST /api/v1/inbound-emails/{inbound_id}/reject": _r(OFFICE),
+    "GET /api/v1/automation-rules": _r(OFFICE),
+    "POST /api/v1/automation-rules": _r(OFFICE),
+    "GET /api/v1/automation-rules/{rule_id}": _r(OFFICE),
+    "PATCH /api/v1/automation-rules/{rule_id}": _r(OFFICE),
+    "DELETE /api/v1/automation-rules/{rule_id}": _r(OFFICE),
+    "GET /api/v1/automation-rules/{rule_id}/firings": _r(OFFICE),
 })
 
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")

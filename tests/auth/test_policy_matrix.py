@@ -124,6 +124,9 @@ def world(scratch_databases: Any, tmp_path_factory: Any) -> Iterator[World]:
             "run_id": s.scalar(select(OptimizationRun.id)) or 999_999,
             "exception_id": exception.id if exception else 999_999,
             "reservation_id": reservation["a"].id if reservation["a"] else 999_999,
+            # Objects of other packages that no role scopes: a missing one is enough (404).
+            "subscription_id": 999_999, "delivery_id": 999_999, "inbound_id": 999_999,
+            "rule_id": 999_999, "notification_id": 999_999, "token": "not-a-token",
         }
         foreign = {**own,
                    "work_order_id": orders["b"].id, "job_id": orders["b"].id,
