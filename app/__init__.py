@@ -23,6 +23,7 @@ BLUEPRINT_MODULES = (
     "app.integrations.routes",
     "app.notifications.routes",
     "app.workorders.tracking_routes",
+    "app.auth.api_key_routes",
 )
 
 

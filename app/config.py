@@ -91,10 +91,12 @@ class Config:
         "info": {"description": "Field-service dispatch: work orders, dispatch, parts, mobile."},
         "components": {
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                           "description": "An integration's key (scoped; see /api/v1/api-keys)."},
             }
         },
-        "security": [{"bearerAuth": []}],
+        "security": [{"bearerAuth": []}, {"apiKey": []}],
     }
     # Default and largest page size for every paginated list.
     PAGE_SIZE_DEFAULT = 50

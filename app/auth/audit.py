@@ -22,11 +22,13 @@ from app.db import table_of, utcnow
 
 # Users and roles, settings and policies: what an admin changes.
 AUDITED_TABLES = ("users", "sla_policies", "business_calendars", "skills", "territories",
-                  "technicians", "technician_skills")
+                  "technicians", "technician_skills", "api_keys", "webhook_subscriptions",
+                  "automation_rules")
 _SECRET = "<secret>"
-_SECRET_COLUMNS = frozenset({"password_hash"})
+_SECRET_COLUMNS = frozenset({"password_hash", "key_sha256", "secret"})
 # Bookkeeping that changes by itself (a login, a save), not an admin action.
-_IGNORED_COLUMNS = frozenset({"updated_at", "last_login_at"})
+_IGNORED_COLUMNS = frozenset({"updated_at", "last_login_at", "last_used_at",
+                              "consecutive_failures"})
 
 _registered = False
 

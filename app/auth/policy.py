@@ -62,6 +62,10 @@ POLICY: Mapping[str, Rule] = MappingProxyType({
     "GET /api/v1/users/{user_id}": _r((A,)),
     "PATCH /api/v1/users/{user_id}": _r((A,)),
     "GET /api/v1/audit-log": _r((A,)),
+    "GET /api/v1/api-keys": _r((A,)),
+    "POST /api/v1/api-keys": _r((A,)),
+    "GET /api/v1/api-keys/{key_id}": _r((A,)),
+    "DELETE /api/v1/api-keys/{key_id}": _r((A,)),
     # work orders
     "GET /api/v1/work-orders": _WO,
     "POST /api/v1/work-orders": _r(OFFICE),

@@ -94,3 +94,33 @@ class AuditEntryOut(Schema):
         "description": "Field -> [before, after]; secrets appear as \"<secret>\"."})
     ip = fields.String(allow_none=True)
     user_agent = fields.String(allow_none=True)
+
+
+class ApiKeyCreate(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    role = fields.String(required=True, validate=validate.OneOf(("admin", "dispatcher",
+                                                                 "warehouse")), metadata={
+        "description": "The role the key acts as (its own service user)."})
+    scopes = fields.List(fields.String(validate=validate.Length(3, 40)), required=True,
+                         validate=validate.Length(1, 20), metadata={
+        "description": "<area>:read or <area>:write; areas: *, work_orders, assets, "
+                       "inventory, dispatch, reports, integrations, auth, notifications."})
+    expires_at = fields.AwareDateTime(allow_none=True)
+
+
+class ApiKeyOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String(metadata={"description": "The key's first characters."})
+    role = fields.String(attribute="user.role")
+    scopes = fields.List(fields.String())
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key = fields.String(attribute="shown_secret", metadata={
+        "description": "The whole key. Shown only now; send it "
+                                                 "as the X-API-Key header."})
