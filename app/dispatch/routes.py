@@ -10,6 +10,7 @@ from app.auth.permissions import actor, require_roles
 from app.db import fetch_page, utcnow
 from app.dispatch import schemas, service
 from app.dispatch.models import ShiftException, Technician, Territory
+from app.dispatch.runner import plan_run_launcher
 from app.dispatch.service import Availability
 from app.errors import ErrorSchema
 from app.extensions import db
@@ -220,12 +221,17 @@ class Plans(MethodView):
                                    time_limit_s=body["time_limit_s"],
                                    keep_assigned=body["keep_assigned"],
                                    technician_ids=body.get("technician_ids"),
-                                   work_order_ids=body.get("work_order_ids"), actor=actor())
-        # Decided before the commit: the background worker starts on commit and may already
+                                   work_order_ids=body.get("work_order_ids"), actor=actor(),
+                                   launch=plan_run_launcher())
+        # Decided before the commit: a background worker starts on commit and may already
         # have claimed the run (status "running") when the response is built.
-        queued = run.status == "queued"
+        run_id, inline = run.id, service.solves_inline(body["time_limit_s"])
         db.session.commit()
-        return run, 202 if queued else 201
+        if not inline:
+            return run, 202
+        # Solved while the client waits, but outside this request's transaction.
+        service.run_in_background(db.session.get_bind(), run_id)
+        return service.get_run(db.session, run_id, fresh=True), 201
 
 
 @blp.route("/dispatch/plans/<id:run_id>")

@@ -13,6 +13,9 @@ def _apply_plan(db_session, user, tech_ids, order_ids):
 
     run = service.request_plan(db_session, day=MONDAY, time_limit_s=1,
                                technician_ids=tech_ids, work_order_ids=order_ids, actor=user)
+    db_session.commit()
+    service.run_in_background(db_session.get_bind(), run.id)
+    run = service.get_run(db_session, run.id, fresh=True)
     service.apply_run(db_session, run.id, actor=user)
     db_session.commit()
     return run

@@ -18,6 +18,8 @@ from app.dispatch.service.plans import (
     list_runs,
     request_plan,
     run_in_background,
+    solves_inline,
+    submit_run,
 )
 from app.dispatch.service.problem import DayClock, build_day_problem, day_clock, local_day
 from app.dispatch.service.technicians import (
@@ -74,6 +76,8 @@ __all__ = [
     "replace_skills",
     "request_plan",
     "run_in_background",
+    "solves_inline",
+    "submit_run",
     "update_technician",
     "update_territory",
 ]
