@@ -1,6 +1,7 @@
 """Where plan runs are solved, chosen from the app's settings: Celery workers on Redis when
 ``CELERY_BROKER_URL`` is set, otherwise a bounded pool of threads in this web process
-(``DISPATCH_MAX_PARALLEL_RUNS``). Transport-side glue: the service only gets a callable."""
+(``DISPATCH_MAX_PARALLEL_RUNS``, each solve in a worker process). Transport-side glue: the
+service only gets callables."""
 
 from __future__ import annotations
 
@@ -23,3 +24,9 @@ def plan_run_launcher() -> Callable[[int], None]:
     engine = db.engine
     limit = int(app.config.get("DISPATCH_MAX_PARALLEL_RUNS", 2))
     return lambda run_id: service.submit_run(engine, run_id, max_parallel=limit)
+
+
+def plan_solver() -> service.Solver:
+    """The solver for runs solved while the request waits: the pool's worker processes, so
+    the search never holds this web process's GIL."""
+    return service.pooled_solver(int(current_app.config.get("DISPATCH_MAX_PARALLEL_RUNS", 2)))

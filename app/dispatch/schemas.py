@@ -405,3 +405,30 @@ class PickListOut(Schema):
 class PickListFulfil(Schema):
     date = dispatch_date(required=True)
     technician_id = IdField(required=True)
+
+
+# --- releasing the day to the phones ----------------------------------------------------------
+
+class PlanApply(Schema):
+    dispatch = fields.Boolean(load_default=False, metadata={
+        "description": "Also release the planned technicians' day: jobs become dispatched "
+                       "and each technician gets one push for the route."})
+
+
+class ReleaseIn(Schema):
+    date = dispatch_date(required=True)
+    technician_id = IdField(metadata={"description": "Only this technician's route."})
+
+
+class ReleasedRouteOut(Schema):
+    technician_id = fields.Integer()
+    dispatched = fields.List(fields.Integer(), metadata={
+        "description": "Work orders dispatched by this release."})
+    notification_id = fields.Integer(allow_none=True, metadata={
+        "description": "The one route push queued for the technician."})
+
+
+class ReleaseOut(Schema):
+    date = fields.Date()
+    dispatched = fields.Integer()
+    routes = fields.List(fields.Nested(ReleasedRouteOut))

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.dispatch.models import PlannedVisit, Technician
@@ -16,13 +16,13 @@ from app.dispatch.service.availability import availability_on
 from app.dispatch.service.insertions import last_applied_run
 from app.dispatch.service.problem import (
     active_technicians,
-    day_clock,
     point_of,
     reservations_of,
     stock_for_jobs,
     travel_between,
     warehouses,
 )
+from app.dispatch.service.releases import day_orders
 from app.errors import Conflict, NotFound
 from app.inventory import service as inventory
 from app.inventory.models import Part
@@ -44,20 +44,6 @@ class Board:
     day: date
     technicians: list[BoardRow]
     unassigned: list[WorkOrder]
-
-
-def day_orders(session: Session, day: date, user_ids: list[int],
-               statuses: tuple[str, ...] | None = None) -> list[WorkOrder]:
-    """Work orders scheduled on the day for these users, in time order."""
-    clock = day_clock(day)
-    stmt = (select(WorkOrder).options(selectinload(WorkOrder.site))
-            .where(WorkOrder.assignee_user_id.in_(user_ids),
-                   WorkOrder.scheduled_start >= clock.origin,
-                   WorkOrder.scheduled_start < clock.end, WorkOrder.status != Status.cancelled)
-            .order_by(WorkOrder.scheduled_start, WorkOrder.id))
-    if statuses:
-        stmt = stmt.where(WorkOrder.status.in_(statuses))
-    return list(session.scalars(stmt))
 
 
 def day_board(session: Session, day: date, *, actor: User) -> Board:

@@ -14,8 +14,10 @@ transaction, and refuses when any of them changed since the run (version mismatc
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -36,6 +38,7 @@ from app.dispatch.service.problem import (
     problem_from_json,
     problem_to_json,
 )
+from app.dispatch.service.releases import day_orders, dispatch_routes, live_route_users
 from app.errors import Conflict, NotFound, Unprocessable
 from app.workorders import service as workorders
 from app.workorders.models import Status, WorkOrder
@@ -139,21 +142,43 @@ def _start_after_commit(session: Session, run_id: int, launch: Callable[[int], N
     event.listen(real, "after_commit", lambda _session: launch(run_id), once=True)
 
 
-# The in-process pool: one semaphore per configured size, shared by all runs of the process.
+Solver = Callable[[opt.Problem, float], opt.Plan]
+
+# The in-process pool: at most N solves at once per web process. OR-Tools holds the GIL for
+# the whole search, so a solve in a thread of the web process would starve its requests; the
+# search runs in N spawned worker processes instead (problem in, plan out, both plain
+# dataclasses), while a thread of the web process reads and writes the run around it.
 _pool_slots: dict[int, threading.BoundedSemaphore] = {}
+_solver_pools: dict[int, ProcessPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
-def submit_run(bind: Engine, run_id: int, *, max_parallel: int) -> None:
-    """Solve a queued run in a background thread; at most `max_parallel` solve at once in
-    this process (the others wait, still `queued`, for a slot)."""
+def pooled_solver(max_parallel: int) -> Solver:
+    """A solver that runs `optimizer.solve` in this process's pool of worker processes."""
+    size = max(1, max_parallel)
     with _pool_lock:
-        slots = _pool_slots.setdefault(max(1, max_parallel),
-                                       threading.BoundedSemaphore(max(1, max_parallel)))
+        pool = _solver_pools.get(size)
+        if pool is None:
+            pool = _solver_pools[size] = ProcessPoolExecutor(
+                max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+
+    def solve(problem: opt.Problem, time_limit_s: float) -> opt.Plan:
+        return pool.submit(opt.solve, problem, time_limit_s).result()
+
+    return solve
+
+
+def submit_run(bind: Engine, run_id: int, *, max_parallel: int) -> None:
+    """Solve a queued run in the background: at most `max_parallel` runs of this process
+    solve at once (the others wait, still `queued`, for a slot)."""
+    size = max(1, max_parallel)
+    with _pool_lock:
+        slots = _pool_slots.setdefault(size, threading.BoundedSemaphore(size))
+    solve = pooled_solver(size)
 
     def work() -> None:
         with slots:
-            run_in_background(bind, run_id)
+            run_in_background(bind, run_id, solve=solve)
 
     threading.Thread(target=work, daemon=True, name=f"dispatch-plan-{run_id}").start()
 
@@ -163,7 +188,8 @@ def _run_session(bind: Engine | Connection) -> Session:
     return Session(bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
 
 
-def run_in_background(bind: Engine | Connection, run_id: int) -> None:
+def run_in_background(bind: Engine | Connection, run_id: int, *,
+                      solve: Solver = opt.solve) -> None:
     """Claim a queued run and read its problem (one short transaction), solve it with no
     session or transaction open, then store the plan in a second short transaction that
     only writes while the run is still `running` (a run expired meanwhile stays failed).
@@ -184,7 +210,7 @@ def run_in_background(bind: Engine | Connection, run_id: int) -> None:
     try:
         problem = problem_from_json(row.inputs["problem"])
         versions = {int(k): v for k, v in row.inputs["versions"].items()}
-        plan = opt.solve(problem, row.time_limit_s)
+        plan = solve(problem, row.time_limit_s)
         values, visits = plan_outcome(problem, plan, row.plan_date, versions)
     except Exception as exc:  # the run row must say it failed, whatever the cause
         log.exception("dispatch plan run %s failed", run_id)
@@ -264,11 +290,16 @@ def list_runs(session: Session, *, day: date | None = None,
 UNCHANGED_STATES = (Status.en_route, Status.on_site, Status.completed, Status.closed)
 
 
-def apply_run(session: Session, run_id: int, *, actor: User) -> OptimizationRun:
+def apply_run(session: Session, run_id: int, *, actor: User,
+              dispatch: bool = False) -> OptimizationRun:
     """Schedule every planned visit in one transaction; 409 naming the work orders that
-    changed since the run, and 409 for a run that is not done or already applied."""
+    changed since the run, and 409 for a run that is not done or already applied.
+    `dispatch`: release the planned technicians' day at once (jobs dispatched, one route
+    push each). A route already released stays live: its new jobs are dispatched and its
+    technician gets one "route changed" push when the plan changed it."""
     run = session.scalar(select(OptimizationRun).where(OptimizationRun.id == run_id)
-                         .with_for_update())
+                         .with_for_update()
+                         .execution_options(populate_existing=True))  # a solve wrote it
     if run is None:
         raise NotFound("Plan run not found.")
     if run.status == RunStatus.applied:
@@ -293,6 +324,10 @@ def apply_run(session: Session, run_id: int, *, actor: User) -> OptimizationRun:
                        + ". Run the plan again.", error="plan_stale", work_orders=stale)
     techs = {t.id: t for t in session.scalars(select(Technician).where(
         Technician.id.in_({v.technician_id for v in planned})))}
+    affected = {t.user_id for t in techs.values()} | {
+        wo.assignee_user_id for wo in orders.values() if wo.assignee_user_id is not None}
+    live = live_route_users(session, run.plan_date, sorted(affected))
+    before = _routes_of(session, run.plan_date, live)
     note = f"dispatch plan run {run.id}"
     for visit in planned:
         wo = orders[visit.work_order_id]  # type: ignore[index]
@@ -300,18 +335,44 @@ def apply_run(session: Session, run_id: int, *, actor: User) -> OptimizationRun:
         if wo.status in UNCHANGED_STATES or (
                 wo.assignee_user_id == user_id and wo.scheduled_start == visit.planned_start):
             continue  # started, or already so: nothing to change, nobody to notify
+        # A released route gets one route push instead of a message per job.
+        quiet = dispatch or user_id in live or wo.assignee_user_id in live
         workorders.assign_work_order(session, wo, assignee_user_id=user_id,
                                      scheduled_start=visit.planned_start,
                                      scheduled_end=visit.planned_end, version=wo.version,
-                                     actor=actor, reason=note)
+                                     actor=actor, reason=note, notify=not quiet)
+        if wo.status == Status.dispatched and not dispatch and user_id not in live:
+            # Moved onto a route that is not released: back to scheduled until it is.
+            workorders.transition_work_order(session, wo, Status.scheduled.value, actor=actor,
+                                             reason=note, notify=False)
     for wo_id in dropped_ids:
         taken = orders.get(wo_id)
         if taken is not None and taken.assignee_user_id is not None \
                 and taken.status == Status.scheduled:
             workorders.assign_work_order(session, taken, assignee_user_id=None,
                                          scheduled_start=None, scheduled_end=None,
-                                         version=taken.version, actor=actor, reason=note)
+                                         version=taken.version, actor=actor, reason=note,
+                                         notify=taken.assignee_user_id not in live)
+    after = _routes_of(session, run.plan_date, live)
+    changed = {u for u in live if before.get(u) != after.get(u)}
+    planned_users = {t.user_id for t in techs.values()}
+    release_users = (planned_users if dispatch else set()) | live
+    release_techs = list(session.scalars(select(Technician).where(
+        Technician.user_id.in_(release_users)).order_by(Technician.id)))
+    dispatch_routes(session, run.plan_date, release_techs, actor=actor, changed_users=changed)
     run.status = RunStatus.applied
     run.applied_at = utcnow()
     run.applied_by_id = actor.id
     return run
+
+
+def _routes_of(session: Session, day: date, user_ids: set[int]
+               ) -> dict[int, list[tuple[int, datetime | None]]]:
+    """Each user's open jobs that day in order, with their starts (to see what changed)."""
+    routes: dict[int, list[tuple[int, datetime | None]]] = {u: [] for u in user_ids}
+    if not user_ids:
+        return routes
+    for wo in day_orders(session, day, sorted(user_ids)):
+        if wo.status not in (Status.completed, Status.closed):
+            routes[wo.assignee_user_id].append((wo.id, wo.scheduled_start))  # type: ignore[index]
+    return routes
