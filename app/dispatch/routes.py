@@ -309,8 +309,9 @@ class DispatchBoard(MethodView):
     @blp.response(200, schemas.BoardOut)
     def get(self, query: dict[str, Any]) -> Any:
         """The day at a glance: per technician the ordered visits with planned and actual
-        times, status and position; the unassigned queue by SLA urgency."""
-        return service.day_board(db.session, query["date"], actor=actor())
+        times, status and position, the live ETA from the last GPS fix and a running_late
+        flag (window or SLA will be missed); the unassigned queue by SLA urgency."""
+        return service.day_board(db.session, query["date"], actor=actor(), now=utcnow())
 
 
 @blp.route("/dispatch/pick-lists")

@@ -155,7 +155,8 @@ def test_pick_list_nets_out_van_stock_and_names_the_warehouse(
     # 3 needed, 1 already in the van: 2 to load, from where the job's stock is reserved.
     assert plist["lines"] == [{"part_id": part.id, "sku": "PS-1", "quantity": 2,
                                "warehouse_id": reserved_at.id,
-                               "warehouse_code": reserved_at.code, "reserved": True}]
+                               "warehouse_code": reserved_at.code, "reserved": True,
+                               "planned": False}]
     assert near.id != reserved_at.id
 
 

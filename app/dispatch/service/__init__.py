@@ -10,6 +10,7 @@ from app.dispatch.service.board import (
     pick_lists,
 )
 from app.dispatch.service.candidates import Candidate, candidates_for
+from app.dispatch.service.day_route import DayRoute, Stop, technician_route
 from app.dispatch.service.insertions import Insertion, insert_emergency
 from app.dispatch.service.plans import (
     Solver,
@@ -48,10 +49,12 @@ __all__ = [
     "Board",
     "Candidate",
     "DayClock",
+    "DayRoute",
     "Insertion",
     "PickList",
     "Release",
     "Solver",
+    "Stop",
     "add_exception",
     "apply_run",
     "assign_technician",
@@ -85,6 +88,7 @@ __all__ = [
     "run_in_background",
     "solves_inline",
     "submit_run",
+    "technician_route",
     "update_technician",
     "update_territory",
 ]
