@@ -29,4 +29,5 @@ def plan_run_launcher() -> Callable[[int], None]:
 def plan_solver() -> service.Solver:
     """The solver for runs solved while the request waits: the pool's worker processes, so
     the search never holds this web process's GIL."""
-    return service.pooled_solver(int(current_app.config.get("DISPATCH_MAX_PARALLEL_RUNS", 2)))
+    return service.pooled_solver(int(current_app.config.get("DISPATCH_MAX_PARALLEL_RUNS", 2)),
+                                 purpose="inline")

@@ -149,17 +149,19 @@ Solver = Callable[[opt.Problem, float], opt.Plan]
 # search runs in N spawned worker processes instead (problem in, plan out, both plain
 # dataclasses), while a thread of the web process reads and writes the run around it.
 _pool_slots: dict[int, threading.BoundedSemaphore] = {}
-_solver_pools: dict[int, ProcessPoolExecutor] = {}
+_solver_pools: dict[tuple[str, int], ProcessPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
-def pooled_solver(max_parallel: int) -> Solver:
-    """A solver that runs `optimizer.solve` in this process's pool of worker processes."""
+def pooled_solver(max_parallel: int, *, purpose: str = "background") -> Solver:
+    """A solver that runs `optimizer.solve` in this process's pool of worker processes.
+    Runs solved while a request waits (`purpose="inline"`) get their own pool, so they never
+    queue behind long background runs."""
     size = max(1, max_parallel)
     with _pool_lock:
-        pool = _solver_pools.get(size)
+        pool = _solver_pools.get((purpose, size))
         if pool is None:
-            pool = _solver_pools[size] = ProcessPoolExecutor(
+            pool = _solver_pools[(purpose, size)] = ProcessPoolExecutor(
                 max_workers=size, mp_context=multiprocessing.get_context("spawn"))
 
     def solve(problem: opt.Problem, time_limit_s: float) -> opt.Plan:
