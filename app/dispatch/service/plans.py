@@ -18,6 +18,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -165,7 +166,15 @@ def pooled_solver(max_parallel: int, *, purpose: str = "background") -> Solver:
                 max_workers=size, mp_context=multiprocessing.get_context("spawn"))
 
     def solve(problem: opt.Problem, time_limit_s: float) -> opt.Plan:
-        return pool.submit(opt.solve, problem, time_limit_s).result()
+        try:
+            return pool.submit(opt.solve, problem, time_limit_s).result()
+        except BrokenProcessPool:
+            # A worker process died (e.g. killed for memory): this run fails, the next one
+            # gets a fresh pool.
+            with _pool_lock:
+                if _solver_pools.get((purpose, size)) is pool:
+                    del _solver_pools[(purpose, size)]
+            raise
 
     return solve
 
