@@ -195,3 +195,62 @@ def test_runs_go_to_a_celery_worker_when_a_broker_is_set(scratch_databases, tmp_
     assert sorted(v["work_order_id"] for v in body["routes"][0]["visits"]) == sorted(ids)
     assert ("fieldops.run_plan", [run_id]) in ran
     close(app)
+
+
+def test_two_web_processes_launching_the_same_run_solve_it_once(scratch_databases, tmp_path,
+                                                               monkeypatch):
+    """Two apps (two engines, as two web processes or a duplicate Celery delivery) start the
+    same queued run at once: the conditional claim lets exactly one solve and store it."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    import optimizer as opt
+    from app.config import Config
+    from app.dispatch import service
+    from app.dispatch.models import PlannedVisit
+    from app.extensions import db
+    from tests.conftest import build_app
+
+    monkeypatch.setattr(Config, "DISPATCH_INLINE_LIMIT_S", 0.5)
+    app, headers, ids = day_app(scratch_databases, tmp_path, jobs=3)
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=False)
+    other = build_app(url, tmp_path)
+    client = app.test_client()
+    # A real queued run, stored by the API but not launched: time limit above inline, and
+    # the launcher is this test (nothing else picks it up).
+    monkeypatch.setattr("app.dispatch.routes.plan_run_launcher", lambda: lambda _run_id: None)
+    r = client.post("/api/v1/dispatch/plans", headers=headers,
+                    json={"date": MONDAY.isoformat(), "time_limit_s": 2})
+    assert r.status_code == 202 and r.get_json()["status"] == "queued"
+    run_id = r.get_json()["id"]
+    solves: list[int] = []
+
+    def counting_solve(problem: Any, limit: float) -> Any:
+        solves.append(1)
+        return opt.solve(problem, limit)
+
+    engines = []
+    for each in (app, other):
+        with each.app_context():
+            engines.append(db.engine)
+    barrier = threading.Barrier(2)
+
+    def start(engine: Any) -> None:
+        barrier.wait()
+        service.run_in_background(engine, run_id, solve=counting_solve)
+
+    threads = [threading.Thread(target=start, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    body = client.get(f"/api/v1/dispatch/plans/{run_id}", headers=headers).get_json()
+    assert body["status"] == "done" and len(solves) == 1
+    with app.app_context():
+        stored = db.session.scalar(select(func.count()).select_from(PlannedVisit)
+                                   .where(PlannedVisit.run_id == run_id))
+    assert stored == sum(len(rt["visits"]) for rt in body["routes"]) == len(ids)
+    close(app)
+    close(other)
