@@ -152,3 +152,51 @@ def test_an_insertion_into_a_released_route_pushes_route_changed(db_session, mak
     db_session.commit()
     assert _status(db_session, urgent) == "dispatched"
     assert _pushes(db_session, tech.user_id) == ["route_released", "route_changed"]
+
+
+def test_two_dispatchers_releasing_the_same_day_at_once_push_it_once(scratch_databases,
+                                                                     tmp_path):
+    """Real commits, two threads and connections: one release wins, the other is a 409
+    (nothing left to release, or the version guard), and the technician gets ONE push."""
+    import threading
+
+    from app.auth.models import User
+    from app.extensions import db
+    from app.notifications.models import Notification
+    from app.workorders import service as workorders
+    from app.workorders.models import WorkOrder
+    from tests.dispatch.scratch import close, day_app
+
+    app, headers, ids = day_app(scratch_databases, tmp_path, jobs=3)
+    with app.app_context():
+        tech_user = db.session.scalar(select(User).where(User.role == "technician"))
+        for i, wo_id in enumerate(ids):
+            wo = db.session.get(WorkOrder, wo_id)
+            workorders.assign_work_order(db.session, wo, assignee_user_id=tech_user.id,
+                                         scheduled_start=local(9 + 2 * i), scheduled_end=None,
+                                         version=None, actor=None)
+        db.session.commit()
+        tech_user_id = tech_user.id
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def release() -> None:
+        client = app.test_client()
+        barrier.wait()
+        r = client.post("/api/v1/dispatch/releases", headers=headers,
+                        json={"date": MONDAY.isoformat()})
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=release) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == [201, 409]
+    with app.app_context():
+        statuses = set(db.session.scalars(select(WorkOrder.status)
+                                          .where(WorkOrder.id.in_(ids))))
+        pushes = list(db.session.scalars(select(Notification.kind).where(
+            Notification.user_id == tech_user_id, Notification.kind == "route_released")))
+    assert statuses == {"dispatched"} and pushes == ["route_released"]
+    close(app)
