@@ -143,6 +143,9 @@ class Config:
     DISPATCH_TIMEZONE = os.environ.get("DISPATCH_TIMEZONE", "Europe/Berlin")
     # A technician's last GPS fix counts as "where they are" for this many minutes.
     DISPATCH_POSITION_FRESH_MINUTES = _env_int("DISPATCH_POSITION_FRESH_MINUTES", 30)
+    # Plan runs solved at once in one web process when no Celery broker is set (the others
+    # wait, queued); with CELERY_BROKER_URL runs go to the Celery workers instead.
+    DISPATCH_MAX_PARALLEL_RUNS = _env_int("DISPATCH_MAX_PARALLEL_RUNS", 2)
 
     # Mobile API (issue 8).
     # Check-in/out geofence: accepted within this many metres of the site's point, plus the

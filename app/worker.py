@@ -1,8 +1,9 @@
 """Background work for scale-out: a Celery app on Redis running the same service functions
 the CLI runs (SLA ticks, push delivery) and long optimizer runs.
 
-Without a broker nothing here is needed: the embedded default runs plans in a thread and the
-CLI commands (`flask sla tick`, `flask notifications deliver --loop`) from cron. With Redis:
+Without a broker nothing here is needed: the embedded default solves plans in a bounded pool
+of worker processes (DISPATCH_MAX_PARALLEL_RUNS) and the CLI commands (`flask sla tick`,
+`flask notifications deliver --loop`) from cron. With Redis:
 
     CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/celery -A app.celery_worker worker -B
 
@@ -74,7 +75,8 @@ def deliver_notifications(limit: int = 100) -> dict[str, int]:
 
 @celery.task(name="fieldops.run_plan")
 def run_plan(run_id: int) -> None:
-    """Solve a queued optimization run (claims it first, so a duplicate delivery is harmless)."""
+    """Solve a queued optimization run (claims it first, so a duplicate delivery is harmless).
+    The web process queues it after committing the run when CELERY_BROKER_URL is set."""
     from app.dispatch.service.plans import run_in_background
 
     run_in_background(db.engine, run_id)

@@ -10,6 +10,7 @@ from app.auth.permissions import actor, require_roles
 from app.db import fetch_page, utcnow
 from app.dispatch import schemas, service
 from app.dispatch.models import ShiftException, Technician, Territory
+from app.dispatch.runner import plan_run_launcher, plan_solver
 from app.dispatch.service import Availability
 from app.errors import ErrorSchema
 from app.extensions import db
@@ -220,12 +221,17 @@ class Plans(MethodView):
                                    time_limit_s=body["time_limit_s"],
                                    keep_assigned=body["keep_assigned"],
                                    technician_ids=body.get("technician_ids"),
-                                   work_order_ids=body.get("work_order_ids"), actor=actor())
-        # Decided before the commit: the background worker starts on commit and may already
+                                   work_order_ids=body.get("work_order_ids"), actor=actor(),
+                                   launch=plan_run_launcher())
+        # Decided before the commit: a background worker starts on commit and may already
         # have claimed the run (status "running") when the response is built.
-        queued = run.status == "queued"
+        run_id, inline = run.id, service.solves_inline(body["time_limit_s"])
         db.session.commit()
-        return run, 202 if queued else 201
+        if not inline:
+            return run, 202
+        # Solved while the client waits, but outside this request's transaction.
+        service.run_in_background(db.session.get_bind(), run_id, solve=plan_solver())
+        return service.get_run(db.session, run_id, fresh=True), 201
 
 
 @blp.route("/dispatch/plans/<id:run_id>")
@@ -249,11 +255,32 @@ class PlanApply(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description=(
         "plan_stale (work orders changed since the run), plan_not_ready, "
         "plan_already_applied."))
-    def post(self, run_id: int) -> Any:
-        """Assign and schedule every planned visit in one transaction."""
-        run = service.apply_run(db.session, run_id, actor=actor())
+    @blp.arguments(schemas.PlanApply, required=False)
+    def post(self, body: dict[str, Any], run_id: int) -> Any:
+        """Assign and schedule every planned visit in one transaction. With `dispatch: true`
+        the day is released at once: the jobs become dispatched and each technician gets one
+        push for the route. A route already released gets its new jobs dispatched and one
+        "route changed" push."""
+        run = service.apply_run(db.session, run_id, actor=actor(),
+                                dispatch=body.get("dispatch", False))
         db.session.commit()
         return run
+
+
+@blp.route("/dispatch/releases")
+class Releases(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.ReleaseIn)
+    @blp.response(201, schemas.ReleaseOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such technician.")
+    @blp.alt_response(409, schema=ErrorSchema, description="nothing_to_release.")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Release a day (or one technician's day) to the phones: every scheduled job becomes
+        dispatched (timeline entry each) and each technician gets ONE push for the route."""
+        release = service.release_day(db.session, body["date"],
+                                      technician_id=body.get("technician_id"), actor=actor())
+        db.session.commit()
+        return release
 
 
 @blp.route("/dispatch/insertions")
@@ -282,8 +309,9 @@ class DispatchBoard(MethodView):
     @blp.response(200, schemas.BoardOut)
     def get(self, query: dict[str, Any]) -> Any:
         """The day at a glance: per technician the ordered visits with planned and actual
-        times, status and position; the unassigned queue by SLA urgency."""
-        return service.day_board(db.session, query["date"], actor=actor())
+        times, status and position, the live ETA from the last GPS fix and a running_late
+        flag (window or SLA will be missed); the unassigned queue by SLA urgency."""
+        return service.day_board(db.session, query["date"], actor=actor(), now=utcnow())
 
 
 @blp.route("/dispatch/pick-lists")

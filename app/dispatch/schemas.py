@@ -352,6 +352,13 @@ class BoardVisit(Schema):
     planned_arrival = fields.DateTime(allow_none=True)
     arrived_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
+    eta = fields.DateTime(allow_none=True, metadata={
+        "description": "Arrival: live from the technician's last GPS fix while it is fresh, "
+                       "else the planned arrival (eta_source gps | plan | schedule)."})
+    eta_source = fields.String()
+    running_late = fields.Boolean(metadata={
+        "description": "The predicted start misses the customer window or the SLA due time."})
+    late_reasons = fields.List(fields.String(), metadata={"description": "window, sla"})
 
 
 class BoardTechnician(Schema):
@@ -390,6 +397,8 @@ class PickLineOut(Schema):
     warehouse_id = fields.Integer(allow_none=True)
     warehouse_code = fields.String(allow_none=True)
     reserved = fields.Boolean()
+    planned = fields.Boolean(metadata={"description": "The warehouse of a pick-up on the "
+                                       "applied plan's route."})
 
 
 class PickListOut(Schema):
@@ -405,3 +414,30 @@ class PickListOut(Schema):
 class PickListFulfil(Schema):
     date = dispatch_date(required=True)
     technician_id = IdField(required=True)
+
+
+# --- releasing the day to the phones ----------------------------------------------------------
+
+class PlanApply(Schema):
+    dispatch = fields.Boolean(load_default=False, metadata={
+        "description": "Also release the planned technicians' day: jobs become dispatched "
+                       "and each technician gets one push for the route."})
+
+
+class ReleaseIn(Schema):
+    date = dispatch_date(required=True)
+    technician_id = IdField(metadata={"description": "Only this technician's route."})
+
+
+class ReleasedRouteOut(Schema):
+    technician_id = fields.Integer()
+    dispatched = fields.List(fields.Integer(), metadata={
+        "description": "Work orders dispatched by this release."})
+    notification_id = fields.Integer(allow_none=True, metadata={
+        "description": "The one route push queued for the technician."})
+
+
+class ReleaseOut(Schema):
+    date = fields.Date()
+    dispatched = fields.Integer()
+    routes = fields.List(fields.Nested(ReleasedRouteOut))

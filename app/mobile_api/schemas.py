@@ -86,7 +86,15 @@ class DayJobOut(Schema):
     type = fields.String(attribute="work_order.type")
     title = fields.String(attribute="work_order.title")
     description = fields.String(attribute="work_order.description")
-    eta = fields.DateTime(allow_none=True)
+    eta = fields.DateTime(allow_none=True, metadata={
+        "description": "Arrival: live from your last position while it is fresh, else the "
+                       "planned arrival, else the scheduled start (see eta_source)."})
+    eta_source = fields.String(metadata={"description": "gps | plan | schedule"})
+    planned_arrival = fields.DateTime(allow_none=True)
+    planned_start = fields.DateTime(allow_none=True)
+    scheduled_start = fields.DateTime(attribute="work_order.scheduled_start", allow_none=True)
+    running_late = fields.Boolean(metadata={
+        "description": "The predicted start misses the customer window or the SLA."})
     scheduled_end = fields.DateTime(attribute="work_order.scheduled_end", allow_none=True)
     estimated_duration_min = fields.Integer(attribute="work_order.estimated_duration_min")
     contact_name = fields.String(attribute="work_order.contact_name", allow_none=True)
@@ -100,11 +108,60 @@ class DayJobOut(Schema):
     checked_in = fields.Boolean()
 
 
+class PartToCollectOut(Schema):
+    part_id = fields.Integer()
+    sku = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+
+
+class WarehouseBrief(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class RouteStopOut(Schema):
+    """One stop of the day's route, in driving order."""
+
+    sequence = fields.Integer()
+    kind = fields.String(metadata={"description": "pickup | job | break"})
+    work_order_id = fields.Integer(allow_none=True)
+    number = fields.Function(lambda s: s.work_order.number if s.work_order else None,
+                             allow_none=True)
+    title = fields.Function(lambda s: s.work_order.title if s.work_order else None,
+                            allow_none=True)
+    status = fields.Function(lambda s: s.work_order.status if s.work_order else None,
+                             allow_none=True)
+    warehouse = fields.Nested(WarehouseBrief, allow_none=True)
+    collect = fields.List(fields.Nested(PartToCollectOut), metadata={
+        "description": "Pick-ups: the parts to collect there."})
+    point = fields.Function(lambda s: {"lat": s.point.lat, "lng": s.point.lng}
+                            if s.point is not None else None, allow_none=True)
+    planned_arrival = fields.DateTime(allow_none=True)
+    planned_start = fields.DateTime(allow_none=True)
+    planned_end = fields.DateTime(allow_none=True)
+    eta = fields.DateTime(allow_none=True)
+    eta_start = fields.DateTime(allow_none=True)
+    eta_source = fields.String()
+    travel_min = fields.Integer(metadata={"description": "Driving from the previous stop "
+                                          "(from where you are for the next stop)."})
+    travel_km = fields.Float()
+    running_late = fields.Boolean()
+    late_reasons = fields.List(fields.String())
+    done = fields.Boolean()
+
+
 class DayOut(Schema):
     date = fields.Date()
     timezone = fields.String()
     van_code = fields.String(allow_none=True)
     jobs = fields.List(fields.Nested(DayJobOut))
+    route = fields.List(fields.Nested(RouteStopOut), metadata={
+        "description": "The planned route: pick-ups, jobs and the break in order, with the "
+                       "travel between them and live ETAs."})
+    position_at = fields.DateTime(allow_none=True, metadata={
+        "description": "The GPS fix the live ETAs start from; null: planned times."})
 
 
 # --- writes ----------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ def _apply_plan(db_session, user, tech_ids, order_ids):
 
     run = service.request_plan(db_session, day=MONDAY, time_limit_s=1,
                                technician_ids=tech_ids, work_order_ids=order_ids, actor=user)
+    db_session.commit()
+    service.run_in_background(db_session.get_bind(), run.id)
+    run = service.get_run(db_session, run.id, fresh=True)
     service.apply_run(db_session, run.id, actor=user)
     db_session.commit()
     return run
@@ -152,7 +155,8 @@ def test_pick_list_nets_out_van_stock_and_names_the_warehouse(
     # 3 needed, 1 already in the van: 2 to load, from where the job's stock is reserved.
     assert plist["lines"] == [{"part_id": part.id, "sku": "PS-1", "quantity": 2,
                                "warehouse_id": reserved_at.id,
-                               "warehouse_code": reserved_at.code, "reserved": True}]
+                               "warehouse_code": reserved_at.code, "reserved": True,
+                               "planned": False}]
     assert near.id != reserved_at.id
 
 

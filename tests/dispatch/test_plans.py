@@ -1,6 +1,7 @@
 """Day plans: the optimizer's proposal, validation, apply with the stale check, background
 runs; the time origin mapping."""
 
+import re
 import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -300,7 +301,9 @@ def test_a_run_whose_worker_stopped_is_reported_failed_not_running_forever(db_se
 
     body = api.get(f"/api/v1/dispatch/plans/{dead.id}").get_json()
     assert body["status"] == "failed"
-    assert body["error"].startswith("abandoned: no result 130 s after the time limit")
+    # 130 s late when the request is read; a loaded machine may take a few seconds more.
+    assert re.match(r"abandoned: no result 13\d s after the time limit", body["error"]), \
+        body["error"]
     assert body["finished_at"] is not None
     listed = {r["id"]: r["status"] for r in api.get("/api/v1/dispatch/plans").get_json()}
     assert listed[never_started.id] == "failed"

@@ -10,16 +10,22 @@ from app.dispatch.service.board import (
     pick_lists,
 )
 from app.dispatch.service.candidates import Candidate, candidates_for
+from app.dispatch.service.day_route import DayRoute, Stop, technician_route
 from app.dispatch.service.insertions import Insertion, insert_emergency
 from app.dispatch.service.plans import (
+    Solver,
     apply_run,
     expire_abandoned_runs,
     get_run,
     list_runs,
+    pooled_solver,
     request_plan,
     run_in_background,
+    solves_inline,
+    submit_run,
 )
 from app.dispatch.service.problem import DayClock, build_day_problem, day_clock, local_day
+from app.dispatch.service.releases import Release, release_day
 from app.dispatch.service.technicians import (
     add_exception,
     create_technician,
@@ -43,8 +49,12 @@ __all__ = [
     "Board",
     "Candidate",
     "DayClock",
+    "DayRoute",
     "Insertion",
     "PickList",
+    "Release",
+    "Solver",
+    "Stop",
     "add_exception",
     "apply_run",
     "assign_technician",
@@ -69,11 +79,16 @@ __all__ = [
     "list_territories",
     "local_day",
     "pick_lists",
+    "pooled_solver",
     "record_position",
+    "release_day",
     "replace_shifts",
     "replace_skills",
     "request_plan",
     "run_in_background",
+    "solves_inline",
+    "submit_run",
+    "technician_route",
     "update_technician",
     "update_territory",
 ]

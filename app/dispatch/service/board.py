@@ -8,21 +8,23 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.auth.models import User
+from app.db import utcnow
 from app.dispatch.models import PlannedVisit, Technician
 from app.dispatch.service.availability import availability_on
+from app.dispatch.service.day_route import DayRoute, technician_route
 from app.dispatch.service.insertions import last_applied_run
 from app.dispatch.service.problem import (
     active_technicians,
-    day_clock,
     point_of,
     reservations_of,
     stock_for_jobs,
     travel_between,
     warehouses,
 )
+from app.dispatch.service.releases import day_orders
 from app.errors import Conflict, NotFound
 from app.inventory import service as inventory
 from app.inventory.models import Part
@@ -46,23 +48,11 @@ class Board:
     unassigned: list[WorkOrder]
 
 
-def day_orders(session: Session, day: date, user_ids: list[int],
-               statuses: tuple[str, ...] | None = None) -> list[WorkOrder]:
-    """Work orders scheduled on the day for these users, in time order."""
-    clock = day_clock(day)
-    stmt = (select(WorkOrder).options(selectinload(WorkOrder.site))
-            .where(WorkOrder.assignee_user_id.in_(user_ids),
-                   WorkOrder.scheduled_start >= clock.origin,
-                   WorkOrder.scheduled_start < clock.end, WorkOrder.status != Status.cancelled)
-            .order_by(WorkOrder.scheduled_start, WorkOrder.id))
-    if statuses:
-        stmt = stmt.where(WorkOrder.status.in_(statuses))
-    return list(session.scalars(stmt))
-
-
-def day_board(session: Session, day: date, *, actor: User) -> Board:
-    """Per technician the day's visits in order (planned and actual times, status), and the
-    unassigned queue, most urgent SLA first."""
+def day_board(session: Session, day: date, *, actor: User,
+              now: datetime | None = None) -> Board:
+    """Per technician the day's visits in order (planned and actual times, status, the live
+    ETA and whether it runs late), and the unassigned queue, most urgent SLA first."""
+    now = now or utcnow()
     techs = active_technicians(session)
     by_user = {t.user_id: t for t in techs}
     base = last_applied_run(session, day)
@@ -72,15 +62,23 @@ def day_board(session: Session, day: date, *, actor: User) -> Board:
     rows = {t.id: BoardRow(t, [{"start": s, "end": e}
                                for s, e in availability_on(session, t, day).windows])
             for t in techs}
+    routes: dict[int, DayRoute] = {}
     for wo in day_orders(session, day, list(by_user)):
         tech = by_user[wo.assignee_user_id]  # type: ignore[index]
+        if tech.id not in routes:
+            routes[tech.id] = technician_route(session, tech, day, now=now)
+        stop = routes[tech.id].stop_of(wo.id)
         pv = planned.get(wo.id)
         rows[tech.id].visits.append({
             "work_order_id": wo.id, "number": wo.number, "title": wo.title,
             "priority": wo.priority, "status": wo.status, "site": point_of(wo.site.location),
             "scheduled_start": wo.scheduled_start, "scheduled_end": wo.scheduled_end,
             "planned_arrival": pv.planned_arrival if pv is not None else None,
-            "arrived_at": wo.responded_at, "completed_at": wo.completed_at})
+            "arrived_at": wo.responded_at, "completed_at": wo.completed_at,
+            "eta": stop.eta if stop is not None else wo.scheduled_start,
+            "eta_source": stop.eta_source if stop is not None else "schedule",
+            "running_late": stop.running_late if stop is not None else False,
+            "late_reasons": stop.late_reasons if stop is not None else []})
     queue = workorders.list_work_orders(session, actor=actor, status=[Status.new],
                                         unassigned=True, sort="sla")
     unassigned = list(session.scalars(queue.limit(UNASSIGNED_QUEUE_LIMIT)))
@@ -97,6 +95,7 @@ class PickLine:
     warehouse_id: int | None  # None: no warehouse has it
     warehouse_code: str | None
     reserved: bool  # the stock at the warehouse is reserved for the technician's jobs
+    planned: bool = False  # a pick-up of the day's applied plan (its warehouse, its stop)
 
 
 @dataclass
@@ -112,8 +111,9 @@ class PickList:
 def pick_lists(session: Session, day: date, *, technician_id: int | None = None
                ) -> list[PickList]:
     """Per technician with jobs that day: parts the jobs need (their reservations), minus
-    what the van holds, each line with the warehouse to pick from (where the stock is
-    reserved for the job first, then the nearest warehouse that has it)."""
+    what the van holds, each line with the warehouse to pick from: the warehouse of the
+    pick-up the applied plan routes the technician through first, then where the stock is
+    reserved for the job, then the nearest warehouse that has it."""
     techs = active_technicians(session, [technician_id] if technician_id else None)
     orders = day_orders(session, day, [t.user_id for t in techs],
                         (Status.scheduled, Status.dispatched))
@@ -125,6 +125,12 @@ def pick_lists(session: Session, day: date, *, technician_id: int | None = None
     skus: dict[int, str] = {pid: sku for pid, sku in session.execute(select(
         Part.id, Part.sku).where(Part.id.in_({r[1] for r in all_res})))} if all_res else {}
     stocks = {w.id: dict(inventory.available_stock(session, w.id)) for w in houses}
+    by_id = {w.id: w for w in houses}
+    base = last_applied_run(session, day)
+    pickups: dict[int, list[PlannedVisit]] = defaultdict(list)
+    for visit in base.visits if base is not None else []:
+        if visit.kind == "pickup" and visit.stock_location_id in by_id:
+            pickups[visit.technician_id].append(visit)
     out = []
     for tech in techs:
         jobs = by_user.get(tech.user_id, [])
@@ -147,6 +153,19 @@ def pick_lists(session: Session, day: date, *, technician_id: int | None = None
             for _wo, p, loc, q in res:
                 if p == part and loc in stocks:
                     reserved_at[loc] += q
+            for pick in sorted(pickups.get(tech.id, []), key=lambda v: v.sequence):
+                take = min(short, int((pick.picked or {}).get(str(part), 0)))
+                if take <= 0 or pick.stock_location_id is None:
+                    continue
+                loc = pick.stock_location_id
+                reserved = reserved_at.get(loc, 0) > 0
+                if reserved:
+                    reserved_at[loc] -= min(take, reserved_at[loc])
+                else:
+                    stocks[loc][part] = stocks[loc].get(part, 0) - take
+                lines.append(PickLine(part, skus[part], take, loc, by_id[loc].code, reserved,
+                                      planned=True))
+                short -= take
             for wh in near:
                 take = min(short, reserved_at.get(wh.id, 0))
                 if take > 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from app.db import utcnow
 from app.dispatch import service as dispatch
 from app.errors import Forbidden
 from app.inventory import service as inventory
-from app.inventory.models import Reservation, ReservationStatus
+from app.inventory.models import Part, Reservation, ReservationStatus
 from app.mobile_api.models import SiteVisit
 from app.workorders import service as workorders
 from app.workorders.models import CLOSED_STATES, Status, WorkOrder, WorkOrderSkill
@@ -55,10 +56,33 @@ class DayJob:
     history: list[WorkOrder]
     parts: list[PartToBring]
     checked_in: bool
+    eta_source: str = "schedule"
+    planned_arrival: datetime | None = None
+    planned_start: datetime | None = None
+    running_late: bool = False
 
     @property
     def all_parts_in_van(self) -> bool:
         return all(p.in_van for p in self.parts)
+
+
+@dataclass
+class PartToCollect:
+    part_id: int
+    sku: str
+    name: str
+    quantity: int
+
+
+@dataclass
+class RouteStop:
+    """A stop of the dispatch route, with the parts to collect at a pick-up."""
+
+    stop: dispatch.Stop
+    collect: list[PartToCollect]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stop, name)
 
 
 @dataclass
@@ -67,16 +91,23 @@ class Day:
     timezone: str
     van_code: str | None
     jobs: list[DayJob] = field(default_factory=list)
+    route: list[RouteStop] = field(default_factory=list)
+    position_at: datetime | None = None
 
 
-def technician_day(session: Session, *, day: date | None, actor: User) -> Day:
+def technician_day(session: Session, *, day: date | None, actor: User,
+                   now: datetime | None = None) -> Day:
     """The actor's jobs scheduled to start on `day` (its local date; default today), in
-    order, ETA = scheduled start; parts to bring are the jobs' open reservations, each marked
-    in the van when held there or when the van's free stock covers it (in route order)."""
+    order, and the day's route: pick-ups with the parts to collect, jobs, the break, with
+    travel between them. A job's ETA is the live one (last GPS fix), else its planned
+    arrival, else its scheduled start. Parts to bring are the jobs' open reservations, each
+    marked in the van when held there or when the van's free stock covers it (in route
+    order)."""
     if actor.role != Role.technician:
         raise Forbidden("Only technicians use the mobile API.")
+    now = now or utcnow()
     tz = technician_timezone(session, actor)
-    day = day or utcnow().astimezone(tz).date()
+    day = day or now.astimezone(tz).date()
     start = datetime.combine(day, time(), tz)
     end = start + timedelta(days=1)
     orders = list(session.scalars(
@@ -93,6 +124,12 @@ def technician_day(session: Session, *, day: date | None, actor: User) -> Day:
     visited = set(session.scalars(select(SiteVisit.work_order_id).where(
         SiteVisit.work_order_id.in_([wo.id for wo in orders]))))
     result = Day(date=day, timezone=tz.key, van_code=van.code if van is not None else None)
+    profile = dispatch.get_technician_for_user(session, actor.id)
+    route = dispatch.technician_route(session, profile, day, now=now) \
+        if profile is not None else None
+    if route is not None:
+        result.route = _route_stops(session, route)
+        result.position_at = route.position_at
     for sequence, wo in enumerate(orders, start=1):
         parts = []
         for r in reservations.get(wo.id, []):
@@ -106,10 +143,25 @@ def technician_day(session: Session, *, day: date | None, actor: User) -> Day:
             parts.append(PartToBring(part_id=r.part_id, sku=r.part.sku, name=r.part.name,
                                      quantity=r.open_quantity, reserved_at=r.location.code,
                                      in_van=in_van))
-        result.jobs.append(DayJob(work_order=wo, sequence=sequence, eta=wo.scheduled_start,
-                                  history=_asset_history(session, wo), parts=parts,
-                                  checked_in=wo.id in visited))
+        stop = route.stop_of(wo.id) if route is not None else None
+        result.jobs.append(DayJob(
+            work_order=wo, sequence=sequence,
+            eta=stop.eta if stop is not None and stop.eta is not None else wo.scheduled_start,
+            history=_asset_history(session, wo), parts=parts, checked_in=wo.id in visited,
+            eta_source=stop.eta_source if stop is not None else "schedule",
+            planned_arrival=stop.planned_arrival if stop is not None else None,
+            planned_start=stop.planned_start if stop is not None else None,
+            running_late=stop.running_late if stop is not None else False))
     return result
+
+
+def _route_stops(session: Session, route: dispatch.DayRoute) -> list[RouteStop]:
+    part_ids = {p for s in route.stops for p in s.picked}
+    parts = {p.id: p for p in session.scalars(select(Part).where(Part.id.in_(part_ids)))} \
+        if part_ids else {}
+    return [RouteStop(s, [PartToCollect(pid, parts[pid].sku, parts[pid].name, qty)
+                          for pid, qty in sorted(s.picked.items()) if pid in parts and qty > 0])
+            for s in route.stops]
 
 
 def _open_reservations(session: Session, work_order_ids: list[int]

@@ -101,9 +101,10 @@ def allowed_transitions(work_order: WorkOrder, actor: User | None) -> list[str]:
 def transition_work_order(session: Session, work_order: WorkOrder, to: str, *, actor: User | None,
                           reason: str | None = None, client_time: datetime | None = None,
                           data: dict[str, Any] | None = None,
-                          version: int | None = None) -> WorkOrder:
+                          version: int | None = None, notify: bool = True) -> WorkOrder:
     """Move the order along TRANSITIONS: an unknown step is 409 naming the allowed ones, a
-    known step by the wrong party 403; each step's guard and side effects are below."""
+    known step by the wrong party 403; each step's guard and side effects are below.
+    `notify=False`: the caller sends one message for many orders (a released day route)."""
     data = dict(data or {})
     check_version(work_order, version)
     try:
@@ -133,7 +134,8 @@ def transition_work_order(session: Session, work_order: WorkOrder, to: str, *, a
     work_order.status = target
     record_event(session, work_order, "status_changed", actor=actor, data=event_data,
                  client_time=client_time)
-    _notify(session, work_order, rule.action, current)
+    if notify:
+        _notify(session, work_order, rule.action, current)
     flush_or_conflict(session)
     if follow_up is not None:
         _create_follow_up(session, work_order, follow_up, actor)
@@ -310,10 +312,11 @@ ASSIGNABLE = (S.new, S.scheduled, S.dispatched, S.on_hold)
 def assign_work_order(session: Session, work_order: WorkOrder, *, assignee_user_id: int | None,
                       scheduled_start: datetime | None, scheduled_end: datetime | None,
                       version: int | None, actor: User | None,
-                      reason: str | None = None) -> WorkOrder:
+                      reason: str | None = None, notify: bool = True) -> WorkOrder:
     """Office staff (or the system, actor None) assign an active technician and a schedule;
     a new order becomes scheduled, removing the assignee makes it new again. Both the new and
-    the previous assignee are notified."""
+    the previous assignee are notified (unless `notify=False`: the caller sends one route
+    message per technician instead)."""
     if actor is not None:
         require_office(actor, "assign work orders")
     check_version(work_order, version)
@@ -355,7 +358,7 @@ def assign_work_order(session: Session, work_order: WorkOrder, *, assignee_user_
                      data={"from": work_order.status, "to": new_status.value,
                            "action": "assign" if assignee_user_id else "unassign"})
         work_order.status = new_status
-    if previous != assignee_user_id:
+    if notify and previous != assignee_user_id:
         queue_notification(session, user_ids=[assignee_user_id], kind="job_assigned",
                            title=f"Job {work_order.number} assigned to you",
                            body=f"{work_order.priority} {work_order.title}",
@@ -364,7 +367,7 @@ def assign_work_order(session: Session, work_order: WorkOrder, *, assignee_user_
                            title=f"Job {work_order.number} was reassigned",
                            body=work_order.title, data={"work_order_id": work_order.id},
                            work_order_id=work_order.id)
-    elif assignee_user_id is not None:
+    elif notify and assignee_user_id is not None:
         queue_notification(session, user_ids=[assignee_user_id], kind="job_rescheduled",
                            title=f"Job {work_order.number} rescheduled",
                            body=f"Now {_iso(scheduled_start)}",

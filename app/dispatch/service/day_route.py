@@ -1,0 +1,260 @@
+"""A technician's day as a route: every stop in order (warehouse pick-ups with the parts to
+collect, jobs, the lunch break), the travel between them, and live ETAs.
+
+The route is the day's last applied plan for the technician (its planned visits and break),
+merged with the jobs assigned by hand since (at their scheduled start). Travel legs use the
+optimizer's own travel model (`optimizer.travel.leg`), so the phone, the board and the plan
+agree. Live ETAs start from the technician's last GPS fix while it is fresh
+(DISPATCH_POSITION_FRESH_MINUTES) and roll forward over the remaining stops: travel, waiting
+for a customer window, the break, each service's planned duration. A job is `running_late`
+when its predicted start misses its customer window or its SLA due time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import optimizer as opt
+from app.config import Config
+from app.dispatch.models import PlannedVisit, Technician
+from app.dispatch.service.insertions import last_applied_run
+from app.dispatch.service.problem import (
+    TRAVEL,
+    DayClock,
+    day_clock,
+    point_of,
+    service_windows,
+    sla_due,
+)
+from app.dispatch.service.releases import day_orders
+from app.inventory.models import StockLocation
+from app.workorders.models import Status, WorkOrder
+from optimizer.travel import leg
+
+# Job statuses after which the technician has left every earlier stop behind.
+UNDER_WAY = (Status.en_route, Status.on_site, Status.on_hold, Status.completed, Status.closed)
+FINISHED = (Status.completed, Status.closed)
+
+
+@dataclass
+class Stop:
+    kind: str  # "pickup" | "job" | "break"
+    planned_arrival: datetime | None
+    planned_start: datetime | None
+    planned_end: datetime | None
+    point: opt.Point | None = None
+    work_order: WorkOrder | None = None
+    warehouse: StockLocation | None = None
+    picked: dict[int, int] = field(default_factory=dict)  # part id -> quantity (pick-ups)
+    sequence: int = 0
+    travel_s: int = 0  # from the previous place on the route
+    travel_m: int = 0
+    eta: datetime | None = None  # arrival: live when a fresh position exists, else planned
+    eta_start: datetime | None = None
+    eta_source: str = "plan"  # gps | plan | schedule
+    running_late: bool = False
+    late_reasons: list[str] = field(default_factory=list)
+    done: bool = False
+
+    @property
+    def work_order_id(self) -> int | None:
+        return self.work_order.id if self.work_order is not None else None
+
+    @property
+    def location_id(self) -> int | None:
+        return self.warehouse.id if self.warehouse is not None else None
+
+    @property
+    def travel_min(self) -> int:
+        return -(-self.travel_s // 60)
+
+    @property
+    def travel_km(self) -> float:
+        return round(self.travel_m / 1000, 1)
+
+
+@dataclass
+class DayRoute:
+    technician: Technician
+    date: date
+    run_id: int | None
+    stops: list[Stop]
+    position_at: datetime | None  # the fix the live ETAs start from; None: planned times
+
+    @property
+    def jobs(self) -> list[Stop]:
+        return [s for s in self.stops if s.kind == "job"]
+
+    def stop_of(self, work_order_id: int) -> Stop | None:
+        return next((s for s in self.stops if s.work_order_id == work_order_id), None)
+
+
+def technician_route(session: Session, tech: Technician, day: date, *,
+                     now: datetime) -> DayRoute:
+    """The technician's stops that day in order, with travel and (live) ETAs."""
+    clock = day_clock(day)
+    run = last_applied_run(session, day)
+    planned: list[PlannedVisit] = []
+    start_point = point_of(tech.home_base)
+    breaks: list[tuple[int, int]] = []
+    if run is not None:
+        planned = list(session.scalars(select(PlannedVisit).where(
+            PlannedVisit.run_id == run.id, PlannedVisit.technician_id == tech.id)
+            .order_by(PlannedVisit.sequence)))
+        start_point, breaks = _route_frame(run.inputs, run.result, tech.id, start_point)
+    orders = {wo.id: wo for wo in day_orders(session, day, [tech.user_id])}
+    houses = {loc.id: loc for loc in session.scalars(select(StockLocation).where(
+        StockLocation.id.in_({v.stock_location_id for v in planned
+                              if v.stock_location_id is not None})))}
+    stops: list[Stop] = []
+    on_plan: set[int] = set()
+    for v in planned:
+        if v.kind == "job":
+            wo = orders.get(v.work_order_id)  # type: ignore[arg-type]
+            # Reassigned or rescheduled by hand since the plan: its schedule wins (below).
+            if wo is None or wo.scheduled_start != v.planned_start:
+                continue
+            on_plan.add(wo.id)
+            stops.append(Stop("job", v.planned_arrival, v.planned_start, v.planned_end,
+                              point=point_of(wo.site.location), work_order=wo))
+        elif v.stock_location_id in houses:
+            house = houses[v.stock_location_id]
+            stops.append(Stop("pickup", v.planned_arrival, v.planned_start, v.planned_end,
+                              point=point_of(house.location), warehouse=house,
+                              picked={int(p): q for p, q in (v.picked or {}).items()}))
+    for wo in orders.values():
+        if wo.id not in on_plan:
+            stops.append(Stop("job", None, wo.scheduled_start, wo.scheduled_end,
+                              point=point_of(wo.site.location), work_order=wo))
+    for b_start, b_end in breaks:
+        stops.append(Stop("break", clock.instant(b_start), clock.instant(b_start),
+                          clock.instant(b_end)))
+    order = {"pickup": 0, "break": 1, "job": 2}
+    stops.sort(key=lambda s: (s.planned_start or clock.origin, order[s.kind]))
+    _drop_pickups_of_jobs_gone(stops)
+    _travel(stops, start_point)
+    position_at = _live_etas(tech, stops, clock, now=now)
+    return DayRoute(tech, day, run.id if run is not None else None, stops, position_at)
+
+
+def _route_frame(inputs: dict[str, Any], result: dict[str, Any] | None, tech_id: int,
+                 home: opt.Point) -> tuple[opt.Point, list[tuple[int, int]]]:
+    """Where the planned route starts, and its breaks (seconds since local midnight)."""
+    start = home
+    for t in inputs.get("problem", {}).get("technicians", []):
+        if t["id"] == tech_id:
+            start = opt.Point(*t["start"])
+    breaks: list[tuple[int, int]] = []
+    for route in (result or {}).get("routes", []):
+        if route.get("technician_id") == tech_id:
+            breaks += [(b[1], b[2]) for b in route.get("breaks", [])]
+    return start, breaks
+
+
+def _drop_pickups_of_jobs_gone(stops: list[Stop]) -> None:
+    """A pick-up with no job after it on the route serves nothing any more."""
+    while stops and stops[-1].kind == "pickup":
+        stops.pop()
+
+
+def _travel(stops: list[Stop], start: opt.Point) -> None:
+    here = start
+    for seq, stop in enumerate(stops, 1):
+        stop.sequence = seq
+        if stop.point is None:
+            continue
+        stop.travel_m, stop.travel_s = leg(TRAVEL, here, stop.point)
+        here = stop.point
+
+
+def _live_etas(tech: Technician, stops: list[Stop], clock: DayClock, *,
+               now: datetime) -> datetime | None:
+    """Fill eta/eta_start/running_late; returns the time of the fix used, if any."""
+    under_way = [i for i, s in enumerate(stops)
+                 if s.work_order is not None and s.work_order.status in UNDER_WAY]
+    passed = max(under_way) if under_way else -1
+    for i, stop in enumerate(stops):
+        stop.done = i < passed or (stop.work_order is not None
+                                   and stop.work_order.status in FINISHED)
+        stop.eta, stop.eta_start = stop.planned_arrival, stop.planned_start
+        stop.eta_source = "plan" if stop.planned_arrival is not None else "schedule"
+        if stop.eta is None:
+            stop.eta = stop.planned_start
+    fresh = timedelta(minutes=Config.DISPATCH_POSITION_FRESH_MINUTES)
+    position_at = tech.last_position_at
+    live = (tech.last_position is not None and position_at is not None
+            and now - fresh <= position_at <= now + fresh)
+    if live:
+        cursor_point = point_of(tech.last_position)
+        cursor = now
+        for i, stop in enumerate(stops):
+            if stop.done:
+                continue
+            wo = stop.work_order
+            if wo is not None and wo.status in (Status.on_site, Status.on_hold):
+                # Working there now: leaves when the planned service time is over.
+                began = wo.responded_at or now
+                cursor = max(now, began + _service(stop))
+                cursor_point = stop.point  # type: ignore[assignment]
+                stop.eta, stop.eta_start, stop.eta_source = began, began, "gps"
+                continue
+            if stop.kind == "break":
+                begin = max(cursor, stop.planned_start or cursor)
+                stop.eta = stop.eta_start = begin
+                cursor = begin + _service(stop)
+                stop.eta_source = "gps"
+                continue
+            metres, seconds = leg(TRAVEL, cursor_point, stop.point)  # type: ignore[arg-type]
+            arrival = cursor + timedelta(seconds=seconds)
+            begin = max(arrival, _opening(stop, clock, arrival))
+            stop.eta, stop.eta_start, stop.eta_source = arrival, begin, "gps"
+            if i == next((k for k, s in enumerate(stops) if not s.done), None):
+                stop.travel_m, stop.travel_s = metres, seconds  # from where they are now
+            cursor = begin + _service(stop)
+            cursor_point = stop.point  # type: ignore[assignment]
+    for stop in stops:
+        if stop.kind == "job" and not stop.done:
+            _flag_lateness(stop, clock, now=now, live=live)
+    return position_at if live else None
+
+
+def _service(stop: Stop) -> timedelta:
+    if stop.planned_start is not None and stop.planned_end is not None:
+        return stop.planned_end - stop.planned_start
+    if stop.work_order is not None:
+        return timedelta(minutes=stop.work_order.estimated_duration_min)
+    return timedelta()
+
+
+def _opening(stop: Stop, clock: DayClock, arrival: datetime) -> datetime:
+    """The earliest start at or after `arrival` that a customer window allows."""
+    if stop.work_order is None:
+        return arrival
+    windows = service_windows(stop.work_order, clock) or ()
+    at = clock.seconds(arrival)
+    opens = [w.start for w in windows if w.end >= at]
+    return clock.instant(min(opens)) if opens and min(opens) > at else arrival
+
+
+def _flag_lateness(stop: Stop, clock: DayClock, *, now: datetime, live: bool) -> None:
+    wo = stop.work_order
+    assert wo is not None
+    start = stop.eta_start or stop.planned_start
+    if start is None:
+        return
+    if not live and wo.status not in UNDER_WAY and start < now:
+        start = now  # not set off, and the planned start has passed: it cannot start earlier
+    windows = service_windows(wo, clock)
+    reasons = []
+    if windows is None or (windows and not any(clock.seconds(start) <= w.end
+                                                for w in windows)):
+        reasons.append("window")  # every customer window closes before it can start
+    due = sla_due(wo)
+    if due is not None and start > due:
+        reasons.append("sla")
+    stop.late_reasons, stop.running_late = reasons, bool(reasons)
