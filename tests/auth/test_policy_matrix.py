@@ -127,6 +127,7 @@ def world(scratch_databases: Any, tmp_path_factory: Any) -> Iterator[World]:
             # Objects of other packages that no role scopes: a missing one is enough (404).
             "subscription_id": 999_999, "delivery_id": 999_999, "inbound_id": 999_999,
             "rule_id": 999_999, "notification_id": 999_999, "token": "not-a-token",
+            "key_id": 999_999,
         }
         foreign = {**own,
                    "work_order_id": orders["b"].id, "job_id": orders["b"].id,

@@ -241,8 +241,9 @@ def test_long_run_goes_to_the_background_and_the_client_polls(scratch_databases,
     headers = {"Authorization": f"Bearer {token}"}
     r = client.post("/api/v1/dispatch/plans", headers=headers,
                     json={"date": MONDAY.isoformat(), "time_limit_s": 1})
-    assert r.status_code == 202, r.get_json()
-    assert r.get_json()["status"] in ("queued", "running")
+    assert r.status_code == 202, r.get_json()  # handed to the background, not solved inline
+    # The answer is written after the commit, when a fast worker may already have finished.
+    assert r.get_json()["status"] in ("queued", "running", "done")
     run_id = r.get_json()["id"]
     deadline = clock.monotonic() + 60
     body = r.get_json()
