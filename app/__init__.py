@@ -10,6 +10,9 @@ from flask import Flask
 from app import extensions as ext
 from app.config import Config
 from app.errors import ErrorSchema, error_response, register_error_handlers
+from app.request_guard import init_request_guard, install_argument_parser
+
+install_argument_parser()  # before any route module binds its `arguments` decorators
 
 # Blueprints in registration order; each package exposes `blp` in its routes module.
 BLUEPRINT_MODULES = (
@@ -58,6 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    init_request_guard(app)
     return app
 
 
