@@ -47,6 +47,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Blueprint.DEFAULT_PAGINATION_PARAMETERS = {
         "page": 1, "page_size": app.config["PAGE_SIZE_DEFAULT"],
         "max_page_size": app.config["PAGE_SIZE_MAX"]}
+    from app.openapi import configure_openapi
+
+    configure_openapi()
     ext.api.init_app(app)
     ext.api.register_converter(IdConverter, id_schema)
 

@@ -35,3 +35,35 @@ def DecimalString(**kwargs: Any) -> fields.Decimal:
     """A Decimal answered as a string ("12.50"), documented as such (apispec says number)."""
     metadata = {**kwargs.pop("metadata", {}), "type": "string", "format": "decimal"}
     return fields.Decimal(as_string=True, metadata=metadata, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean: `true` or `false` only. marshmallow's Boolean also takes 1, 0, "yes",
+    "on" ..., which the published schema (`type: boolean`) does not allow."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        raise self.make_error("invalid", input=value)
+
+
+class QueryBoolean(fields.Boolean):
+    """A boolean query argument: the strings `true` or `false` only (as OpenAPI clients send)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if value in ("true", "false"):
+            return value == "true"
+        raise self.make_error("invalid", input=value)
+
+
+def iana_time_zones() -> list[str]:
+    """IANA zone names the server's tz database knows (not the posix/ and right/ aliases)."""
+    from zoneinfo import available_timezones
+
+    return sorted(z for z in available_timezones()
+                  if not z.startswith(("posix/", "right/")) and z != "localtime")
+
+
+def TimeZoneField(**kwargs: Any) -> fields.String:
+    """An IANA time zone name ("Europe/Berlin"), one of the published enum."""
+    return fields.String(validate=validate.OneOf(iana_time_zones()), **kwargs)

@@ -31,6 +31,7 @@ MESSAGES = {
     "surrogate": "The JSON contains an unpaired UTF-16 surrogate (\\ud800-\\udfff).",
     "nul": "NUL characters (\\u0000) are not accepted in text.",
     "invalid": "Invalid JSON body.",
+    "body_required": "A JSON body (Content-Type: application/json) is required.",
     "nul_url": "NUL characters are not accepted in the path or query string.",
     "nul_form": "NUL characters are not accepted in form fields.",
     "nul_header": "NUL characters are not accepted in header values.",
@@ -112,6 +113,15 @@ class StrictFlaskParser(FlaskParser):
             abort(400, exc=exc, messages={"json": [str(exc)]}, message=str(exc))
         except UnicodeDecodeError as exc:
             abort(400, exc=exc, messages={"json": ["The body is not UTF-8."]})
+
+    def load_json(self, req: Any, schema: Any) -> Any:
+        # A route that declares a JSON body documents it as required: no body is a 422, not
+        # an empty change that "succeeds" (PATCH without a body).
+        data = super().load_json(req, schema)
+        if data is core.missing:
+            abort(422, messages={"json": [MESSAGES["body_required"]]},
+                  message=MESSAGES["body_required"])
+        return data
 
     def load_form(self, req: Any, schema: Any) -> Any:
         for key, value in req.form.items(multi=True):

@@ -27,17 +27,13 @@ from app.assets.models import (
     Skill,
 )
 from app.auth.models import Role, User
-from app.db import utcnow
+from app.db import matches_text, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 
 
 def _account_of(actor: User) -> int | None:
     """The customer account a user is confined to, or None for staff."""
     return actor.customer_id if actor.role == Role.customer else None
-
-
-def _like(q: str) -> str:
-    return f"%{q.lower()}%"
 
 
 # --- customers ---------------------------------------------------------------------------
@@ -48,8 +44,8 @@ def list_customers(session: Session, *, actor: User, q: str | None = None,
     if (account := _account_of(actor)) is not None:
         stmt = stmt.where(Customer.id == account)
     if q:
-        stmt = stmt.where(or_(func.lower(Customer.name).like(_like(q)),
-                              func.lower(Customer.account_number).like(_like(q))))
+        stmt = stmt.where(or_(matches_text(Customer.name, q),
+                              matches_text(Customer.account_number, q)))
     if sla_tier:
         stmt = stmt.where(Customer.sla_tier == sla_tier)
     return stmt
@@ -91,9 +87,9 @@ def list_sites(session: Session, *, actor: User, customer_id: int | None = None,
     if customer_id:
         stmt = stmt.where(Site.customer_id == customer_id)
     if q:
-        stmt = stmt.where(or_(func.lower(Site.name).like(_like(q)),
-                              func.lower(Site.address_line).like(_like(q)),
-                              func.lower(Site.city).like(_like(q))))
+        stmt = stmt.where(or_(matches_text(Site.name, q),
+                              matches_text(Site.address_line, q),
+                              matches_text(Site.city, q)))
     return stmt
 
 
@@ -200,8 +196,8 @@ def list_equipment_models(session: Session, *, category: str | None = None,
     if category:
         stmt = stmt.where(EquipmentModel.category == category)
     if q:
-        stmt = stmt.where(or_(func.lower(EquipmentModel.manufacturer).like(_like(q)),
-                              func.lower(EquipmentModel.model).like(_like(q))))
+        stmt = stmt.where(or_(matches_text(EquipmentModel.manufacturer, q),
+                              matches_text(EquipmentModel.model, q)))
     return stmt
 
 
@@ -255,9 +251,9 @@ def list_assets(session: Session, *, actor: User, site_id: int | None = None,
         if value:
             stmt = stmt.where(column == value)
     if q:
-        stmt = stmt.where(or_(func.lower(Asset.tag).like(_like(q)),
-                              func.lower(Asset.serial_number).like(_like(q)),
-                              func.lower(Asset.name).like(_like(q))))
+        stmt = stmt.where(or_(matches_text(Asset.tag, q),
+                              matches_text(Asset.serial_number, q),
+                              matches_text(Asset.name, q)))
     return stmt
 
 

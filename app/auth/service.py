@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import Role, User
-from app.db import utcnow
+from app.db import matches_text, utcnow
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 
 # Compared against when the email is unknown, so both halves of a failed login cost the same.
@@ -55,8 +55,7 @@ def list_users(session: Session, *, role: str | None = None, q: str | None = Non
     if is_active is not None:
         stmt = stmt.where(User.is_active == is_active)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(func.lower(User.full_name).like(like) | User.email.like(like))
+        stmt = stmt.where(matches_text(User.full_name, q) | matches_text(User.email, q))
     return stmt
 
 

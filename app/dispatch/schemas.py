@@ -5,7 +5,7 @@ from datetime import date, datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.dispatch.models import EXCEPTION_KIND_VALUES
-from app.fields import BoundedDecimal, IdField
+from app.fields import BoundedDecimal, IdField, QueryBoolean, StrictBoolean
 from app.geo import LatLng, PointField, polygon_vertices
 from app.geo import to_latlng as geo_latlng
 
@@ -95,7 +95,7 @@ class TechnicianUpdate(Schema):
     max_daily_minutes = fields.Integer(validate=validate.Range(30, 1440))
     cost_per_km = BoundedDecimal(0, 100)
     cost_per_hour = BoundedDecimal(0, 1000)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     skills = fields.List(fields.Nested(SkillLevel), validate=validate.Length(max=30))
     shifts = fields.List(fields.Nested(Shift), validate=validate.Length(max=7))
 
@@ -114,7 +114,7 @@ class Technician(Schema):
                                                            "format": "decimal"})
     cost_per_hour = fields.Decimal(as_string=True, metadata={"type": "string",
                                                              "format": "decimal"})
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     skills = fields.List(fields.Nested(SkillLevelOut))
     shifts = fields.List(fields.Nested(Shift))
     last_position = PointField(allow_none=True)
@@ -123,7 +123,7 @@ class Technician(Schema):
 
 
 class TechnicianQuery(Schema):
-    active = fields.Boolean()
+    active = QueryBoolean()
     skill = fields.String(validate=validate.Length(1, 40))
     min_level = fields.Integer(load_default=1, validate=validate.Range(1, 5))
     territory_id = IdField()
@@ -211,12 +211,12 @@ class CandidateOut(Schema):
     rank = fields.Integer()
     technician_id = fields.Function(lambda c: c.technician.id)
     name = fields.Function(lambda c: c.technician.user.full_name)
-    eligible = fields.Boolean(metadata={"description": "Can do the job that day."})
+    eligible = StrictBoolean(metadata={"description": "Can do the job that day."})
     reasons = fields.List(fields.String())
     missing_skills = fields.List(fields.Nested(MissingSkill))
-    in_territory = fields.Boolean(allow_none=True,
+    in_territory = StrictBoolean(allow_none=True,
                                   metadata={"description": "null: no territory assigned."})
-    working_today = fields.Boolean()
+    working_today = StrictBoolean()
     earliest_start = fields.DateTime(allow_none=True)
     earliest_end = fields.DateTime(allow_none=True)
     travel_from = fields.String(allow_none=True,
@@ -226,7 +226,7 @@ class CandidateOut(Schema):
     planned_minutes = fields.Integer()
     shift_minutes = fields.Integer()
     load = fields.Float(metadata={"description": "Planned minutes / shift minutes."})
-    parts_in_van = fields.Boolean()
+    parts_in_van = StrictBoolean()
     parts_to_pick = fields.List(fields.Nested(PartToPick))
     score = fields.Float(metadata={"description": "Lower is better (minutes-equivalent)."})
 
@@ -236,7 +236,7 @@ class AssignmentIn(Schema):
     start = fields.AwareDateTime(allow_none=True, metadata={
         "description": "Planned start; default: the technician's earliest free slot today."})
     version = IdField(required=True)
-    override = fields.Boolean(load_default=False, metadata={
+    override = StrictBoolean(load_default=False, metadata={
         "description": "Assign despite missing skills (needs a reason)."})
     reason = fields.String(allow_none=True, validate=validate.Length(max=500))
 
@@ -251,7 +251,7 @@ class PlanCreate(Schema):
                                  allow_none=True, validate=validate.Length(max=5000))
     time_limit_s = fields.Float(load_default=5.0, allow_nan=False,
                                 validate=validate.Range(0.5, 3600))
-    keep_assigned = fields.Boolean(load_default=True, metadata={
+    keep_assigned = StrictBoolean(load_default=True, metadata={
         "description": "Keep scheduled jobs with their technician and time."})
 
 
@@ -294,7 +294,7 @@ class PlanRunOut(Schema):
     status = fields.String()
     requested_by_id = fields.Integer(allow_none=True)
     base_run_id = fields.Integer(allow_none=True)
-    keep_assigned = fields.Boolean()
+    keep_assigned = StrictBoolean()
     time_limit_s = fields.Float()
     inputs_digest = fields.String()
     objective = fields.Float(allow_none=True)
@@ -389,7 +389,7 @@ class PickLineOut(Schema):
     quantity = fields.Integer()
     warehouse_id = fields.Integer(allow_none=True)
     warehouse_code = fields.String(allow_none=True)
-    reserved = fields.Boolean()
+    reserved = StrictBoolean()
 
 
 class PickListOut(Schema):

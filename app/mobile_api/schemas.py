@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from app.fields import StrictBoolean
 from app.mobile_api.models import PHOTO_KIND_VALUES
 from app.routing import MAX_ID
 from app.workorders.models import HOLD_REASON_VALUES
@@ -73,7 +74,7 @@ class PartToBringOut(Schema):
     quantity = fields.Integer()
     reserved_at = fields.String(metadata={"description": "Stock location code of the "
                                           "reservation."})
-    in_van = fields.Boolean(metadata={"description": "Held in or covered by your van."})
+    in_van = StrictBoolean(metadata={"description": "Held in or covered by your van."})
 
 
 class DayJobOut(Schema):
@@ -96,8 +97,8 @@ class DayJobOut(Schema):
     asset_history = fields.List(fields.Nested(HistoryEntry), attribute="history")
     required_skills = fields.List(fields.Nested(SkillNeed), attribute="work_order.skills")
     parts = fields.List(fields.Nested(PartToBringOut))
-    all_parts_in_van = fields.Boolean()
-    checked_in = fields.Boolean()
+    all_parts_in_van = StrictBoolean()
+    checked_in = StrictBoolean()
 
 
 class DayOut(Schema):
@@ -143,13 +144,13 @@ class VisitOut(Schema):
     check_in_at = fields.DateTime()
     check_in_client_at = fields.DateTime(allow_none=True)
     check_in_distance_m = fields.Float()
-    check_in_inside_geofence = fields.Boolean()
+    check_in_inside_geofence = StrictBoolean()
     check_out_at = fields.DateTime(allow_none=True)
     check_out_client_at = fields.DateTime(allow_none=True)
     check_out_distance_m = fields.Float(allow_none=True)
-    check_out_inside_geofence = fields.Boolean(allow_none=True)
+    check_out_inside_geofence = StrictBoolean(allow_none=True)
     minutes_on_site = fields.Integer(allow_none=True)
-    flagged = fields.Boolean()
+    flagged = StrictBoolean()
 
 
 class UsedPartLine(Schema):
@@ -191,7 +192,7 @@ class JobOut(Schema):
     status = fields.String()
     hold_reason = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
-    first_time_fix = fields.Boolean(allow_none=True)
+    first_time_fix = StrictBoolean(allow_none=True)
 
 
 class LocationBatch(Schema):
@@ -201,7 +202,7 @@ class LocationBatch(Schema):
 
 class LocationOut(Schema):
     accepted = fields.Integer()
-    position_updated = fields.Boolean()
+    position_updated = StrictBoolean()
 
 
 class DeviceIn(Schema):
@@ -214,7 +215,7 @@ class DeviceOut(Schema):
     id = fields.Integer()
     platform = fields.String()
     app_version = fields.String(allow_none=True)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     created_at = fields.DateTime()
     last_seen_at = fields.DateTime()
 
@@ -292,7 +293,7 @@ class SyncResult(Schema):
     op = fields.String()
     job_id = fields.Integer(allow_none=True)
     status = fields.Integer(metadata={"description": "The HTTP status the endpoint answered."})
-    replayed = fields.Boolean()
+    replayed = StrictBoolean()
     body = fields.Dict(metadata={"description": "The endpoint's answer (or error shape)."})
 
 

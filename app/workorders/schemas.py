@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from app.errors import ErrorSchema
+from app.fields import QueryBoolean, StrictBoolean
 from app.routing import MAX_ID
 from app.workorders.models import (
     HOLD_REASON_VALUES,
@@ -101,7 +102,7 @@ class WorkOrderQuery(Schema):
     site_id = fields.Integer(**_id)
     asset_id = fields.Integer(**_id)
     assignee_user_id = fields.Integer(**_id)
-    unassigned = fields.Boolean()
+    unassigned = QueryBoolean()
     sla_state = fields.String(validate=validate.OneOf(
         ("ok", "warning", "breached", "paused", "none")))
     created_from = UTCTime()
@@ -121,8 +122,8 @@ class Completion(Schema):
     failure_code = fields.String(allow_none=True, validate=validate.Length(1, 40))
     cause_code = fields.String(allow_none=True, validate=validate.Length(1, 40))
     remedy_code = fields.String(allow_none=True, validate=validate.Length(1, 40))
-    fixed_on_first_visit = fields.Boolean(load_default=True)
-    partial = fields.Boolean(load_default=False, metadata={
+    fixed_on_first_visit = StrictBoolean(load_default=True)
+    partial = StrictBoolean(load_default=False, metadata={
         "description": "Work remains: a linked follow-up work order is created."})
     remaining_work = fields.String(validate=validate.Length(1, MAX_TEXT))
     follow_up_duration_min = fields.Integer(validate=validate.Range(1, 7 * 24 * 60))
@@ -141,9 +142,9 @@ class TransitionRequest(Schema):
 class SlaOut(Schema):
     response_remaining_min = fields.Integer(allow_none=True)
     resolution_remaining_min = fields.Integer(allow_none=True)
-    response_breached = fields.Boolean()
-    resolution_breached = fields.Boolean()
-    paused = fields.Boolean()
+    response_breached = StrictBoolean()
+    resolution_breached = StrictBoolean()
+    paused = StrictBoolean()
 
 
 class RatingOut(Schema):
@@ -189,7 +190,7 @@ class WorkOrderOut(Schema):
     cause_code = fields.String(allow_none=True)
     remedy_code = fields.String(allow_none=True)
     labour_minutes = fields.Integer(allow_none=True)
-    first_time_fix = fields.Boolean(allow_none=True)
+    first_time_fix = StrictBoolean(allow_none=True)
     reopen_count = fields.Integer()
     follow_up_of_id = fields.Integer(allow_none=True)
     rating = fields.Nested(RatingOut, allow_none=True)
@@ -239,7 +240,7 @@ class EventOut(Schema):
                                    "sla_breached, rated, follow_up_created, check_in, photo, "
                                    "part_used, ..."})
     actor_user_id = fields.Integer(allow_none=True)
-    internal = fields.Boolean()
+    internal = StrictBoolean()
     data = fields.Dict()
     occurred_at = fields.DateTime()
     client_time = fields.DateTime(allow_none=True)
@@ -247,7 +248,7 @@ class EventOut(Schema):
 
 class NoteCreate(Schema):
     text = fields.String(required=True, validate=validate.Length(1, MAX_TEXT))
-    internal = fields.Boolean(load_default=True, metadata={
+    internal = StrictBoolean(load_default=True, metadata={
         "description": "Hidden from the customer (always false for customers' own notes)."})
 
 
@@ -296,7 +297,7 @@ class PublicFaultReportCreate(Schema):
 class PublicFaultReportOut(Schema):
     tracking_number = fields.String(required=True)
     tracking_token = fields.String(required=True, metadata={"description": "Shown once."})
-    merged = fields.Boolean(required=True, metadata={
+    merged = StrictBoolean(required=True, metadata={
         "description": "True: attached to the open work order of this asset."})
 
 
