@@ -65,6 +65,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
     init_request_guard(app)
+    from app.security_headers import init_security_headers
+
+    init_security_headers(app)
     return app
 
 
