@@ -47,10 +47,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Blueprint.DEFAULT_PAGINATION_PARAMETERS = {
         "page": 1, "page_size": app.config["PAGE_SIZE_DEFAULT"],
         "max_page_size": app.config["PAGE_SIZE_MAX"]}
-    from app.openapi import configure_openapi
+    from app.openapi import configure_openapi, install_document_finisher
 
     configure_openapi()
     ext.api.init_app(app)
+    install_document_finisher(ext.api)
     ext.api.register_converter(IdConverter, id_schema)
 
     import importlib

@@ -56,14 +56,24 @@ class QueryBoolean(fields.Boolean):
         raise self.make_error("invalid", input=value)
 
 
+# Areas of the canonical IANA zone names; the legacy aliases (GMT0, US/Eastern, Etc/GMT+1 ...)
+# are left out, so the published enum is one name per zone and clients can generate it.
+_ZONE_AREAS = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/",
+               "Australia/", "Europe/", "Indian/", "Pacific/")
+
+
 def iana_time_zones() -> list[str]:
-    """IANA zone names the server's tz database knows (not the posix/ and right/ aliases)."""
+    """Canonical IANA zone names ("Europe/Berlin") the server's tz database knows, and UTC."""
     from zoneinfo import available_timezones
 
-    return sorted(z for z in available_timezones()
-                  if not z.startswith(("posix/", "right/")) and z != "localtime")
+    return sorted(z for z in available_timezones() if z.startswith(_ZONE_AREAS)) + ["UTC"]
 
 
 def TimeZoneField(**kwargs: Any) -> fields.String:
     """An IANA time zone name ("Europe/Berlin"), one of the published enum."""
     return fields.String(validate=validate.OneOf(iana_time_zones()), **kwargs)
+
+
+# The documented shape of a computed {"lat", "lng"} value (fields.Function/Method carry no type).
+LATLNG_DOC: dict[str, Any] = {
+    "type": "object", "properties": {"lat": {"type": "number"}, "lng": {"type": "number"}}}

@@ -167,7 +167,7 @@ class SkillRequirement(Schema):
 
 
 class SkillRequirementOut(Schema):
-    skill = fields.Function(lambda req: req.skill.code)
+    skill = fields.Function(lambda req: req.skill.code, metadata={"type": "string"})
     min_level = fields.Integer()
 
 
@@ -249,7 +249,7 @@ class Asset(Schema):
     serial_number = fields.String(allow_none=True)
     equipment_model_id = fields.Integer()
     site_id = fields.Integer()
-    customer_id = fields.Function(lambda a: a.site.customer_id)
+    customer_id = fields.Function(lambda a: a.site.customer_id, metadata={"type": "integer"})
     parent_id = fields.Integer(allow_none=True)
     name = fields.String(allow_none=True)
     location_note = fields.String(allow_none=True)
@@ -258,7 +258,8 @@ class Asset(Schema):
     install_date = fields.Date(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
     under_warranty = fields.Function(
-        lambda a: a.warranty_end is not None and a.warranty_end >= date.today())
+        lambda a: a.warranty_end is not None and a.warranty_end >= date.today(),
+        metadata={"type": "boolean"})
     notes = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.dispatch.models import EXCEPTION_KIND_VALUES
-from app.fields import BoundedDecimal, IdField, QueryBoolean, StrictBoolean
+from app.fields import LATLNG_DOC, BoundedDecimal, IdField, QueryBoolean, StrictBoolean
 from app.geo import LatLng, PointField, polygon_vertices
 from app.geo import to_latlng as geo_latlng
 
@@ -45,7 +45,7 @@ class SkillLevel(Schema):
 
 
 class SkillLevelOut(Schema):
-    skill = fields.Function(lambda ts: ts.skill.code)
+    skill = fields.Function(lambda ts: ts.skill.code, metadata={"type": "string"})
     level = fields.Integer()
 
 
@@ -104,7 +104,7 @@ class Technician(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
     name = fields.Function(lambda t: t.user.full_name if getattr(t, "user", None) else None,
-                           allow_none=True)
+                           allow_none=True, metadata={"type": "string"})
     home_base = PointField()
     home_address = fields.String(allow_none=True)
     timezone = fields.String()
@@ -158,7 +158,10 @@ class Window(Schema):
 class AvailabilityOut(Schema):
     date = fields.Date(attribute="day")
     windows = fields.Function(lambda a: [{"start": s.isoformat(), "end": e.isoformat()}
-                                         for s, e in a.windows])
+                                         for s, e in a.windows], metadata={
+        "type": "array", "items": {"type": "object", "properties": {
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"}}}})
     break_earliest = fields.DateTime(allow_none=True)
     break_latest = fields.DateTime(allow_none=True)
     break_minutes = fields.Integer()
@@ -179,7 +182,8 @@ class TerritoryUpdate(Schema):
 class Territory(Schema):
     id = fields.Integer()
     name = fields.String()
-    boundary = fields.Function(lambda t: polygon_vertices(t.area))
+    boundary = fields.Function(lambda t: polygon_vertices(t.area),
+                               metadata={"type": "array", "items": LATLNG_DOC})
 
 
 # --- candidates, assignment --------------------------------------------------------------
@@ -209,8 +213,9 @@ class PartToPick(Schema):
 
 class CandidateOut(Schema):
     rank = fields.Integer()
-    technician_id = fields.Function(lambda c: c.technician.id)
-    name = fields.Function(lambda c: c.technician.user.full_name)
+    technician_id = fields.Function(lambda c: c.technician.id, metadata={"type": "integer"})
+    name = fields.Function(lambda c: c.technician.user.full_name,
+                           metadata={"type": "string"})
     eligible = StrictBoolean(metadata={"description": "Can do the job that day."})
     reasons = fields.List(fields.String())
     missing_skills = fields.List(fields.Nested(MissingSkill))
@@ -324,7 +329,7 @@ class MovedVisit(Schema):
 
 
 class InsertionOut(Schema):
-    work_order_id = fields.Function(lambda i: i.work_order.id)
+    work_order_id = fields.Function(lambda i: i.work_order.id, metadata={"type": "integer"})
     technician_id = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "Why it fits nowhere."})
     eta = fields.DateTime(allow_none=True)
@@ -346,7 +351,8 @@ class BoardVisit(Schema):
     title = fields.String()
     priority = fields.String()
     status = fields.String()
-    site = fields.Function(lambda v: {"lat": v["site"].lat, "lng": v["site"].lng})
+    site = fields.Function(lambda v: {"lat": v["site"].lat, "lng": v["site"].lng},
+                           metadata=LATLNG_DOC)
     scheduled_start = fields.DateTime(allow_none=True)
     scheduled_end = fields.DateTime(allow_none=True)
     planned_arrival = fields.DateTime(allow_none=True)
@@ -355,12 +361,14 @@ class BoardVisit(Schema):
 
 
 class BoardTechnician(Schema):
-    technician_id = fields.Function(lambda r: r.technician.id)
-    name = fields.Function(lambda r: r.technician.user.full_name)
+    technician_id = fields.Function(lambda r: r.technician.id, metadata={"type": "integer"})
+    name = fields.Function(lambda r: r.technician.user.full_name,
+                           metadata={"type": "string"})
     position = fields.Function(lambda r: geo_latlng(r.technician.last_position),
-                               allow_none=True)
+                               allow_none=True, metadata=LATLNG_DOC)
     position_at = fields.Function(lambda r: r.technician.last_position_at.isoformat()
-                                  if r.technician.last_position_at else None, allow_none=True)
+                                  if r.technician.last_position_at else None, allow_none=True,
+                                  metadata={"type": "string", "format": "date-time"})
     windows = fields.List(fields.Nested(Window))
     visits = fields.List(fields.Nested(BoardVisit))
 
@@ -393,8 +401,9 @@ class PickLineOut(Schema):
 
 
 class PickListOut(Schema):
-    technician_id = fields.Function(lambda p: p.technician.id)
-    name = fields.Function(lambda p: p.technician.user.full_name)
+    technician_id = fields.Function(lambda p: p.technician.id, metadata={"type": "integer"})
+    name = fields.Function(lambda p: p.technician.user.full_name,
+                           metadata={"type": "string"})
     van_id = fields.Integer(allow_none=True)
     work_order_ids = fields.List(fields.Integer())
     needed = fields.Dict(keys=fields.String(), values=fields.Integer())

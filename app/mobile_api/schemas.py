@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from app.fields import StrictBoolean
+from app.fields import LATLNG_DOC, StrictBoolean
 from app.mobile_api.models import PHOTO_KIND_VALUES
 from app.routing import MAX_ID
 from app.workorders.models import HOLD_REASON_VALUES
@@ -34,7 +34,7 @@ class SiteBrief(Schema):
     address_line = fields.String()
     postal_code = fields.String(allow_none=True)
     city = fields.String()
-    point = fields.Method("_point")
+    point = fields.Method("_point", metadata=LATLNG_DOC)
     access_notes = fields.String(allow_none=True)
 
     def _point(self, site: Any) -> dict[str, float] | None:
@@ -59,11 +59,11 @@ class AssetBrief(Schema):
     serial_number = fields.String(allow_none=True)
     location_note = fields.String(allow_none=True)
     model = fields.Function(lambda a: f"{a.equipment_model.manufacturer} "
-                            f"{a.equipment_model.model}")
+                            f"{a.equipment_model.model}", metadata={"type": "string"})
 
 
 class SkillNeed(Schema):
-    code = fields.Function(lambda s: s.skill.code)
+    code = fields.Function(lambda s: s.skill.code, metadata={"type": "string"})
     min_level = fields.Integer()
 
 
@@ -240,6 +240,7 @@ class PhotoOut(Schema):
     sha256 = fields.String()
     taken_at = fields.DateTime(allow_none=True)
     gps = fields.Method("_gps", allow_none=True, metadata={
+        **LATLNG_DOC,
         "description": "Where the photo was taken (EXIF); staff only, null for customers."})
     created_at = fields.DateTime()
 

@@ -181,9 +181,11 @@ class WorkOrderOut(Schema):
     responded_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
-    sla = fields.Method("_sla", metadata={"description": "Remaining running-clock minutes "
-                        "(negative once breached), breach flags, paused."})
+    sla = fields.Method("_sla", metadata={
+        "type": "object", "description": "Remaining running-clock minutes "
+        "(negative once breached), breach flags, paused."})
     allowed_transitions = fields.Method("_allowed", metadata={
+        "type": "array", "items": {"type": "string"},
         "description": "Statuses you may move this order to now."})
     resolution_notes = fields.String(allow_none=True)
     failure_code = fields.String(allow_none=True)
