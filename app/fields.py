@@ -66,7 +66,7 @@ def iana_time_zones() -> list[str]:
     """Canonical IANA zone names ("Europe/Berlin") the server's tz database knows, and UTC."""
     from zoneinfo import available_timezones
 
-    return sorted(z for z in available_timezones() if z.startswith(_ZONE_AREAS)) + ["UTC"]
+    return [*sorted(z for z in available_timezones() if z.startswith(_ZONE_AREAS)), "UTC"]
 
 
 def TimeZoneField(**kwargs: Any) -> fields.String:
