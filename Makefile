@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?= -q
 
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean fuzz
 
 setup: $(VENV)/.installed spatialite
 
@@ -54,6 +54,11 @@ test-postgis: setup
 bench: setup
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python benchmarks/solomon.py --limit-s 10
+
+# The long schemathesis run (all phases incl. stateful links, all checks) against a served app
+# on a scratch database with demo data; FUZZ_SECONDS (600), FUZZ_DATABASE_URL, FUZZ_ARGS.
+fuzz: setup
+	PY=$(BIN)/python scripts/fuzz
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

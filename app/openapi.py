@@ -114,7 +114,28 @@ def _error_response(code: int, base: dict[str, Any] | None, keys: list[str]) -> 
     return response
 
 
+# Text may hold any character but NUL (refused by app.request_guard); strings whose schema does
+# not already restrict them say so, so generated requests and validation agree.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def _state_no_nul(node: Any) -> None:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if (item.get("type") == "string" and "pattern" not in item and "enum" not in item
+                    and item.get("format") not in ("binary", "date", "date-time")):
+                item["pattern"] = NO_NUL_PATTERN
+            stack.extend(v for k, v in item.items() if k not in ("example", "examples"))
+
+
 def finish_document(spec: dict[str, Any]) -> dict[str, Any]:
+    _state_no_nul(spec.get("paths", {}))
+    _state_no_nul(spec.get("components", {}).get("schemas", {}))
+    _state_no_nul(spec.get("components", {}).get("parameters", {}))
     keys = error_keys_by_status()
     every_key = sorted({k for ks in keys.values() for k in ks})
     components = spec.setdefault("components", {})

@@ -11,8 +11,10 @@ from app.geo import to_latlng as geo_latlng
 
 
 def dispatch_date(**kwargs):
-    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range."""
-    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)), **kwargs)
+    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range (2000-2099)."""
+    metadata = {**kwargs.pop("metadata", {}), "pattern": r"^20\d{2}-\d{2}-\d{2}$"}
+    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)),
+                       metadata=metadata, **kwargs)
 
 
 class WallClock(fields.Field):
@@ -189,8 +191,10 @@ class Territory(Schema):
 # --- candidates, assignment --------------------------------------------------------------
 
 def dispatch_date(**kwargs):
-    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range."""
-    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)), **kwargs)
+    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range (2000-2099)."""
+    metadata = {**kwargs.pop("metadata", {}), "pattern": r"^20\d{2}-\d{2}-\d{2}$"}
+    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)),
+                       metadata=metadata, **kwargs)
 
 
 class CandidatesQuery(Schema):

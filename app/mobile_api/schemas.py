@@ -25,7 +25,7 @@ MAX_OPERATIONS = 200
 class DayQuery(Schema):
     date = fields.Date(validate=validate.Range(date(2000, 1, 1), date(2199, 12, 31)),
                        metadata={"description": "Local date (technician's time zone); "
-                                 "default today."})
+                                 "default today.", "pattern": r"^2[01]\d{2}-\d{2}-\d{2}$"})
 
 
 class SiteBrief(Schema):

@@ -25,6 +25,11 @@ _SANE_TO = datetime(2200, 1, 1, tzinfo=UTC)
 class UTCTime(fields.AwareDateTime):
     """An ISO 8601 time with offset, returned in UTC; absurd years are a 422, not a crash."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        # The published schema states the accepted years too (2000-2199).
+        metadata = {**kwargs.pop("metadata", {}), "pattern": r"^2[01]\d{2}-"}
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
         parsed = super()._deserialize(value, attr, data, **kwargs)
         try:
