@@ -27,22 +27,24 @@ def BoundedDecimal(low: int, high: int, *, places: int = 2,
     metadata = {**kwargs.pop("metadata", {}), "type": "string", "format": "decimal",
                 "description": kwargs.pop("description",
                                           f"Decimal string between {low} and {high}.")}
-    if pattern := _decimal_pattern(low, high):
+    if pattern := _decimal_pattern(low, high, places):
         metadata["pattern"] = pattern
     return fields.Decimal(places=places, as_string=True, allow_nan=False, validate=within,
                           metadata=metadata, **kwargs)
 
 
-def _decimal_pattern(low: int, high: int) -> str | None:
-    """The regular expression of decimal strings in [0, high] for the published schema, where
-    one states the range exactly (high = 10^k or 10^k - 1)."""
+def _decimal_pattern(low: int, high: int, places: int) -> str | None:
+    """The regular expression of decimal strings in [0, high] with at most `places` decimals,
+    for the published schema, where a pattern states the range exactly (high = 10^k or
+    10^k - 1)."""
     digits = len(str(high))
+    fraction, zeros = rf"(\.\d{{1,{places}}})?", rf"(\.0{{1,{places}}})?"
     if low != 0:
         return None
     if high == 10 ** digits - 1:
-        return rf"^\d{{1,{digits}}}(\.\d+)?$"
+        return rf"^(\d{{1,{digits - 1}}}{fraction}|\d{{{digits}}}{zeros})$"
     if high == 10 ** (digits - 1):
-        return rf"^(\d{{1,{digits - 1}}}(\.\d+)?|{high}(\.0+)?)$"
+        return rf"^(\d{{1,{digits - 1}}}{fraction}|{high}{zeros})$"
     return None
 
 

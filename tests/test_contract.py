@@ -46,3 +46,27 @@ def test_every_operation_answers_without_5xx_and_as_documented(case: Any,
     response = case.call(headers=headers)
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance,
                                              content_type_conformance])
+
+
+def test_stateful_links_answer_without_5xx_and_as_documented(app: Any, db_session: Any,
+                                                             tokens: dict[str, str]) -> None:
+    """Sequences that follow the links schemathesis infers from the document (an id created by
+    one call used in the next), as the admin; a short budget keeps the suite fast (the long
+    run is `make fuzz`)."""
+    loaded = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    if only:
+        loaded = loaded.include(path_regex=only)
+    machine = loaded.as_state_machine()
+    headers = {"Authorization": f"Bearer {tokens['admin']}"}
+
+    class AsAdmin(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=[
+                not_a_server_error, response_schema_conformance, content_type_conformance])
+
+    AsAdmin.run(settings=settings(max_examples=int(os.environ.get("CONTRACT_STATEFUL", 12)),
+                                  stateful_step_count=6, deadline=None, derandomize=True,
+                                  suppress_health_check=list(HealthCheck)))
