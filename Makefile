@@ -11,6 +11,7 @@ PORT ?= 5000
 PYTEST_ARGS ?= -q
 
 .PHONY: run test test-spatialite test-postgis lint bench setup spatialite debian-packages clean
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean fuzz
 
 setup: $(VENV)/.installed spatialite debian-packages
 .PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean translations
@@ -67,6 +68,11 @@ test-postgis: setup pg-client
 bench: setup
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python benchmarks/solomon.py --limit-s 10
+
+# The long schemathesis run (all phases incl. stateful links, all checks) against a served app
+# on a scratch database with demo data; FUZZ_SECONDS (600), FUZZ_DATABASE_URL, FUZZ_ARGS.
+fuzz: setup
+	PY=$(BIN)/python scripts/fuzz
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

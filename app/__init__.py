@@ -9,6 +9,9 @@ from flask import Flask
 from app import extensions as ext
 from app.config import Config
 from app.errors import ErrorSchema, error_response, register_error_handlers
+from app.request_guard import init_request_guard, install_argument_parser
+
+install_argument_parser()  # before any route module binds its `arguments` decorators
 
 # Blueprints in registration order; each package exposes `blp` in its routes module.
 BLUEPRINT_MODULES = (
@@ -57,7 +60,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Blueprint.DEFAULT_PAGINATION_PARAMETERS = {
         "page": 1, "page_size": app.config["PAGE_SIZE_DEFAULT"],
         "max_page_size": app.config["PAGE_SIZE_MAX"]}
+    from app.openapi import configure_openapi, install_document_finisher
+
+    configure_openapi()
     ext.api.init_app(app)
+    install_document_finisher(ext.api)
     ext.api.register_converter(IdConverter, id_schema)
 
     import importlib
@@ -86,6 +93,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.scheduler import maybe_start_scheduler
 
     maybe_start_scheduler(app)
+    init_request_guard(app)
+    from app.security_headers import init_security_headers
+
+    init_security_headers(app)
     return app
 
 

@@ -158,6 +158,10 @@ class Config:
     PHOTO_MAX_BYTES = _env_int("PHOTO_MAX_BYTES", 12 * 1024 * 1024)
     PHOTO_MAX_PIXELS = _env_int("PHOTO_MAX_PIXELS", 50_000_000)
     PHOTO_THUMBNAIL_PX = _env_int("PHOTO_THUMBNAIL_PX", 320)
+    # Photos: the most memory one decoded copy may take (width x height x bytes per pixel),
+    # checked from the header before decoding; 64 MB holds a 21 MP RGB photo. Processing keeps
+    # a few copies, so an upload costs about four times this at most.
+    PHOTO_MAX_DECODED_BYTES = _env_int("PHOTO_MAX_DECODED_BYTES", 64_000_000)
     # Push (firebase-admin, FCM HTTP v1). Delivery is on when FCM_PROJECT_ID is set together with
     # a service-account file, or with a non-Google FCM_ENDPOINT (a local FCM-compatible server,
     # reached without credentials). Without them the outbox is kept and logged.

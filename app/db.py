@@ -110,3 +110,21 @@ def fetch_page(session: Any, stmt: Any, pagination: Any) -> list[Any]:
     if offset >= pagination.item_count:
         return []  # past the end (also keeps absurd page numbers away from the driver)
     return list(session.scalars(stmt.limit(pagination.page_size).offset(offset)))
+
+
+# LIKE searches (`q=`) match the client's text literally: its %, _ and \ are escaped.
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` (lower-cased) with LIKE's wildcards in `text` escaped; use with
+    `.like(pattern, escape=LIKE_ESCAPE)`."""
+    escaped = (text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+    return f"%{escaped}%"
+
+
+def matches_text(column: Any, text: str) -> Any:
+    """Case-insensitive "contains `text`" on `column`, wildcards in `text` taken literally."""
+    from sqlalchemy import func
+
+    return func.lower(column).like(like_pattern(text), escape=LIKE_ESCAPE)

@@ -201,3 +201,14 @@ def spatial_version(session: Session) -> str:
     if _dialect(session) == "postgresql":
         return str(session.scalar(select(func.postgis_lib_version())))
     return str(session.scalar(select(func.spatialite_version())))
+
+
+def polygon_is_valid(session: Session, vertices: list[dict[str, float]]) -> bool:
+    """The database's own OGC validity test (ST_IsValid, GEOS on both dialects): a ring that
+    crosses or touches itself is not a valid area."""
+    wkt = to_polygon(vertices).data
+    if _dialect(session) == "postgresql":
+        shape = func.ST_GeomFromText(wkt, SRID)
+    else:
+        shape = func.GeomFromText(wkt, SRID)
+    return bool(session.scalar(select(func.ST_IsValid(shape))))

@@ -305,7 +305,10 @@ class AssetLabelPng(MethodView):
         """Printable label: a QR code for the public fault-report page, tag and model below."""
         asset = service.get_asset(db.session, asset_id, actor=actor())
         url = labels.fault_report_url(current_app.config["PUBLIC_BASE_URL"], asset.tag)
-        return Response(labels.label_png(asset, url), mimetype="image/png")
+        response = Response(labels.label_png(asset, url), mimetype="image/png")
+        response.headers.set("Content-Disposition", "attachment",
+                             filename=f"label-{asset.tag}.png")
+        return response
 
 
 @blp.route("/assets/<id:asset_id>/label.svg")
@@ -316,7 +319,10 @@ class AssetLabelSvg(MethodView):
         """The same label as SVG, for sticker printers."""
         asset = service.get_asset(db.session, asset_id, actor=actor())
         url = labels.fault_report_url(current_app.config["PUBLIC_BASE_URL"], asset.tag)
-        return Response(labels.label_svg(asset, url), mimetype="image/svg+xml")
+        response = Response(labels.label_svg(asset, url), mimetype="image/svg+xml")
+        response.headers.set("Content-Disposition", "attachment",
+                             filename=f"label-{asset.tag}.svg")
+        return response
 
 
 @blp.route("/assets/<id:asset_id>/meter-readings")

@@ -5,7 +5,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.assets.models import ASSET_STATUS_VALUES, SLA_TIER_VALUES
-from app.fields import BoundedDecimal, DecimalString, IdField
+from app.fields import BoundedDecimal, DecimalString, IdField, StrictBoolean, TimeZoneField
 from app.geo import LatLng, PointField
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,7 +60,7 @@ class CustomerUpdate(Schema):
     contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
     notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
 
 
 class Customer(Schema):
@@ -72,7 +72,7 @@ class Customer(Schema):
     contact_email = fields.String(allow_none=True)
     contact_phone = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     created_at = fields.DateTime()
 
 
@@ -92,7 +92,7 @@ class SiteCreate(Schema):
     country = fields.String(load_default="DE", validate=validate.Regexp(r"^[A-Z]{2}$"))
     location = fields.Nested(LatLng, required=True)
     opening_hours = fields.Nested(OpeningHours, load_default=dict)
-    timezone = fields.String(load_default="Europe/Berlin", validate=validate.Length(1, 64))
+    timezone = TimeZoneField(load_default="Europe/Berlin")
     access_notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
 
 
@@ -104,9 +104,9 @@ class SiteUpdate(Schema):
     country = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
     location = fields.Nested(LatLng)
     opening_hours = fields.Nested(OpeningHours)
-    timezone = fields.String(validate=validate.Length(1, 64))
+    timezone = TimeZoneField()
     access_notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
 
 
 class Site(Schema):
@@ -122,7 +122,7 @@ class Site(Schema):
         fields.String())))
     timezone = fields.String()
     access_notes = fields.String(allow_none=True)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     created_at = fields.DateTime()
     distance_m = fields.Float(allow_none=True, metadata={"description": "In nearby searches."})
 
@@ -167,7 +167,7 @@ class SkillRequirement(Schema):
 
 
 class SkillRequirementOut(Schema):
-    skill = fields.Function(lambda req: req.skill.code)
+    skill = fields.Function(lambda req: req.skill.code, metadata={"type": "string"})
     min_level = fields.Integer()
 
 
@@ -249,7 +249,7 @@ class Asset(Schema):
     serial_number = fields.String(allow_none=True)
     equipment_model_id = fields.Integer()
     site_id = fields.Integer()
-    customer_id = fields.Function(lambda a: a.site.customer_id)
+    customer_id = fields.Function(lambda a: a.site.customer_id, metadata={"type": "integer"})
     parent_id = fields.Integer(allow_none=True)
     name = fields.String(allow_none=True)
     location_note = fields.String(allow_none=True)
@@ -258,7 +258,8 @@ class Asset(Schema):
     install_date = fields.Date(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
     under_warranty = fields.Function(
-        lambda a: a.warranty_end is not None and a.warranty_end >= date.today())
+        lambda a: a.warranty_end is not None and a.warranty_end >= date.today(),
+        metadata={"type": "boolean"})
     notes = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -282,7 +283,7 @@ class MeterReadingCreate(Schema):
     unit = fields.String(allow_none=True, validate=validate.Length(max=20))
     read_at = fields.AwareDateTime(allow_none=True,
                                    metadata={"description": "Defaults to now."})
-    is_replacement = fields.Boolean(load_default=False, metadata={
+    is_replacement = StrictBoolean(load_default=False, metadata={
         "description": "The meter was replaced; a lower value is then accepted."})
 
 
@@ -292,7 +293,7 @@ class MeterReading(Schema):
     value = DecimalString()
     unit = fields.String(allow_none=True)
     read_at = fields.DateTime()
-    is_replacement = fields.Boolean()
+    is_replacement = StrictBoolean()
     recorded_by_id = fields.Integer(allow_none=True)
 
 

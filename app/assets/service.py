@@ -30,7 +30,7 @@ from app.assets.models import (
     Skill,
 )
 from app.auth.models import Role, User
-from app.db import utcnow
+from app.db import matches_text, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 
 # Work orders build on assets, not the reverse: their table is named here, not imported.
@@ -60,18 +60,14 @@ def _site_scope(actor: User) -> list[Any]:
     return []
 
 
-def _like(q: str) -> str:
-    return f"%{q.lower()}%"
-
-
 # --- customers ---------------------------------------------------------------------------
 
 def list_customers(session: Session, *, actor: User, q: str | None = None,
                    sla_tier: str | None = None) -> Select[Any]:
     stmt = select(Customer).where(*_customer_scope(actor)).order_by(Customer.name, Customer.id)
     if q:
-        stmt = stmt.where(or_(func.lower(Customer.name).like(_like(q)),
-                              func.lower(Customer.account_number).like(_like(q))))
+        stmt = stmt.where(or_(matches_text(Customer.name, q),
+                              matches_text(Customer.account_number, q)))
     if sla_tier:
         stmt = stmt.where(Customer.sla_tier == sla_tier)
     return stmt
@@ -111,9 +107,9 @@ def list_sites(session: Session, *, actor: User, customer_id: int | None = None,
     if customer_id:
         stmt = stmt.where(Site.customer_id == customer_id)
     if q:
-        stmt = stmt.where(or_(func.lower(Site.name).like(_like(q)),
-                              func.lower(Site.address_line).like(_like(q)),
-                              func.lower(Site.city).like(_like(q))))
+        stmt = stmt.where(or_(matches_text(Site.name, q),
+                              matches_text(Site.address_line, q),
+                              matches_text(Site.city, q)))
     return stmt
 
 
@@ -217,8 +213,8 @@ def list_equipment_models(session: Session, *, category: str | None = None,
     if category:
         stmt = stmt.where(EquipmentModel.category == category)
     if q:
-        stmt = stmt.where(or_(func.lower(EquipmentModel.manufacturer).like(_like(q)),
-                              func.lower(EquipmentModel.model).like(_like(q))))
+        stmt = stmt.where(or_(matches_text(EquipmentModel.manufacturer, q),
+                              matches_text(EquipmentModel.model, q)))
     return stmt
 
 
@@ -271,9 +267,9 @@ def list_assets(session: Session, *, actor: User, site_id: int | None = None,
         if value:
             stmt = stmt.where(column == value)
     if q:
-        stmt = stmt.where(or_(func.lower(Asset.tag).like(_like(q)),
-                              func.lower(Asset.serial_number).like(_like(q)),
-                              func.lower(Asset.name).like(_like(q))))
+        stmt = stmt.where(or_(matches_text(Asset.tag, q),
+                              matches_text(Asset.serial_number, q),
+                              matches_text(Asset.name, q)))
     return stmt
 
 

@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.auth.models import ROLE_VALUES
-from app.fields import IdField
+from app.fields import IdField, QueryBoolean, StrictBoolean
 
 
 class LoginRequest(Schema):
@@ -16,7 +16,7 @@ class UserOut(Schema):
     role = fields.String()
     customer_id = fields.Integer(allow_none=True)
     phone = fields.String(allow_none=True)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     created_at = fields.DateTime()
     last_login_at = fields.DateTime(allow_none=True)
 
@@ -53,12 +53,12 @@ class UserUpdate(Schema):
     role = fields.String(validate=validate.OneOf(ROLE_VALUES))
     customer_id = IdField(allow_none=True)
     phone = fields.String(allow_none=True, validate=validate.Length(max=40))
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
 
 
 class UserQuery(Schema):
     role = fields.String(validate=validate.OneOf(ROLE_VALUES))
-    is_active = fields.Boolean()
+    is_active = QueryBoolean()
     q = fields.String(validate=validate.Length(1, 100))
 
 

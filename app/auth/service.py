@@ -6,12 +6,12 @@ import secrets
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import AuditLogEntry, Role, User
-from app.db import utcnow
+from app.db import matches_text, utcnow
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 
 # Compared against when the email is unknown, one per hash method, so that a failed login costs
@@ -105,8 +105,7 @@ def list_users(session: Session, *, role: str | None = None, q: str | None = Non
     if is_active is not None:
         stmt = stmt.where(User.is_active == is_active)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(func.lower(User.full_name).like(like) | User.email.like(like))
+        stmt = stmt.where(matches_text(User.full_name, q) | matches_text(User.email, q))
     return stmt
 
 

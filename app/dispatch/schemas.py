@@ -5,14 +5,16 @@ from datetime import date, datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.dispatch.models import EXCEPTION_KIND_VALUES
-from app.fields import BoundedDecimal, IdField
+from app.fields import LATLNG_DOC, BoundedDecimal, IdField, QueryBoolean, StrictBoolean
 from app.geo import LatLng, PointField, polygon_vertices
 from app.geo import to_latlng as geo_latlng
 
 
 def dispatch_date(**kwargs):
-    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range."""
-    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)), **kwargs)
+    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range (2000-2099)."""
+    metadata = {**kwargs.pop("metadata", {}), "pattern": r"^20\d{2}-\d{2}-\d{2}$"}
+    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)),
+                       metadata=metadata, **kwargs)
 
 
 class WallClock(fields.Field):
@@ -45,7 +47,7 @@ class SkillLevel(Schema):
 
 
 class SkillLevelOut(Schema):
-    skill = fields.Function(lambda ts: ts.skill.code)
+    skill = fields.Function(lambda ts: ts.skill.code, metadata={"type": "string"})
     level = fields.Integer()
 
 
@@ -95,7 +97,7 @@ class TechnicianUpdate(Schema):
     max_daily_minutes = fields.Integer(validate=validate.Range(30, 1440))
     cost_per_km = BoundedDecimal(0, 100)
     cost_per_hour = BoundedDecimal(0, 1000)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     skills = fields.List(fields.Nested(SkillLevel), validate=validate.Length(max=30))
     shifts = fields.List(fields.Nested(Shift), validate=validate.Length(max=7))
 
@@ -104,7 +106,7 @@ class Technician(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
     name = fields.Function(lambda t: t.user.full_name if getattr(t, "user", None) else None,
-                           allow_none=True)
+                           allow_none=True, metadata={"type": "string"})
     home_base = PointField()
     home_address = fields.String(allow_none=True)
     timezone = fields.String()
@@ -114,7 +116,7 @@ class Technician(Schema):
                                                            "format": "decimal"})
     cost_per_hour = fields.Decimal(as_string=True, metadata={"type": "string",
                                                              "format": "decimal"})
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     skills = fields.List(fields.Nested(SkillLevelOut))
     shifts = fields.List(fields.Nested(Shift))
     last_position = PointField(allow_none=True)
@@ -123,7 +125,7 @@ class Technician(Schema):
 
 
 class TechnicianQuery(Schema):
-    active = fields.Boolean()
+    active = QueryBoolean()
     skill = fields.String(validate=validate.Length(1, 40))
     min_level = fields.Integer(load_default=1, validate=validate.Range(1, 5))
     territory_id = IdField()
@@ -158,7 +160,10 @@ class Window(Schema):
 class AvailabilityOut(Schema):
     date = fields.Date(attribute="day")
     windows = fields.Function(lambda a: [{"start": s.isoformat(), "end": e.isoformat()}
-                                         for s, e in a.windows])
+                                         for s, e in a.windows], metadata={
+        "type": "array", "items": {"type": "object", "properties": {
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"}}}})
     break_earliest = fields.DateTime(allow_none=True)
     break_latest = fields.DateTime(allow_none=True)
     break_minutes = fields.Integer()
@@ -179,14 +184,17 @@ class TerritoryUpdate(Schema):
 class Territory(Schema):
     id = fields.Integer()
     name = fields.String()
-    boundary = fields.Function(lambda t: polygon_vertices(t.area))
+    boundary = fields.Function(lambda t: polygon_vertices(t.area),
+                               metadata={"type": "array", "items": LATLNG_DOC})
 
 
 # --- candidates, assignment --------------------------------------------------------------
 
 def dispatch_date(**kwargs):
-    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range."""
-    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)), **kwargs)
+    """A dispatch date: a local date in DISPATCH_TIMEZONE, within a sane range (2000-2099)."""
+    metadata = {**kwargs.pop("metadata", {}), "pattern": r"^20\d{2}-\d{2}-\d{2}$"}
+    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2099, 12, 31)),
+                       metadata=metadata, **kwargs)
 
 
 class CandidatesQuery(Schema):
@@ -209,14 +217,15 @@ class PartToPick(Schema):
 
 class CandidateOut(Schema):
     rank = fields.Integer()
-    technician_id = fields.Function(lambda c: c.technician.id)
-    name = fields.Function(lambda c: c.technician.user.full_name)
-    eligible = fields.Boolean(metadata={"description": "Can do the job that day."})
+    technician_id = fields.Function(lambda c: c.technician.id, metadata={"type": "integer"})
+    name = fields.Function(lambda c: c.technician.user.full_name,
+                           metadata={"type": "string"})
+    eligible = StrictBoolean(metadata={"description": "Can do the job that day."})
     reasons = fields.List(fields.String())
     missing_skills = fields.List(fields.Nested(MissingSkill))
-    in_territory = fields.Boolean(allow_none=True,
+    in_territory = StrictBoolean(allow_none=True,
                                   metadata={"description": "null: no territory assigned."})
-    working_today = fields.Boolean()
+    working_today = StrictBoolean()
     earliest_start = fields.DateTime(allow_none=True)
     earliest_end = fields.DateTime(allow_none=True)
     travel_from = fields.String(allow_none=True,
@@ -226,7 +235,7 @@ class CandidateOut(Schema):
     planned_minutes = fields.Integer()
     shift_minutes = fields.Integer()
     load = fields.Float(metadata={"description": "Planned minutes / shift minutes."})
-    parts_in_van = fields.Boolean()
+    parts_in_van = StrictBoolean()
     parts_to_pick = fields.List(fields.Nested(PartToPick))
     score = fields.Float(metadata={"description": "Lower is better (minutes-equivalent)."})
 
@@ -236,7 +245,7 @@ class AssignmentIn(Schema):
     start = fields.AwareDateTime(allow_none=True, metadata={
         "description": "Planned start; default: the technician's earliest free slot today."})
     version = IdField(required=True)
-    override = fields.Boolean(load_default=False, metadata={
+    override = StrictBoolean(load_default=False, metadata={
         "description": "Assign despite missing skills (needs a reason)."})
     reason = fields.String(allow_none=True, validate=validate.Length(max=500))
 
@@ -251,7 +260,7 @@ class PlanCreate(Schema):
                                  allow_none=True, validate=validate.Length(max=5000))
     time_limit_s = fields.Float(load_default=5.0, allow_nan=False,
                                 validate=validate.Range(0.5, 3600))
-    keep_assigned = fields.Boolean(load_default=True, metadata={
+    keep_assigned = StrictBoolean(load_default=True, metadata={
         "description": "Keep scheduled jobs with their technician and time."})
 
 
@@ -294,7 +303,7 @@ class PlanRunOut(Schema):
     status = fields.String()
     requested_by_id = fields.Integer(allow_none=True)
     base_run_id = fields.Integer(allow_none=True)
-    keep_assigned = fields.Boolean()
+    keep_assigned = StrictBoolean()
     time_limit_s = fields.Float()
     inputs_digest = fields.String()
     objective = fields.Float(allow_none=True)
@@ -324,7 +333,7 @@ class MovedVisit(Schema):
 
 
 class InsertionOut(Schema):
-    work_order_id = fields.Function(lambda i: i.work_order.id)
+    work_order_id = fields.Function(lambda i: i.work_order.id, metadata={"type": "integer"})
     technician_id = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "Why it fits nowhere."})
     eta = fields.DateTime(allow_none=True)
@@ -346,7 +355,8 @@ class BoardVisit(Schema):
     title = fields.String()
     priority = fields.String()
     status = fields.String()
-    site = fields.Function(lambda v: {"lat": v["site"].lat, "lng": v["site"].lng})
+    site = fields.Function(lambda v: {"lat": v["site"].lat, "lng": v["site"].lng},
+                           metadata=LATLNG_DOC)
     scheduled_start = fields.DateTime(allow_none=True)
     scheduled_end = fields.DateTime(allow_none=True)
     planned_arrival = fields.DateTime(allow_none=True)
@@ -362,12 +372,14 @@ class BoardVisit(Schema):
 
 
 class BoardTechnician(Schema):
-    technician_id = fields.Function(lambda r: r.technician.id)
-    name = fields.Function(lambda r: r.technician.user.full_name)
+    technician_id = fields.Function(lambda r: r.technician.id, metadata={"type": "integer"})
+    name = fields.Function(lambda r: r.technician.user.full_name,
+                           metadata={"type": "string"})
     position = fields.Function(lambda r: geo_latlng(r.technician.last_position),
-                               allow_none=True)
+                               allow_none=True, metadata=LATLNG_DOC)
     position_at = fields.Function(lambda r: r.technician.last_position_at.isoformat()
-                                  if r.technician.last_position_at else None, allow_none=True)
+                                  if r.technician.last_position_at else None, allow_none=True,
+                                  metadata={"type": "string", "format": "date-time"})
     windows = fields.List(fields.Nested(Window))
     visits = fields.List(fields.Nested(BoardVisit))
 
@@ -396,14 +408,15 @@ class PickLineOut(Schema):
     quantity = fields.Integer()
     warehouse_id = fields.Integer(allow_none=True)
     warehouse_code = fields.String(allow_none=True)
-    reserved = fields.Boolean()
-    planned = fields.Boolean(metadata={"description": "The warehouse of a pick-up on the "
-                                       "applied plan's route."})
+    reserved = StrictBoolean()
+    planned = StrictBoolean(metadata={"description": "The warehouse of a pick-up on the "
+                                      "applied plan's route."})
 
 
 class PickListOut(Schema):
-    technician_id = fields.Function(lambda p: p.technician.id)
-    name = fields.Function(lambda p: p.technician.user.full_name)
+    technician_id = fields.Function(lambda p: p.technician.id, metadata={"type": "integer"})
+    name = fields.Function(lambda p: p.technician.user.full_name,
+                           metadata={"type": "string"})
     van_id = fields.Integer(allow_none=True)
     work_order_ids = fields.List(fields.Integer())
     needed = fields.Dict(keys=fields.String(), values=fields.Integer())

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.fields import QueryBoolean, StrictBoolean
 from app.geo import LatLng
 from app.inventory.models import (
     LOCATION_KIND_VALUES,
@@ -74,7 +75,7 @@ class PartOut(Schema):
     reorder_point = fields.Integer()
     reorder_quantity = fields.Integer()
     equipment_model_ids = fields.List(fields.Integer())
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -89,7 +90,7 @@ class PartCreate(Schema):
     reorder_quantity = _quantity(0, load_default=0)
     equipment_model_ids = fields.List(_id(), validate=validate.Length(max=500),
                                       load_default=list)
-    is_active = fields.Boolean(load_default=True)
+    is_active = StrictBoolean(load_default=True)
 
 
 class PartUpdate(Schema):
@@ -101,13 +102,13 @@ class PartUpdate(Schema):
     reorder_point = _quantity(0)
     reorder_quantity = _quantity(0)
     equipment_model_ids = fields.List(_id(), validate=validate.Length(max=500))
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
 
 
 class PartQuery(Schema):
     q = _text(100)
     equipment_model_id = _query_id()
-    is_active = fields.Boolean()
+    is_active = QueryBoolean()
 
 
 class LowStockOut(Schema):
@@ -126,7 +127,7 @@ class StockLocationOut(Schema):
     owner_user_id = fields.Integer(allow_none=True)
     address_line = fields.String(allow_none=True)
     point = fields.Nested(LatLng, allow_none=True)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -138,7 +139,7 @@ class StockLocationCreate(Schema):
     owner_user_id = _id(allow_none=True)
     address_line = _text(300, allow_none=True)
     point = fields.Nested(LatLng, allow_none=True)
-    is_active = fields.Boolean(load_default=True)
+    is_active = StrictBoolean(load_default=True)
 
 
 class StockLocationUpdate(Schema):
@@ -147,13 +148,13 @@ class StockLocationUpdate(Schema):
     owner_user_id = _id(allow_none=True)
     address_line = _text(300, allow_none=True)
     point = fields.Nested(LatLng, allow_none=True)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
 
 
 class StockLocationQuery(Schema):
     kind = fields.String(validate=validate.OneOf(LOCATION_KIND_VALUES))
     owner_user_id = _query_id()
-    is_active = fields.Boolean()
+    is_active = QueryBoolean()
     q = _text(100)
 
 
@@ -190,7 +191,7 @@ class StockLevelQuery(Schema):
     part_id = _query_id()
     location_id = _query_id()
     location_kind = fields.String(validate=validate.OneOf(LOCATION_KIND_VALUES))
-    below_reorder_point = fields.Boolean(
+    below_reorder_point = QueryBoolean(
         metadata={"description": "true: available at or below the part's reorder point."})
 
 

@@ -51,6 +51,7 @@ class WorkOrderPhotoFile(MethodView):
                                   storage=LocalStorage(current_app.config["PHOTO_STORAGE_DIR"]),
                                   actor=actor())
         response = Response(file.data, mimetype=file.content_type)
-        response.headers["Content-Disposition"] = f'inline; filename="{file.filename}"'
+        # A download, never rendered in the API's origin (with nosniff from the app's headers).
+        response.headers.set("Content-Disposition", "attachment", filename=file.filename)
         response.headers["Cache-Control"] = "private, max-age=86400"
         return response

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from app.fields import LATLNG_DOC, StrictBoolean
 from app.mobile_api.models import PHOTO_KIND_VALUES
 from app.routing import MAX_ID
 from app.workorders.models import HOLD_REASON_VALUES
@@ -24,7 +25,7 @@ MAX_OPERATIONS = 200
 class DayQuery(Schema):
     date = fields.Date(validate=validate.Range(date(2000, 1, 1), date(2199, 12, 31)),
                        metadata={"description": "Local date (technician's time zone); "
-                                 "default today."})
+                                 "default today.", "pattern": r"^2[01]\d{2}-\d{2}-\d{2}$"})
 
 
 class SiteBrief(Schema):
@@ -33,7 +34,7 @@ class SiteBrief(Schema):
     address_line = fields.String()
     postal_code = fields.String(allow_none=True)
     city = fields.String()
-    point = fields.Method("_point")
+    point = fields.Method("_point", metadata=LATLNG_DOC)
     access_notes = fields.String(allow_none=True)
 
     def _point(self, site: Any) -> dict[str, float] | None:
@@ -58,11 +59,11 @@ class AssetBrief(Schema):
     serial_number = fields.String(allow_none=True)
     location_note = fields.String(allow_none=True)
     model = fields.Function(lambda a: f"{a.equipment_model.manufacturer} "
-                            f"{a.equipment_model.model}")
+                            f"{a.equipment_model.model}", metadata={"type": "string"})
 
 
 class SkillNeed(Schema):
-    code = fields.Function(lambda s: s.skill.code)
+    code = fields.Function(lambda s: s.skill.code, metadata={"type": "string"})
     min_level = fields.Integer()
 
 
@@ -73,7 +74,7 @@ class PartToBringOut(Schema):
     quantity = fields.Integer()
     reserved_at = fields.String(metadata={"description": "Stock location code of the "
                                           "reservation."})
-    in_van = fields.Boolean(metadata={"description": "Held in or covered by your van."})
+    in_van = StrictBoolean(metadata={"description": "Held in or covered by your van."})
 
 
 class DayJobOut(Schema):
@@ -104,8 +105,8 @@ class DayJobOut(Schema):
     asset_history = fields.List(fields.Nested(HistoryEntry), attribute="history")
     required_skills = fields.List(fields.Nested(SkillNeed), attribute="work_order.skills")
     parts = fields.List(fields.Nested(PartToBringOut))
-    all_parts_in_van = fields.Boolean()
-    checked_in = fields.Boolean()
+    all_parts_in_van = StrictBoolean()
+    checked_in = StrictBoolean()
 
 
 class PartToCollectOut(Schema):
@@ -200,13 +201,13 @@ class VisitOut(Schema):
     check_in_at = fields.DateTime()
     check_in_client_at = fields.DateTime(allow_none=True)
     check_in_distance_m = fields.Float()
-    check_in_inside_geofence = fields.Boolean()
+    check_in_inside_geofence = StrictBoolean()
     check_out_at = fields.DateTime(allow_none=True)
     check_out_client_at = fields.DateTime(allow_none=True)
     check_out_distance_m = fields.Float(allow_none=True)
-    check_out_inside_geofence = fields.Boolean(allow_none=True)
+    check_out_inside_geofence = StrictBoolean(allow_none=True)
     minutes_on_site = fields.Integer(allow_none=True)
-    flagged = fields.Boolean()
+    flagged = StrictBoolean()
 
 
 class UsedPartLine(Schema):
@@ -248,7 +249,7 @@ class JobOut(Schema):
     status = fields.String()
     hold_reason = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
-    first_time_fix = fields.Boolean(allow_none=True)
+    first_time_fix = StrictBoolean(allow_none=True)
 
 
 class LocationBatch(Schema):
@@ -258,7 +259,7 @@ class LocationBatch(Schema):
 
 class LocationOut(Schema):
     accepted = fields.Integer()
-    position_updated = fields.Boolean()
+    position_updated = StrictBoolean()
 
 
 class DeviceIn(Schema):
@@ -271,7 +272,7 @@ class DeviceOut(Schema):
     id = fields.Integer()
     platform = fields.String()
     app_version = fields.String(allow_none=True)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     created_at = fields.DateTime()
     last_seen_at = fields.DateTime()
 
@@ -296,6 +297,7 @@ class PhotoOut(Schema):
     sha256 = fields.String()
     taken_at = fields.DateTime(allow_none=True)
     gps = fields.Method("_gps", allow_none=True, metadata={
+        **LATLNG_DOC,
         "description": "Where the photo was taken (EXIF); staff only, null for customers."})
     created_at = fields.DateTime()
 
@@ -349,7 +351,7 @@ class SyncResult(Schema):
     op = fields.String()
     job_id = fields.Integer(allow_none=True)
     status = fields.Integer(metadata={"description": "The HTTP status the endpoint answered."})
-    replayed = fields.Boolean()
+    replayed = StrictBoolean()
     body = fields.Dict(metadata={"description": "The endpoint's answer (or error shape)."})
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from app.errors import ErrorSchema
+from app.fields import QueryBoolean, StrictBoolean
 from app.routing import MAX_ID
 from app.workorders.models import (
     HOLD_REASON_VALUES,
@@ -23,6 +24,11 @@ _SANE_TO = datetime(2200, 1, 1, tzinfo=UTC)
 
 class UTCTime(fields.AwareDateTime):
     """An ISO 8601 time with offset, returned in UTC; absurd years are a 422, not a crash."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The published schema states the accepted years too (2000-2199).
+        metadata = {**kwargs.pop("metadata", {}), "pattern": r"^2[01]\d{2}-"}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
         parsed = super()._deserialize(value, attr, data, **kwargs)
@@ -101,7 +107,7 @@ class WorkOrderQuery(Schema):
     site_id = fields.Integer(**_id)
     asset_id = fields.Integer(**_id)
     assignee_user_id = fields.Integer(**_id)
-    unassigned = fields.Boolean()
+    unassigned = QueryBoolean()
     sla_state = fields.String(validate=validate.OneOf(
         ("ok", "warning", "breached", "paused", "none")))
     created_from = UTCTime()
@@ -121,8 +127,8 @@ class Completion(Schema):
     failure_code = fields.String(allow_none=True, validate=validate.Length(1, 40))
     cause_code = fields.String(allow_none=True, validate=validate.Length(1, 40))
     remedy_code = fields.String(allow_none=True, validate=validate.Length(1, 40))
-    fixed_on_first_visit = fields.Boolean(load_default=True)
-    partial = fields.Boolean(load_default=False, metadata={
+    fixed_on_first_visit = StrictBoolean(load_default=True)
+    partial = StrictBoolean(load_default=False, metadata={
         "description": "Work remains: a linked follow-up work order is created."})
     remaining_work = fields.String(validate=validate.Length(1, MAX_TEXT))
     follow_up_duration_min = fields.Integer(validate=validate.Range(1, 7 * 24 * 60))
@@ -141,9 +147,9 @@ class TransitionRequest(Schema):
 class SlaOut(Schema):
     response_remaining_min = fields.Integer(allow_none=True)
     resolution_remaining_min = fields.Integer(allow_none=True)
-    response_breached = fields.Boolean()
-    resolution_breached = fields.Boolean()
-    paused = fields.Boolean()
+    response_breached = StrictBoolean()
+    resolution_breached = StrictBoolean()
+    paused = StrictBoolean()
 
 
 class RatingOut(Schema):
@@ -180,16 +186,18 @@ class WorkOrderOut(Schema):
     responded_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
-    sla = fields.Method("_sla", metadata={"description": "Remaining running-clock minutes "
-                        "(negative once breached), breach flags, paused."})
+    sla = fields.Method("_sla", metadata={
+        "type": "object", "description": "Remaining running-clock minutes "
+        "(negative once breached), breach flags, paused."})
     allowed_transitions = fields.Method("_allowed", metadata={
+        "type": "array", "items": {"type": "string"},
         "description": "Statuses you may move this order to now."})
     resolution_notes = fields.String(allow_none=True)
     failure_code = fields.String(allow_none=True)
     cause_code = fields.String(allow_none=True)
     remedy_code = fields.String(allow_none=True)
     labour_minutes = fields.Integer(allow_none=True)
-    first_time_fix = fields.Boolean(allow_none=True)
+    first_time_fix = StrictBoolean(allow_none=True)
     reopen_count = fields.Integer()
     follow_up_of_id = fields.Integer(allow_none=True)
     rating = fields.Nested(RatingOut, allow_none=True)
@@ -239,7 +247,7 @@ class EventOut(Schema):
                                    "sla_breached, rated, follow_up_created, check_in, photo, "
                                    "part_used, ..."})
     actor_user_id = fields.Integer(allow_none=True)
-    internal = fields.Boolean()
+    internal = StrictBoolean()
     data = fields.Dict()
     occurred_at = fields.DateTime()
     client_time = fields.DateTime(allow_none=True)
@@ -247,7 +255,7 @@ class EventOut(Schema):
 
 class NoteCreate(Schema):
     text = fields.String(required=True, validate=validate.Length(1, MAX_TEXT))
-    internal = fields.Boolean(load_default=True, metadata={
+    internal = StrictBoolean(load_default=True, metadata={
         "description": "Hidden from the customer (always false for customers' own notes)."})
 
 
@@ -296,7 +304,7 @@ class PublicFaultReportCreate(Schema):
 class PublicFaultReportOut(Schema):
     tracking_number = fields.String(required=True)
     tracking_token = fields.String(required=True, metadata={"description": "Shown once."})
-    merged = fields.Boolean(required=True, metadata={
+    merged = StrictBoolean(required=True, metadata={
         "description": "True: attached to the open work order of this asset."})
 
 

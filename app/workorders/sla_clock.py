@@ -14,8 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# A calendar with no business hours would make every target unreachable; give up after this.
-MAX_HORIZON_DAYS = 3 * 366
+# The farthest ahead a due time may lie. Policy targets go up to a year of running clock
+# (525,600 minutes), which office hours take almost four years to reach; a calendar too thin to
+# reach a target within this horizon makes the target unreachable (refused when the policy is
+# written), and one with no business hours at all gives up at once.
+MAX_HORIZON_DAYS = 100 * 366
 
 Interval = tuple[datetime, datetime]
 
@@ -67,6 +70,18 @@ def _local_day_intervals(calendar: Calendar, day: date, tz: ZoneInfo) -> list[In
     return result
 
 
+def weekly_business_minutes(calendar: Calendar) -> float:
+    """Running-clock minutes in a week without holidays (daylight saving ignored)."""
+    if calendar.always:
+        return 7 * 24 * 60.0
+    total = 0.0
+    for spans in calendar.weekly.values():
+        for opens, closes in spans:
+            end = 24 * 60.0 if closes == time.max else closes.hour * 60 + closes.minute
+            total += max(0.0, end - (opens.hour * 60 + opens.minute))
+    return total
+
+
 def business_intervals(calendar: Calendar, start: datetime) -> Iterator[Interval]:
     """Business intervals from `start` on, in order, clipped to begin at `start`."""
     if calendar.always:
@@ -110,6 +125,9 @@ def add_business_minutes(calendar: Calendar, start: datetime, minutes: float,
     clocks that are running; callers compute due times after a pause has ended.
     """
     remaining = timedelta(minutes=minutes)
+    # Fail fast for a target the horizon cannot hold even without holidays and pauses.
+    if minutes > weekly_business_minutes(calendar) * MAX_HORIZON_DAYS / 7:
+        raise ValueError("the target lies beyond the calendar's horizon")
     normalised = _normalise(pauses, None)
     if remaining <= timedelta(0):
         for a, _b in (piece for iv in business_intervals(calendar, start)
@@ -121,7 +139,7 @@ def add_business_minutes(calendar: Calendar, start: datetime, minutes: float,
             if b - a >= remaining:
                 return a + remaining
             remaining -= b - a
-    raise ValueError("the calendar has no business hours within the horizon")
+    raise ValueError("the target lies beyond the calendar's horizon")
 
 
 def elapsed_business_minutes(calendar: Calendar, start: datetime, end: datetime,

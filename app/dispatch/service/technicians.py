@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from app import geo
 from app.assets import service as assets_service
 from app.auth.models import Role, User
-from app.db import utcnow
+from app.db import matches_text, utcnow
 from app.dispatch.models import (
     ShiftException,
     Technician,
@@ -34,7 +34,7 @@ def list_technicians(session: Session, *, active: bool | None = None, skill: str
     if territory_id:
         stmt = stmt.where(Technician.territory_id == territory_id)
     if q:
-        stmt = stmt.where(func.lower(User.full_name).like(f"%{q.lower()}%"))
+        stmt = stmt.where(matches_text(User.full_name, q))
     if skill:
         skill_row = assets_service.skills_by_code(session, [skill])[skill]
         stmt = stmt.where(Technician.skills.any(
@@ -187,17 +187,21 @@ def get_territory(session: Session, territory_id: int) -> Territory:
     return territory
 
 
-def _check_boundary(boundary: list[dict[str, float]]) -> None:
+def _check_boundary(session: Session, boundary: list[dict[str, float]]) -> None:
     distinct = {(p["lat"], p["lng"]) for p in boundary}
     if len(distinct) < 3:
         raise Unprocessable("A territory needs at least three distinct corners.",
                             errors={"boundary": ["At least 3 distinct points."]})
+    if not geo.polygon_is_valid(session, boundary):
+        raise Unprocessable("The territory's boundary crosses itself.",
+                            errors={"boundary": ["The edges must not cross or touch."]},
+                            error="invalid_boundary")
 
 
 def create_territory(session: Session, data: dict[str, Any], *, actor: User) -> Territory:
     if session.scalar(select(Territory.id).where(Territory.name == data["name"])) is not None:
         raise Conflict("A territory with this name exists.", error="duplicate_territory")
-    _check_boundary(data["boundary"])
+    _check_boundary(session, data["boundary"])
     territory = Territory(name=data["name"], area=geo.to_polygon(data["boundary"]))
     session.add(territory)
     session.flush()  # flush: the response carries the new id
@@ -207,7 +211,7 @@ def create_territory(session: Session, data: dict[str, Any], *, actor: User) -> 
 def update_territory(session: Session, territory: Territory, changes: dict[str, Any], *,
                      actor: User) -> Territory:
     if "boundary" in changes:
-        _check_boundary(changes["boundary"])
+        _check_boundary(session, changes["boundary"])
         territory.area = geo.to_polygon(changes["boundary"])
     if "name" in changes:
         territory.name = changes["name"]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.assets.models import EquipmentModel
 from app.auth.models import User
+from app.db import matches_text
 from app.errors import Conflict, NotFound, Unprocessable
 from app.inventory.models import Part, PartEquipmentModel
 
@@ -20,8 +21,7 @@ def list_parts(session: Session, *, q: str | None = None, equipment_model_id: in
     """Parts by SKU, filterable by text, compatible equipment model and active flag."""
     stmt = select(Part).order_by(Part.sku, Part.id)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(Part.sku).like(like), func.lower(Part.name).like(like)))
+        stmt = stmt.where(or_(matches_text(Part.sku, q), matches_text(Part.name, q)))
     if equipment_model_id is not None:
         stmt = stmt.where(Part.id.in_(
             select(PartEquipmentModel.part_id)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import geo
 from app.auth.models import Role, User
+from app.db import matches_text
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.inventory.models import LocationKind, StockLevel, StockLocation
 
@@ -37,9 +38,8 @@ def list_locations(session: Session, *, kind: str | None = None,
     if is_active is not None:
         stmt = stmt.where(StockLocation.is_active == is_active)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(StockLocation.code).like(like),
-                              func.lower(StockLocation.name).like(like)))
+        stmt = stmt.where(or_(matches_text(StockLocation.code, q),
+                              matches_text(StockLocation.name, q)))
     return stmt
 
 

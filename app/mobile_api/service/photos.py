@@ -19,6 +19,7 @@ from app.auth.models import Role, User
 from app.config import Config
 from app.errors import DomainError, NotFound, Unprocessable
 from app.mobile_api.models import PHOTO_KIND_VALUES, Photo
+from app.mobile_api.service.image_bytes import decoded_bytes, image_end
 from app.mobile_api.storage import Storage
 from app.workorders import service as workorders
 from app.workorders.models import WorkOrder
@@ -56,7 +57,7 @@ def add_photo(session: Session, wo: WorkOrder, *, data: bytes, kind: str,
                                                   Photo.sha256 == sha256))
     if existing is not None:
         return PhotoUpload(existing, created=False)
-    image, fmt = _decode(data)
+    image, fmt, data = _decode(data)
     exif = image.getexif()
     taken_at = _taken_at(exif)
     gps = _gps(exif)
@@ -92,8 +93,11 @@ def add_photo(session: Session, wo: WorkOrder, *, data: bytes, kind: str,
     return PhotoUpload(photo, created=True)
 
 
-def _decode(data: bytes) -> tuple[Image.Image, str]:
-    """Open and fully decode, refusing non-images, other formats and decompression bombs."""
+def _decode(data: bytes) -> tuple[Image.Image, str, bytes]:
+    """Open and fully decode, refusing non-images, other formats, decompression bombs and
+    images whose decoding would cost more memory than PHOTO_MAX_DECODED_BYTES (checked from
+    the header, before decoding). Returns the image, its format and the file's bytes without
+    anything appended after the image's end (an HTML page after a JPEG's EOI)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -105,6 +109,13 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
             width, height = image.size
             if width * height > Config.PHOTO_MAX_PIXELS:
                 raise _too_many_pixels(width, height)
+            cost = decoded_bytes(image)
+            if cost > Config.PHOTO_MAX_DECODED_BYTES:
+                raise _too_costly(width, height, cost)
+            end = image_end(data, fmt)
+            if end is None:
+                raise Unprocessable("The image is damaged or truncated.", error="not_an_image",
+                                    errors={"file": ["The image's end is missing."]})
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_many_pixels(0, 0) from exc
@@ -114,13 +125,22 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
     except (OSError, SyntaxError, ValueError) as exc:
         raise Unprocessable("The image is damaged or truncated.", error="not_an_image",
                             errors={"file": ["Cannot be decoded."]}) from exc
-    return image, fmt
+    return image, fmt, data[:end]
 
 
 def _too_many_pixels(width: int, height: int) -> Unprocessable:
     return Unprocessable(
         f"The image has too many pixels (at most {Config.PHOTO_MAX_PIXELS}).",
         error="image_too_large", errors={"file": [f"{width}x{height} pixels."]})
+
+
+def _too_costly(width: int, height: int, cost: int) -> Unprocessable:
+    limit = Config.PHOTO_MAX_DECODED_BYTES
+    return Unprocessable(
+        f"The image would take {cost // 1_000_000} MB once decoded (at most "
+        f"{limit // 1_000_000} MB); send a smaller resolution.",
+        error="image_too_large", errors={"file": [f"{width}x{height} pixels."]},
+        max_decoded_bytes=limit)
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:

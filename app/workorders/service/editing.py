@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from app.assets.models import Asset, Site, Skill
 from app.auth.models import User
-from app.db import utcnow
+from app.db import matches_text, utcnow
 from app.errors import Conflict, Unprocessable
 from app.workorders.models import (
     Channel,
@@ -254,10 +254,9 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
     if sla_state:
         stmt = stmt.where(_sla_state_filter(sla_state, now))
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(WorkOrder.title).like(like),
-                              func.lower(WorkOrder.description).like(like),
-                              func.lower(WorkOrder.number).like(like)))
+        stmt = stmt.where(or_(matches_text(WorkOrder.title, q),
+                              matches_text(WorkOrder.description, q),
+                              matches_text(WorkOrder.number, q)))
     if sort == "sla":
         open_first = case((WorkOrder.status.in_(
             [Status.completed, Status.closed, Status.cancelled]), 1), else_=0)

@@ -23,6 +23,7 @@ from app.workorders.models import (
 )
 from app.workorders.service.timeline import record_event
 from app.workorders.sla_clock import (
+    MAX_HORIZON_DAYS,
     WEEKDAYS,
     Calendar,
     add_business_minutes,
@@ -72,10 +73,17 @@ def refresh_due_times(work_order: WorkOrder) -> None:
         return
     for clock, minutes in (("response", work_order.response_target_min),
                            ("resolution", work_order.resolution_target_min or 0)):
-        setattr(work_order, f"{clock}_due_at",
-                add_business_minutes(calendar, start, minutes, pauses))
-        setattr(work_order, f"{clock}_warn_at",
-                add_business_minutes(calendar, start, minutes * WARNING_FRACTION, pauses))
+        due: datetime | None
+        warn: datetime | None
+        try:
+            due = add_business_minutes(calendar, start, minutes, pauses)
+            warn = add_business_minutes(calendar, start, minutes * WARNING_FRACTION, pauses)
+        except ValueError:
+            # A policy written before targets were checked against its calendar: no due time
+            # rather than a failed order.
+            due = warn = None
+        setattr(work_order, f"{clock}_due_at", due)
+        setattr(work_order, f"{clock}_warn_at", warn)
 
 
 def pause_clock(work_order: WorkOrder, reason: str, at: datetime) -> None:
@@ -243,6 +251,17 @@ def create_business_calendar(session: Session, *, name: str, timezone: str,
     return calendar
 
 
+def _check_reachable(calendar: Calendar, minutes: int) -> None:
+    """Every accepted target has a due date: the clock reaches it within its horizon."""
+    try:
+        add_business_minutes(calendar, utcnow(), minutes)
+    except ValueError as exc:
+        raise Unprocessable(
+            "This calendar has too few business hours to reach the target within "
+            f"{MAX_HORIZON_DAYS // 366} years.", error="sla_unreachable",
+            errors={"resolution_minutes": ["Unreachable on this calendar."]}) from exc
+
+
 def save_sla_policy(session: Session, *, sla_tier: str, priority: str, response_minutes: int,
                     resolution_minutes: int, calendar_id: int | None,
                     actor: User) -> SlaPolicy:
@@ -250,8 +269,12 @@ def save_sla_policy(session: Session, *, sla_tier: str, priority: str, response_
     if resolution_minutes < response_minutes:
         raise Unprocessable("Resolution target is shorter than the response target.",
                             errors={"resolution_minutes": ["Must be >= response_minutes."]})
-    if calendar_id is not None and session.get(BusinessCalendar, calendar_id) is None:
+    calendar = session.get(BusinessCalendar, calendar_id) if calendar_id is not None else None
+    if calendar_id is not None and calendar is None:
         raise Unprocessable("Unknown calendar.", errors={"calendar_id": ["No such calendar."]})
+    if calendar is not None:
+        _check_reachable(Calendar.from_config(calendar.timezone, calendar.weekly_hours,
+                                              calendar.holidays), resolution_minutes)
     policy = session.scalar(select(SlaPolicy).where(SlaPolicy.sla_tier == sla_tier,
                                                     SlaPolicy.priority == priority))
     if policy is None:
