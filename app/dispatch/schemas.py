@@ -366,7 +366,7 @@ class BoardVisit(Schema):
         "description": "Arrival: live from the technician's last GPS fix while it is fresh, "
                        "else the planned arrival (eta_source gps | plan | schedule)."})
     eta_source = fields.String()
-    running_late = fields.Boolean(metadata={
+    running_late = StrictBoolean(metadata={
         "description": "The predicted start misses the customer window or the SLA due time."})
     late_reasons = fields.List(fields.String(), metadata={"description": "window, sla"})
 
@@ -432,7 +432,7 @@ class PickListFulfil(Schema):
 # --- releasing the day to the phones ----------------------------------------------------------
 
 class PlanApply(Schema):
-    dispatch = fields.Boolean(load_default=False, metadata={
+    dispatch = StrictBoolean(load_default=False, metadata={
         "description": "Also release the planned technicians' day: jobs become dispatched "
                        "and each technician gets one push for the route."})
 

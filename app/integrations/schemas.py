@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from app.fields import IdField
+from app.fields import IdField, StrictBoolean
 from app.integrations.models import DELIVERY_STATUS_VALUES, INBOUND_STATUS_VALUES
 from app.integrations.service import EVENT_TYPES
 
@@ -27,7 +27,7 @@ class SubscriptionUpdate(Schema):
                      validate=validate.Length(max=500))
     events = _EVENTS
     description = fields.String(allow_none=True, validate=validate.Length(max=200))
-    is_active = fields.Boolean(metadata={"description": "true re-enables (failures reset)."})
+    is_active = StrictBoolean(metadata={"description": "true re-enables (failures reset)."})
 
 
 class SubscriptionOut(Schema):
@@ -35,7 +35,7 @@ class SubscriptionOut(Schema):
     url = fields.String()
     description = fields.String(allow_none=True)
     events = fields.List(fields.String())
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     disabled_reason = fields.String(allow_none=True)
     consecutive_failures = fields.Integer()
     created_at = fields.DateTime()
@@ -122,7 +122,7 @@ class RuleUpdate(Schema):
     event = fields.String()
     conditions = fields.Dict(keys=fields.String())
     actions = fields.List(fields.Dict(keys=fields.String()), validate=validate.Length(1, 10))
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
 
 
 class RuleOut(Schema):
@@ -131,7 +131,7 @@ class RuleOut(Schema):
     event = fields.String()
     conditions = fields.Dict()
     actions = fields.List(fields.Dict())
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     created_by_id = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

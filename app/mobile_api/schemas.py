@@ -94,7 +94,7 @@ class DayJobOut(Schema):
     planned_arrival = fields.DateTime(allow_none=True)
     planned_start = fields.DateTime(allow_none=True)
     scheduled_start = fields.DateTime(attribute="work_order.scheduled_start", allow_none=True)
-    running_late = fields.Boolean(metadata={
+    running_late = StrictBoolean(metadata={
         "description": "The predicted start misses the customer window or the SLA."})
     scheduled_end = fields.DateTime(attribute="work_order.scheduled_end", allow_none=True)
     estimated_duration_min = fields.Integer(attribute="work_order.estimated_duration_min")
@@ -129,16 +129,17 @@ class RouteStopOut(Schema):
     kind = fields.String(metadata={"description": "pickup | job | break"})
     work_order_id = fields.Integer(allow_none=True)
     number = fields.Function(lambda s: s.work_order.number if s.work_order else None,
-                             allow_none=True)
+                             allow_none=True, metadata={"type": "string"})
     title = fields.Function(lambda s: s.work_order.title if s.work_order else None,
-                            allow_none=True)
+                            allow_none=True, metadata={"type": "string"})
     status = fields.Function(lambda s: s.work_order.status if s.work_order else None,
-                             allow_none=True)
+                             allow_none=True, metadata={"type": "string"})
     warehouse = fields.Nested(WarehouseBrief, allow_none=True)
     collect = fields.List(fields.Nested(PartToCollectOut), metadata={
         "description": "Pick-ups: the parts to collect there."})
     point = fields.Function(lambda s: {"lat": s.point.lat, "lng": s.point.lng}
-                            if s.point is not None else None, allow_none=True)
+                            if s.point is not None else None, allow_none=True,
+                            metadata={"type": "object", "description": "{lat, lng}"})
     planned_arrival = fields.DateTime(allow_none=True)
     planned_start = fields.DateTime(allow_none=True)
     planned_end = fields.DateTime(allow_none=True)
@@ -148,9 +149,9 @@ class RouteStopOut(Schema):
     travel_min = fields.Integer(metadata={"description": "Driving from the previous stop "
                                           "(from where you are for the next stop)."})
     travel_km = fields.Float()
-    running_late = fields.Boolean()
+    running_late = StrictBoolean()
     late_reasons = fields.List(fields.String())
-    done = fields.Boolean()
+    done = StrictBoolean()
 
 
 class DayOut(Schema):

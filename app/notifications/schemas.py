@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from app.fields import QueryBoolean, StrictBoolean
+
 PLATFORMS = ("android", "ios", "web")
 
 
 class InboxQuery(Schema):
-    unread = fields.Boolean(metadata={"description": "true: only unread; false: only read."})
+    unread = QueryBoolean(metadata={"description": "true: only unread; false: only read."})
 
 
 class InboxItem(Schema):
@@ -42,7 +44,7 @@ class PushDeviceOut(Schema):
     id = fields.Integer()
     platform = fields.String()
     app_version = fields.String(allow_none=True)
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
     created_at = fields.DateTime()
     last_seen_at = fields.DateTime()
 

@@ -97,5 +97,5 @@ class KpiSeries(Schema):
 
 
 class ServiceReportQuery(Schema):
-    lang = fields.String(validate=validate.OneOf(("en", "zh-CN", "zh_CN", "zh")), metadata={
+    lang = fields.String(validate=validate.OneOf(("en", "zh", "zh-CN")), metadata={
         "description": "Language of the report; default from Accept-Language."})
