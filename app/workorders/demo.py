@@ -191,7 +191,9 @@ def seed_work_orders(session: Session, ctx: Any) -> dict[str, int]:
             score = rng.choices((5, 4, 3, 2, 1), (50, 30, 10, 6, 4))[0]
             comment = {5: "Fast and friendly.", 4: "Good job.", 3: "OK, took a while.",
                        2: "Needed two visits.", 1: "Still not happy."}[score]
-            at = (wo.completed_at or created) + timedelta(hours=6)
+            # Rated some hours after the job, but never later than now (a demo seeded in the
+            # evening would otherwise hold ratings from tomorrow morning).
+            at = min((wo.completed_at or created) + timedelta(hours=6), now)
             ratings.append((wo, WorkOrderRating(score=score, comment=comment,
                                                 rated_by_id=customer_user.id,
                                                 created_at=at)))
