@@ -10,9 +10,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?= -q
 
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean jq-curl
 
-setup: $(VENV)/.installed spatialite
+setup: $(VENV)/.installed spatialite jq-curl
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 spatialite:
 	@scripts/ensure-spatialite
+
+jq-curl:
+	@scripts/ensure-jq-curl
 
 run: setup
 	$(BIN)/flask db upgrade

@@ -89,15 +89,18 @@ def seed_technician_days(session: Session, ctx: Any) -> dict[str, int]:
         if planned:
             clock = max([clock, *(end or start for start, end, _loc in planned)])
             last_point = point_of(max(planned, key=lambda p: p[0])[2])
-        wanted = max(0, ctx.rng.randint(2, 3) - len(planned))
+        # At least two jobs of the technician's own (the first's parts in the van): the
+        # README's day works one and syncs the other.
+        wanted = max(2, ctx.rng.randint(2, 4) - len(planned))
         van = inventory.van_of_technician(session, tech.user_id)
         for sequence, (site, _point) in enumerate(ctx.rng.sample(near, min(len(near),
                                                                            wanted))):
             asset = ctx.rng.choice([a for a in assets_by_site[site.id] if able(a)])
             travel = timedelta(seconds=travel_between(last_point, point_of(site.location))[1]
                                + 600)
-            if clock + travel + timedelta(minutes=asset.equipment_model.default_duration_min) \
-                    > shift_end:
+            limit = shift_end if sequence > 1 else datetime.combine(today, shift.ends, tz)
+            if clock + travel + timedelta(
+                    minutes=asset.equipment_model.default_duration_min) > limit:
                 break  # the next job would run past the booked part of the shift
             taken.add(site.id)
             title, description = ctx.rng.choice(_FAULTS)

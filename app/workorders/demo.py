@@ -304,8 +304,9 @@ def _walk(wo: WorkOrder, tl: _Timeline, target: str, created: datetime, now: dat
             day = next_working_day(day)
         start = days.bookings.book(tech.id, day, minutes,
                                    earliest=assigned_at + timedelta(minutes=20))
-    elif target == "dispatched":  # on the technician's day
-        start = days.bookings.book(tech.id, days.plan, minutes,
+    elif target == "dispatched":  # sent ahead for the day after the technicians' day
+        # (that day itself is laid out by app/mobile_api/demo.py around travel times).
+        start = days.bookings.book(tech.id, next_working_day(days.plan), minutes,
                                    earliest=max(now, assigned_at) + timedelta(minutes=20))
     elif target == "en_route":
         start = now + timedelta(minutes=rng.randint(5, 30))
