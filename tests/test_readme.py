@@ -46,13 +46,13 @@ def served(scratch_databases: Any, tmp_path: Path) -> Any:
     env.pop("TEST_CLOCK", None)
     flask = [sys.executable, "-m", "flask"]
     for step in (["db", "upgrade"], ["seed-demo"]):
-        done = subprocess.run(flask + step, cwd=ROOT, env=env, capture_output=True,
+        done = subprocess.run([*flask, *step], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
     port = _free_port()
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(flask + ["run", "--host", "127.0.0.1", "--port", str(port),
-                                       "--no-reload"], cwd=ROOT, env=env, stdout=log,
+    server = subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-reload"], cwd=ROOT, env=env, stdout=log,
                               stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
