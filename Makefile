@@ -31,6 +31,7 @@ jq-curl:
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
+	@scripts/warn-public-url $(HOST) $(PORT)
 	@echo "FieldOps on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
