@@ -1,5 +1,5 @@
 """Demo: every technician gets a believable day — the demo's working day (today before 07:00,
-else the next working day) — two or three jobs they have the skills for at
+else the next working day) — two jobs they have the skills for at
 customer sites near their home base, in time order within the morning of their shift (the
 afternoon is left for the day plan), with parts reserved (the first
 job's in the van, others some in the van, some to pick up at a warehouse), assignment
@@ -26,6 +26,7 @@ from app.notifications.models import PushDevice
 from app.workorders import service as workorders
 from app.workorders.models import WorkOrder
 
+PICKUP_S = 600  # the planner's time for a warehouse pick-up (optimizer.Warehouse)
 _FAULTS = (
     ("Unit trips on high pressure", "Alarm HP1 several times since this morning."),
     ("No cooling in zone 2", "Temperature rising, fans running, compressor silent."),
@@ -65,9 +66,16 @@ def seed_technician_days(session: Session, ctx: Any) -> dict[str, int]:
         # From the start of the shift, or from now when the day has begun.
         clock = max(datetime.combine(today, shift.starts, tz), utcnow().astimezone(tz)
                     .replace(second=0, microsecond=0))
-        # Booked until early afternoon: the rest of the shift is for the day plan.
+        # After the first two jobs, bookings stop five hours before the end of the shift:
+        # the rest is left for the day plan.
         shift_end = datetime.combine(today, shift.ends, tz) - timedelta(hours=5)
         have = {ts.skill_id: ts.level for ts in tech.skills}
+        # The lunch break (earliest start, latest end, length) still to be left free.
+        lunch: tuple[datetime, datetime, timedelta] | None = None
+        if shift.break_minutes and shift.break_earliest and shift.break_latest:
+            lunch = (datetime.combine(today, shift.break_earliest, tz),
+                     datetime.combine(today, shift.break_latest, tz),
+                     timedelta(minutes=shift.break_minutes))
 
         def able(asset: Asset, have: dict[int, int] = have) -> bool:
             return all(have.get(s.skill_id, 0) >= s.min_level
@@ -89,18 +97,28 @@ def seed_technician_days(session: Session, ctx: Any) -> dict[str, int]:
         if planned:
             clock = max([clock, *(end or start for start, end, _loc in planned)])
             last_point = point_of(max(planned, key=lambda p: p[0])[2])
-        # At least two jobs of the technician's own (the first's parts in the van): the
-        # README's day works one and syncs the other.
-        wanted = max(2, ctx.rng.randint(2, 4) - len(planned))
+        # Two jobs of the technician's own in the morning (the first's parts in the van: the
+        # README's day works one and syncs the other); the afternoon is the day plan's.
+        wanted = max(2, 2 - len(planned))
         van = inventory.van_of_technician(session, tech.user_id)
         for sequence, (site, _point) in enumerate(ctx.rng.sample(near, min(len(near),
                                                                            wanted))):
             asset = ctx.rng.choice([a for a in assets_by_site[site.id] if able(a)])
-            travel = timedelta(seconds=travel_between(last_point, point_of(site.location))[1]
-                               + 600)
+            # Travel from the previous stop (the home base first), by the planner's own model,
+            # so the day it plans around these fixed visits is feasible.
+            here = point_of(site.location)
+            source = _parts_source(ctx, van, warehouse, first=sequence == 0)
+            if source is not None and source is warehouse:  # a pick-up on the way
+                depot = point_of(source.location)
+                drive_s = (travel_between(last_point, depot)[1] + PICKUP_S
+                           + travel_between(depot, here)[1])
+            else:
+                drive_s = travel_between(last_point, here)[1]
+            travel = timedelta(minutes=max(ctx.rng.choice((20, 25, 30)), -(-drive_s // 60) + 10))
             limit = shift_end if sequence > 1 else datetime.combine(today, shift.ends, tz)
-            if clock + travel + timedelta(
-                    minutes=asset.equipment_model.default_duration_min) > limit:
+            duration = timedelta(minutes=asset.equipment_model.default_duration_min)
+            start = _after_lunch(clock, travel, duration, lunch)
+            if start + duration > limit:
                 break  # the next job would run past the booked part of the shift
             taken.add(site.id)
             title, description = ctx.rng.choice(_FAULTS)
@@ -109,11 +127,9 @@ def seed_technician_days(session: Session, ctx: Any) -> dict[str, int]:
                 actor=None, priority=ctx.rng.choice(("P2", "P3", "P3", "P4")),
                 type="preventive" if title == "Annual maintenance" else "corrective",
                 contact_name="Facility desk", contact_phone="+49 89 1234 5678")
-            # Travel from the previous stop (the home base first), by the planner's own model,
-            # so the day it plans around these fixed visits is feasible.
-            here = point_of(site.location)
-            drive_s = travel_between(last_point, here)[1]
-            clock += timedelta(minutes=max(ctx.rng.choice((20, 25, 30)), -(-drive_s // 60) + 10))
+            if start > clock + travel:  # the lunch break was taken before this job
+                lunch = None
+            clock = start
             last_point = here
             workorders.assign_work_order(session, wo, assignee_user_id=tech.user_id,
                                          scheduled_start=clock, scheduled_end=None,
@@ -124,8 +140,7 @@ def seed_technician_days(session: Session, ctx: Any) -> dict[str, int]:
                                           "action": "dispatch"})
             wo.status = "dispatched"
             jobs += 1
-            reservations += _reserve_parts(session, ctx, wo.id, van, warehouse,
-                                           first=sequence == 0)
+            reservations += _reserve_parts(session, ctx, wo.id, source)
             if sequence == 0 and site.access_notes is None:
                 site.access_notes = ctx.rng.choice((
                     "Ring at the loading dock; ask for the caretaker.",
@@ -140,26 +155,44 @@ def seed_technician_days(session: Session, ctx: Any) -> dict[str, int]:
             "push_devices": devices}
 
 
+def _after_lunch(free: datetime, travel: timedelta, duration: timedelta,
+                 lunch: tuple[datetime, datetime, timedelta] | None) -> datetime:
+    """Where the next visit starts: after the travel, or after the lunch break first when the
+    visit would leave no room for it inside its window."""
+    start = free + travel
+    if lunch is None:
+        return start
+    lo, hi, need = lunch
+    if start + duration + need <= hi and start + duration >= lo:  # fits after this visit
+        return start
+    if start + duration <= lo:  # this visit ends before the break window opens
+        return start
+    return max(free, lo) + need + travel
+
+
+def _parts_source(ctx: Any, van: StockLocation | None, warehouse: StockLocation | None,
+                  first: bool) -> StockLocation | None:
+    """Where a job's parts are reserved: the first job's in the van; others none, the van,
+    or the warehouse (a pick-up on the way, which the visit's start leaves time for)."""
+    if first:
+        return van
+    draw = ctx.rng.random()
+    return None if draw < 0.4 else van if draw < 0.76 else warehouse
+
+
 def _reserve_parts(session: Session, ctx: Any, work_order_id: int,
-                   van: StockLocation | None, warehouse: StockLocation | None,
-                   first: bool = False) -> int:
-    """One or two parts for some jobs: from the van when it has them, else the warehouse.
-    The day's first job always has a part in the van (the README fits it)."""
-    if not first and ctx.rng.random() < 0.4:
+                   location: StockLocation | None) -> int:
+    """One or two parts available at `location`, reserved for the job (none if it has none)."""
+    if location is None:
         return 0
-    order = (van, warehouse) if first or ctx.rng.random() < 0.6 else (warehouse, van)
-    for location in order:
-        if location is None:
-            continue
-        stock = list(session.execute(
-            select(StockLevel.part_id, StockLevel.on_hand - StockLevel.reserved)
-            .where(StockLevel.location_id == location.id,
-                   StockLevel.on_hand - StockLevel.reserved > 0)
-            .order_by(StockLevel.part_id)))
-        if stock:
-            lines = [(p, 1) for p, _ in ctx.rng.sample(stock, min(len(stock),
-                                                                  ctx.rng.randint(1, 2)))]
-            inventory.reserve_parts(session, work_order_id=work_order_id,
-                                    location_id=location.id, lines=lines, actor=None)
-            return len(lines)
-    return 0
+    stock = list(session.execute(
+        select(StockLevel.part_id, StockLevel.on_hand - StockLevel.reserved)
+        .where(StockLevel.location_id == location.id,
+               StockLevel.on_hand - StockLevel.reserved > 0)
+        .order_by(StockLevel.part_id)))
+    if not stock:
+        return 0
+    lines = [(p, 1) for p, _ in ctx.rng.sample(stock, min(len(stock), ctx.rng.randint(1, 2)))]
+    inventory.reserve_parts(session, work_order_id=work_order_id, location_id=location.id,
+                            lines=lines, actor=None)
+    return len(lines)
