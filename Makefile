@@ -17,6 +17,9 @@ setup: $(VENV)/.installed spatialite debian-packages
 .PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean translations
 
 setup: $(VENV)/.installed spatialite translations
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean jq-curl
+
+setup: $(VENV)/.installed spatialite jq-curl
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +41,13 @@ pg-client: | $(BIN)/python
 # Compile the committed .po catalogues to .mo (the app also does it at start when missing).
 translations: $(VENV)/.installed
 	$(BIN)/python -c "from app.i18n import compile_catalogues; compile_catalogues()"
+jq-curl:
+	@scripts/ensure-jq-curl
 
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
+	@scripts/warn-public-url $(HOST) $(PORT)
 	@echo "FieldOps on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
 	FIELDOPS_SCHEDULER=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
 

@@ -106,8 +106,9 @@ class Config:
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND")
 
-    # Public base URL, used in QR labels (the fault-report page a scanned sticker opens).
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Public base URL, used in QR labels (the fault-report page a scanned sticker opens);
+    # unset: the URL the server is reached at (app/public_url.py).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
 
     # Work orders: a completed or closed order may be reopened within this many days; such a
     # reopen counts against first-time fix.

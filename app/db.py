@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, Table, event
@@ -25,8 +25,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# The clock's offset from the system clock: zero in production; tests pin "now" to a chosen
+# instant (late evening, a Sunday) with `pin_clock` and time keeps running from there.
+_clock_offset = timedelta(0)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: every rule and seeder reads the time here (never datetime.now)."""
+    return datetime.now(UTC) + _clock_offset
+
+
+def pin_clock(at: datetime | None) -> None:
+    """Let `utcnow()` run from `at` (None: back to the system clock)."""
+    global _clock_offset
+    _clock_offset = timedelta(0) if at is None else at - datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -13,7 +13,7 @@ from optimizer import Job, Point, Problem, Technician, TimeWindow, TravelModel, 
 from optimizer.model import SolverOptions
 
 SCALE = 100  # 1 Solomon unit -> 100 integer units (distance and time alike)
-SUSPECT_DISTANCE_BKS = frozenset({"R109", "RC103"})  # see shared/benchmarks/SOURCES.md
+SUSPECT_DISTANCE_BKS = frozenset({"R109", "RC103"})  # see benchmarks/data/SOURCES.md
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,14 @@ class Instance:
 
 
 def data_dir(override: str | None = None) -> Path:
-    """``--data``, else ``$FIELDOPS_SOLOMON_DIR``, else ``<repo>/../shared/benchmarks/solomon``."""
+    """``--data``, else ``$FIELDOPS_SOLOMON_DIR``, else the vendored ``benchmarks/data/solomon``
+    (in the repository, with its provenance in ``benchmarks/data/SOURCES.md``)."""
     if override:
         return Path(override)
     env = os.environ.get("FIELDOPS_SOLOMON_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "solomon"
+    return Path(__file__).resolve().parent / "data" / "solomon"
 
 
 def parse(path: Path) -> Instance:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -323,3 +324,32 @@ def assert_error(response: Any, code: int, error: str | None = None) -> dict[str
     if error is not None:
         assert body["error"] == error, body
     return body
+
+
+class Clock:
+    """The app's clock (app.db.utcnow) for a test: `clock.pin(datetime)` makes "now" that
+    instant, and time runs on from there."""
+
+    def pin(self, at: datetime) -> datetime:
+        from app.db import pin_clock
+
+        pin_clock(at)
+        return at
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[Clock]:
+    """Every test runs on the app's clock; TEST_CLOCK=<ISO instant> pins it for the whole run
+    (e.g. 2026-11-29T23:30:00+00:00, a Sunday late evening) to prove nothing depends on
+    the hour or the weekday. Unpinned again after each test. (app.db is imported only when
+    needed, so tests/optimizer runs without the app.)"""
+    import sys
+
+    pinned = os.environ.get("TEST_CLOCK")
+    if pinned:
+        Clock().pin(datetime.fromisoformat(pinned))
+    try:
+        yield Clock()
+    finally:
+        if "app.db" in sys.modules:
+            sys.modules["app.db"].pin_clock(None)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,6 +13,7 @@ from app.auth.permissions import ANY_ROLE, STAFF, actor, require_roles
 from app.db import fetch_page
 from app.errors import ErrorSchema
 from app.extensions import db
+from app.public_url import public_base_url
 
 blp = Blueprint("assets", __name__, url_prefix="/api/v1",
                 description="Customers, sites, skills, equipment models, assets, labels.")
@@ -304,7 +305,7 @@ class AssetLabelPng(MethodView):
     def get(self, asset_id: int) -> Response:
         """Printable label: a QR code for the public fault-report page, tag and model below."""
         asset = service.get_asset(db.session, asset_id, actor=actor())
-        url = labels.fault_report_url(current_app.config["PUBLIC_BASE_URL"], asset.tag)
+        url = labels.fault_report_url(public_base_url(), asset.tag)
         response = Response(labels.label_png(asset, url), mimetype="image/png")
         response.headers.set("Content-Disposition", "attachment",
                              filename=f"label-{asset.tag}.png")
@@ -318,7 +319,7 @@ class AssetLabelSvg(MethodView):
     def get(self, asset_id: int) -> Response:
         """The same label as SVG, for sticker printers."""
         asset = service.get_asset(db.session, asset_id, actor=actor())
-        url = labels.fault_report_url(current_app.config["PUBLIC_BASE_URL"], asset.tag)
+        url = labels.fault_report_url(public_base_url(), asset.tag)
         response = Response(labels.label_svg(asset, url), mimetype="image/svg+xml")
         response.headers.set("Content-Disposition", "attachment",
                              filename=f"label-{asset.tag}.svg")

@@ -1,10 +1,10 @@
 """The assets API contract: customers, sites, skills, equipment models, assets, meters."""
 
-from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.assets.models import ASSET_STATUS_VALUES, SLA_TIER_VALUES
+from app.db import utcnow
 from app.fields import BoundedDecimal, DecimalString, IdField, StrictBoolean, TimeZoneField
 from app.geo import LatLng, PointField
 
@@ -258,7 +258,7 @@ class Asset(Schema):
     install_date = fields.Date(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
     under_warranty = fields.Function(
-        lambda a: a.warranty_end is not None and a.warranty_end >= date.today(),
+        lambda a: a.warranty_end is not None and a.warranty_end >= utcnow().date(),
         metadata={"type": "boolean"})
     notes = fields.String(allow_none=True)
     created_at = fields.DateTime()

@@ -13,9 +13,13 @@ from app.assets.models import Skill
 from app.auth.models import Role, User
 from app.dispatch.models import Technician, TechnicianSkill, WeeklyShift
 
-# Every trade is covered by several technicians; levels vary so that ranking matters.
-_TRADES = (("refrigeration", "hvac"), ("elevator", "electrical"), ("medical", "electrical"),
-           ("gas", "hvac"), ("mechanical", "electrical"), ("hvac", "refrigeration"))
+# (main trade, second trade): each pair is what some equipment model asks of one person, so
+# every model's required levels are met by some technician (main 4-5, second 2-4: the
+# catalogue asks at most 4 and 2). Levels vary so that ranking matters.
+_TRADES = (("refrigeration", "electrical"), ("elevator", "electrical"),
+           ("medical", "electrical"), ("gas", "hvac"), ("mechanical", "electrical"),
+           ("hvac", "refrigeration"), ("electrical", "mechanical"),
+           ("refrigeration", "hvac"))
 
 
 def seed_technicians(session: Session, ctx: Any) -> dict[str, int]:
@@ -28,11 +32,15 @@ def seed_technicians(session: Session, ctx: Any) -> dict[str, int]:
                           home_address=f"{street}, {district}",
                           max_daily_minutes=ctx.rng.choice([450, 480, 480, 510]))
         trade = _TRADES[n % len(_TRADES)]
-        codes = {trade[0]: ctx.rng.randint(3, 5), trade[1]: ctx.rng.randint(1, 4)}
-        if ctx.rng.random() < 0.3:
-            codes[ctx.rng.choice(list(skills))] = ctx.rng.randint(1, 3)
+        codes = {trade[0]: ctx.rng.randint(4, 5), trade[1]: ctx.rng.randint(2, 4)}
+        if ctx.rng.random() < 0.5:
+            extra = ctx.rng.choice(sorted(skills))
+            codes[extra] = max(codes.get(extra, 0), ctx.rng.randint(2, 4))
         tech.skills = [TechnicianSkill(skill=skills[c], level=lvl) for c, lvl in codes.items()
                        if c in skills]
+        # Later seeders pin jobs only to technicians with the skills: {skill_id: level}.
+        ctx.made.setdefault("technician_skills", {})[user.id] = {
+            skills[c].id: lvl for c, lvl in codes.items() if c in skills}
         early = ctx.rng.random() < 0.5
         tech.shifts = [WeeklyShift(weekday=d, starts=time(7, 0) if early else time(8, 0),
                                    ends=time(15, 30) if early else time(17, 0),

@@ -221,7 +221,12 @@ class CandidateOut(Schema):
     name = fields.Function(lambda c: c.technician.user.full_name,
                            metadata={"type": "string"})
     eligible = StrictBoolean(metadata={"description": "Can do the job that day."})
-    reasons = fields.List(fields.String())
+    reasons = fields.List(fields.String(), metadata={"description": "What a dispatcher reads."})
+    reason_codes = fields.List(fields.String(), metadata={
+        "description": "Stable machine codes: not_on_shift, on_leave, off_sick, in_training, "
+                       "shift_over, outside_customer_window, missing_skill, parts_unavailable, "
+                       "no_capacity, no_free_slot (blocking); outside_territory, "
+                       "parts_to_pick (not blocking)."})
     missing_skills = fields.List(fields.Nested(MissingSkill))
     in_territory = StrictBoolean(allow_none=True,
                                   metadata={"description": "null: no territory assigned."})
@@ -336,6 +341,12 @@ class InsertionOut(Schema):
     work_order_id = fields.Function(lambda i: i.work_order.id, metadata={"type": "integer"})
     technician_id = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "Why it fits nowhere."})
+    reason_code = fields.String(allow_none=True, metadata={
+        "description": "Stable machine code of the reason: nobody_on_shift, on_leave, "
+                       "off_sick, in_training, shift_over, outside_customer_window, "
+                       "missing_skill, parts_unavailable, no_capacity, no_free_slot, "
+                       "no_qualified_technician_free, no_technicians, or the planner's "
+                       "(out_of_capacity, shift_too_short, no_reachable_window)."})
     eta = fields.DateTime(allow_none=True)
     start = fields.DateTime(allow_none=True)
     moved = fields.List(fields.Nested(MovedVisit))

@@ -7,7 +7,7 @@ the year counter is set to match, instead of one counter UPDATE per order.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -16,6 +16,16 @@ from sqlalchemy.orm import Session, selectinload
 from app.assets.models import Asset, Site
 from app.auth.models import Role, User
 from app.db import utcnow
+from app.demo_calendar import (
+    DEMO_TZ,
+    HOLIDAYS,
+    Bookings,
+    is_working_day,
+    live_moment,
+    local_at,
+    next_working_day,
+    plan_day,
+)
 from app.workorders.models import (
     BusinessCalendar,
     SlaPause,
@@ -37,12 +47,8 @@ _TARGETS = {
     "bronze": {"P1": (480, 1440), "P2": (960, 2880), "P3": (1440, 4320), "P4": (2880, 8640)},
 }
 # Bavarian public holidays (the business calendar skips them).
-_HOLIDAYS = ["2026-01-01", "2026-01-06", "2026-04-03", "2026-04-06", "2026-05-01",
-             "2026-05-14", "2026-05-25", "2026-06-04", "2026-08-15", "2026-10-03",
-             "2026-11-01", "2026-12-25", "2026-12-26", "2027-01-01", "2027-01-06",
-             "2027-03-26", "2027-03-29", "2027-05-01", "2027-05-06", "2027-05-17",
-             "2027-05-27", "2027-08-15", "2027-10-03", "2027-11-01", "2027-12-25",
-             "2027-12-26"]
+_HOLIDAYS = list(HOLIDAYS)
+_PAST = ("on_hold", "completed", "closed", "cancelled")  # statuses after a visit
 _STATES = (("new", 14), ("scheduled", 14), ("dispatched", 9), ("en_route", 5), ("on_site", 6),
            ("on_hold", 8), ("completed", 16), ("closed", 22), ("cancelled", 6))
 _FAULTS = {
@@ -123,6 +129,8 @@ def seed_work_orders(session: Session, ctx: Any) -> dict[str, int]:
         select(User).where(User.role == Role.customer).order_by(User.id))}
     if not assets:
         return {"work_orders": 0}
+    skills_of = ctx.made.get("technician_skills", {})
+    days = _DemoDays(now, Bookings(rng))
     states = [s for s, _ in _STATES]
     weights = [w for _, w in _STATES]
     orders, timelines, ratings = [], [], []
@@ -139,7 +147,16 @@ def seed_work_orders(session: Session, ctx: Any) -> dict[str, int]:
         age = {"new": (0.2, 20), "scheduled": (2, 48), "dispatched": (1, 24),
                "en_route": (1, 12), "on_site": (1, 12), "on_hold": (24, 120),
                "completed": (12, 72), "closed": (120, 720), "cancelled": (24, 400)}[status]
-        created = now - timedelta(hours=rng.uniform(*age))
+        # Jobs under way are under way in working hours (the last such moment at night).
+        anchor = days.live if status in ("en_route", "on_site", "on_hold", "completed",
+                                         "closed", "cancelled") else now
+        created = anchor - timedelta(hours=rng.uniform(*age))
+        if status in _PAST and _past_working_time(created + timedelta(hours=2),
+                                                  anchor - timedelta(hours=4), rng) is None:
+            # No working hours between the report and now for its visit: reported earlier.
+            visit = _past_working_time(anchor - timedelta(days=10), anchor - timedelta(hours=6),
+                                       rng)
+            created = (visit or created) - timedelta(hours=2)
         created = created.replace(microsecond=0)
         dispatcher = rng.choice(dispatchers)
         customer_user = customers_users.get(site.customer_id)
@@ -172,7 +189,10 @@ def seed_work_orders(session: Session, ctx: Any) -> dict[str, int]:
             tl.add("note", created + timedelta(minutes=5), dispatcher, internal=True,
                    text=rng.choice(_NOTES))
         if status not in ("new", "cancelled") or rng.random() < 0.5:
-            _walk(wo, tl, status, created, now, rng, techs, dispatcher, customer_user)
+            # Only a technician with the skills the equipment asks for is ever assigned.
+            able = [t for t in techs if all(skills_of.get(t.id, {}).get(s.skill_id, 0)
+                                            >= s.min_level for s in model.skills)] or techs
+            _walk(wo, tl, status, created, anchor, rng, able, dispatcher, customer_user, days)
         else:
             wo.status = status
             if status == "cancelled":
@@ -184,14 +204,25 @@ def seed_work_orders(session: Session, ctx: Any) -> dict[str, int]:
                    description="It happened again just now.", contact={}, channel="customer",
                    time_windows=[])
         if status in ("new", "scheduled") and rng.random() < 0.6:
-            day = (now + timedelta(days=rng.randint(1, 5))).replace(hour=7)
-            wo.time_windows = [WorkOrderTimeWindow(start_at=day, end_at=day + timedelta(
-                hours=rng.choice((4, 6, 10))))]
+            # The customer's window: a morning, an afternoon or a whole working day soon.
+            day = days.plan
+            for _ in range(rng.randint(0, 3)):
+                day = next_working_day(day)
+            hours = rng.choice(((time(8), time(12, 30)), (time(12), time(17)),
+                                (time(8), time(17))))
+            if day == days.plan:  # the plan day's mornings are the booked jobs'
+                hours = (time(12), time(17))
+            if wo.scheduled_start is not None:  # the booked visit lies inside the window
+                day, hours = wo.scheduled_start.astimezone(DEMO_TZ).date(), (time(8), time(17))
+            wo.time_windows = [WorkOrderTimeWindow(start_at=local_at(day, hours[0]),
+                                                   end_at=local_at(day, hours[1]))]
         if status in ("completed", "closed") and customer_user and rng.random() < 0.55:
             score = rng.choices((5, 4, 3, 2, 1), (50, 30, 10, 6, 4))[0]
             comment = {5: "Fast and friendly.", 4: "Good job.", 3: "OK, took a while.",
                        2: "Needed two visits.", 1: "Still not happy."}[score]
-            at = (wo.completed_at or created) + timedelta(hours=6)
+            # Rated some hours after the job, but never later than now (a demo seeded in the
+            # evening would otherwise hold ratings from tomorrow morning).
+            at = min((wo.completed_at or created) + timedelta(hours=6), now)
             ratings.append((wo, WorkOrderRating(score=score, comment=comment,
                                                 rated_by_id=customer_user.id,
                                                 created_at=at)))
@@ -231,29 +262,60 @@ def _number(session: Session, orders: list[WorkOrder]) -> None:
     session.add_all(WorkOrderNumberCounter(year=y, last_value=v) for y, v in last.items())
 
 
+def _past_working_time(lo: datetime, hi: datetime, rng: Any,
+                       minutes: int = 60) -> datetime | None:
+    """A working-hours instant in (lo, hi) on one of the last working days before `hi`,
+    with `minutes` of work left before 17:00."""
+    day, first = hi.astimezone(DEMO_TZ).date(), lo.astimezone(DEMO_TZ).date()
+    options: list[datetime] = []
+    while day >= first and len(options) < 14:
+        if is_working_day(day):
+            latest = local_at(day, time(17)) - timedelta(minutes=minutes)
+            options += [t for h in range(8, 16)
+                        if lo < (t := local_at(day, time(h, rng.choice((0, 15, 30, 45))))) < hi
+                        and t <= latest]
+        day -= timedelta(days=1)
+    return rng.choice(options) if options else None
+
+
+class _DemoDays:
+    """The demo's clock: now, the day the plan and the technicians' days are for, the last
+    moment in working hours (jobs under way), and each technician's booked visits."""
+
+    def __init__(self, now: datetime, bookings: Bookings) -> None:
+        self.now, self.plan, self.live = now, plan_day(now), live_moment(now)
+        self.bookings = bookings
+
+
 def _walk(wo: WorkOrder, tl: _Timeline, target: str, created: datetime, now: datetime,
           rng: Any, techs: list[User], dispatcher: User | None,
-          customer_user: User | None) -> None:
-    """Move the order from new to `target` with plausible times (never in the future)."""
+          customer_user: User | None, days: _DemoDays) -> None:
+    """Move the order from new to `target` with plausible times (never in the future), its
+    visit in working hours on a working day."""
     tech = rng.choice(techs) if techs else None
     if tech is None:
         return
     span = now - created
     assigned_at = created + min(timedelta(minutes=rng.randint(10, 90)), span * 0.2)
-    if target in ("scheduled", "new"):
-        start = now + timedelta(hours=rng.randint(2, 72))
-    elif target == "dispatched":
-        start = now + timedelta(minutes=rng.randint(20, 180))
+    minutes = wo.estimated_duration_min
+    if target in ("scheduled", "new"):  # booked on one of the next working days
+        day = days.plan
+        for _ in range(rng.randint(1, 4)):
+            day = next_working_day(day)
+        start = days.bookings.book(tech.id, day, minutes,
+                                   earliest=assigned_at + timedelta(minutes=20))
+    elif target == "dispatched":  # sent ahead for the day after the technicians' day
+        # (that day itself is laid out by app/mobile_api/demo.py around travel times).
+        start = days.bookings.book(tech.id, next_working_day(days.plan), minutes,
+                                   earliest=max(now, assigned_at) + timedelta(minutes=20))
     elif target == "en_route":
         start = now + timedelta(minutes=rng.randint(5, 30))
     elif target == "on_site":
         start = now - timedelta(minutes=rng.randint(10, 60))
-    else:
-        start = assigned_at + (now - assigned_at) * rng.uniform(0.2, 0.5)
-        # Past visits happen in working hours (07:00–15:00 UTC is 08:00–16:00 in Munich).
-        day_time = start.replace(hour=rng.randint(7, 14), minute=rng.choice((0, 15, 30, 45)))
-        if assigned_at < day_time < now - timedelta(hours=4):
-            start = day_time
+    else:  # past visits happen in working hours on a working day
+        start = _past_working_time(assigned_at + timedelta(minutes=5),
+                                   now - timedelta(hours=4), rng, minutes) \
+            or assigned_at + (now - assigned_at) * rng.uniform(0.2, 0.5)
     start = max(start, assigned_at + timedelta(minutes=5)).replace(second=0, microsecond=0)
     wo.assignee_user_id = tech.id
     wo.scheduled_start = start

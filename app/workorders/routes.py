@@ -119,13 +119,16 @@ class Transitions(MethodView):
     @blp.arguments(TransitionRequest)
     @blp.response(200, WorkOrderOut)
     @blp.alt_response(409, schema=TransitionError, description="invalid_transition (names the "
-                      "allowed ones), version_conflict, not_assigned, reopen_window_passed.")
+                      "allowed ones), version_conflict, not_assigned, reopen_window_passed, "
+                      "check_in_required, completion_required.")
     @blp.alt_response(422, schema=ErrorSchema, description="Missing reason or completion.")
     def post(self, body: dict[str, Any], work_order_id: int) -> WorkOrder:
         """Move the work order through its lifecycle: new -> scheduled -> dispatched ->
         en_route -> on_site -> completed -> closed, with on_hold (parts | customer | access),
-        cancelled, and reopen (to `new`) within the configured days. en_route, on_site and
-        completed are the assigned technician's; completing needs `completion`."""
+        cancelled, and reopen (to `new`) within the configured days. en_route is the assigned
+        technician's; on_site is reached only by the phone's check-in and completed only by
+        the phone's completion (409 check_in_required / completion_required here).
+        Unscheduling or releasing to `new` clears the assignee, schedule and planned visit."""
         work_order = service.get_work_order_for(db.session, work_order_id, actor=actor())
         data = {k: body[k] for k in ("hold_reason", "completion") if k in body}
         service.transition_work_order(

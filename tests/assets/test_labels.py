@@ -10,19 +10,25 @@ from PIL import Image, ImageDraw
 from tests.conftest import assert_error
 
 
+def _base(app):
+    """PUBLIC_BASE_URL, else the host the test client reaches the app at."""
+    return (app.config["PUBLIC_BASE_URL"] or "http://localhost").rstrip("/")
+
+
 def _decode(image):
     results = zxingcpp.read_barcodes(image)
     assert len(results) == 1, "exactly one QR code on the label"
     return results[0].text
 
 
-def test_png_label_decodes_to_the_fault_report_url(app, login, make_asset):
+def test_png_label_decodes_to_the_fault_report_url(app, login, make_asset, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     asset = make_asset(tag="CH-0042")
     r = login("dispatcher").get(f"/api/v1/assets/{asset.id}/label.png")
     assert r.status_code == 200 and r.mimetype == "image/png"
     image = Image.open(io.BytesIO(r.data))
     assert image.format == "PNG" and image.height > image.width * 1.05  # room for the caption
-    assert _decode(image) == f"{app.config['PUBLIC_BASE_URL']}/r/CH-0042"
+    assert _decode(image) == f"{_base(app)}/r/CH-0042"
 
 
 def _rasterise_segno_path(svg_text):
@@ -58,7 +64,7 @@ def test_svg_label_has_caption_and_decodes(app, login, make_asset, make_equipmen
     root = ET.fromstring(text)  # well-formed XML, model name escaped
     captions = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert captions == ["LIFT-9", "KONE MonoSpace <500> & co"]
-    assert _decode(_rasterise_segno_path(text)) == f"{app.config['PUBLIC_BASE_URL']}/r/LIFT-9"
+    assert _decode(_rasterise_segno_path(text)) == f"{_base(app)}/r/LIFT-9"
 
 
 def test_demo_assets_labels_decode(app, db_session, login):

@@ -245,3 +245,25 @@ def test_a_start_outside_the_shift_needs_an_override(db_session, login, make_tec
     kinds = db_session.scalars(select(WorkOrderEvent.kind).where(
         WorkOrderEvent.work_order_id == wo.id)).all()
     assert "shift_override" in kinds
+
+
+def test_customers_never_read_the_dispatchers_override_reason(db_session, login, make_user,
+                                                              make_technician, make_order):
+    from app.workorders.models import WorkOrder
+
+    tech = make_technician(skills={"hvac": 1})
+    wo = make_order(skills={"hvac": 3})
+    secret = "Only Jan is free; he is slow but the customer is a pain"
+    r = _put(login("dispatcher"), wo, tech, override=True, reason=secret)
+    assert r.status_code == 200, r.get_json()
+    wo = db_session.get(WorkOrder, wo.id)
+    customer = login(make_user("customer", customer_id=wo.customer_id))
+    seen = customer.get(f"/api/v1/work-orders/{wo.id}/timeline", query_string={
+        "per_page": 100})
+    assert seen.status_code == 200, seen.get_json()
+    assert "assigned" in [e["kind"] for e in seen.get_json()]
+    assert secret not in str(seen.get_json())
+    assert "skill_override" not in [e["kind"] for e in seen.get_json()]
+    office = login("dispatcher").get(f"/api/v1/work-orders/{wo.id}/timeline",
+                                     query_string={"per_page": 100})
+    assert secret in str(office.get_json())  # the office still reads why

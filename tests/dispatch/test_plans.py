@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.db import utcnow
 from tests.conftest import assert_error
 from tests.dispatch.factories import MONDAY, local
 
@@ -281,7 +282,7 @@ def test_a_run_whose_worker_stopped_is_reported_failed_not_running_forever(db_se
     within its time is left alone."""
     from app.dispatch.models import OptimizationRun
 
-    now = datetime.now(UTC)
+    now = utcnow()  # the app's clock (pinned in some runs), not the wall clock
 
     def run(status, limit_s, started_s_ago=None, created_s_ago=0):
         r = OptimizationRun(plan_date=MONDAY, status=status, time_limit_s=limit_s, inputs={},
@@ -320,7 +321,7 @@ def test_expiry_never_overwrites_a_run_that_finished_meanwhile(db_session):
     from app.dispatch.models import OptimizationRun
     from app.dispatch.service import expire_abandoned_runs
 
-    now = datetime.now(UTC)
+    now = utcnow()  # the app's clock (pinned in some runs), not the wall clock
     r = OptimizationRun(plan_date=MONDAY, status="running", time_limit_s=5, inputs={},
                         inputs_digest="0" * 64, created_at=now - timedelta(hours=1),
                         started_at=now - timedelta(hours=1))

@@ -51,7 +51,8 @@ def test_every_transition_in_the_table_works_for_its_parties(db_session, make_wo
     actor = who[sorted(rule.who)[0]]
     payload = _payload(rule.action)
     service.transition_work_order(db_session, work_order, to.value, actor=actor,
-                                  reason=payload.get("reason"), data=payload.get("data"))
+                                  reason=payload.get("reason"), data=payload.get("data"),
+                                  via=rule.via)
     db_session.commit()
     assert work_order.status == to
     last = [e for e in _events(db_session, work_order) if e.kind == "status_changed"][-1]
@@ -69,7 +70,7 @@ def test_every_transition_is_refused_to_the_other_parties(db_session, make_work_
         with pytest.raises(Forbidden):
             service.transition_work_order(db_session, work_order, to.value, actor=actor,
                                           reason=payload.get("reason"),
-                                          data=payload.get("data"))
+                                          data=payload.get("data"), via=rule.via)
     assert work_order.status == frm
 
 
@@ -123,13 +124,15 @@ def test_completion_records_resolution_and_first_time_fix(db_session, make_work_
     work_order = make_work_order(status="on_site", assignee=technician)
     with pytest.raises(Unprocessable):
         service.transition_work_order(db_session, work_order, "completed", actor=technician,
-                                      data={"completion": {"resolution_notes": "done"}})
+                                      data={"completion": {"resolution_notes": "done"}},
+                                      via="completion")
     with pytest.raises(Unprocessable):
         service.transition_work_order(db_session, work_order, "completed", actor=technician,
                                       data={"completion": {**COMPLETION,
-                                                           "failure_code": "gremlins"}})
+                                                           "failure_code": "gremlins"}},
+                                      via="completion")
     service.transition_work_order(db_session, work_order, "completed", actor=technician,
-                                  data={"completion": COMPLETION})
+                                  data={"completion": COMPLETION}, via="completion")
     db_session.commit()
     assert work_order.status == "completed" and work_order.completed_at is not None
     assert (work_order.failure_code, work_order.labour_minutes) == ("electrical", 50)
@@ -146,7 +149,7 @@ def test_partial_completion_creates_a_linked_follow_up(db_session, make_work_ord
         db_session, work_order, "completed", actor=technician,
         data={"completion": {**COMPLETION, "partial": True,
                              "remaining_work": "Replace the condenser fan next week.",
-                             "follow_up_duration_min": 120}})
+                             "follow_up_duration_min": 120}}, via="completion")
     db_session.commit()
     follow_up = db_session.scalar(select(WorkOrder).where(
         WorkOrder.follow_up_of_id == work_order.id))

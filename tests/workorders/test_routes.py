@@ -144,13 +144,15 @@ def test_transitions_over_http(login, make_work_order, technician):
         "allowed_transitions"] == ["en_route", "on_hold"]
     r = tech.post(f"{API}/work-orders/{work_order.id}/transitions", json={"to": "en_route"})
     assert r.status_code == 200 and r.get_json()["status"] == "en_route"
+    # Arriving and completing have their own endpoints with their guards (the phone's
+    # geofenced check-in and completion): the generic one refuses them.
     r = tech.post(f"{API}/work-orders/{work_order.id}/transitions", json={"to": "on_site"})
-    assert r.get_json()["responded_at"] is not None
+    assert_error(r, 409, "check_in_required")
     r = tech.post(f"{API}/work-orders/{work_order.id}/transitions", json={
         "to": "completed", "completion": {"resolution_notes": "Reset the controller.",
                                           "labour_minutes": 20, "remedy_code": "reset"}})
-    assert r.status_code == 200, r.get_json()
-    assert r.get_json()["first_time_fix"] is True
+    assert_error(r, 409, "invalid_transition")
+    assert tech.get(f"{API}/work-orders/{work_order.id}").get_json()["status"] == "en_route"
 
 
 def test_timeline_is_customer_safe_for_customers(login, customer_setup, make_work_order):

@@ -92,3 +92,6 @@ __all__ = [
     "update_technician",
     "update_territory",
 ]
+
+# Registers the hook that takes an order back to the queue off the applied plans.
+from app.dispatch.service import unplanned as _unplanned  # noqa: F401

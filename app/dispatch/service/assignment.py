@@ -77,19 +77,19 @@ def assign_technician(session: Session, work_order_id: int, *, technician_id: in
                    for b in clash]
         raise Conflict(f"The slot overlaps {', '.join(numbers)} of this technician.",
                        error="slot_overlap", overlapping=numbers)
-    note = None
-    if missing or outside:
-        what = " and ".join(w for w, on in (("skill", missing), ("shift", outside)) if on)
-        note = f"{what} override: {reason}"
+    # The override reason is the office's: it goes only on internal entries (the customer
+    # reads the `assigned` entry, never why the dispatcher overrode a rule).
     workorders.assign_work_order(session, wo, assignee_user_id=tech.user_id,
                                  scheduled_start=start, scheduled_end=end, version=version,
-                                 actor=actor, reason=note)
+                                 actor=actor)
     if missing:
-        workorders.record_event(session, wo, "skill_override", actor=actor, data={
-            "technician_id": tech.id, "missing_skills": missing, "reason": reason})
+        workorders.record_event(session, wo, "skill_override", actor=actor, internal=True,
+                                data={"technician_id": tech.id, "missing_skills": missing,
+                                      "reason": reason})
     if outside:
-        workorders.record_event(session, wo, "shift_override", actor=actor, data={
-            "technician_id": tech.id, "start": start.isoformat(), "reason": reason})
+        workorders.record_event(session, wo, "shift_override", actor=actor, internal=True,
+                                data={"technician_id": tech.id, "start": start.isoformat(),
+                                      "reason": reason})
     return wo
 
 

@@ -23,7 +23,7 @@ from app import geo
 from app.assets.models import Site
 from app.auth.models import User
 from app.config import Config
-from app.dispatch.models import Technician
+from app.dispatch.models import ExceptionKind, ShiftException, Technician
 from app.dispatch.service.availability import Availability, availability_on
 from app.dispatch.service.problem import (
     active_technicians,
@@ -46,6 +46,28 @@ from app.workorders.models import CLOSED_STATES, Status, WorkOrder
 PICKUP_PENALTY_MIN = 20
 OUTSIDE_TERRITORY_PENALTY_MIN = 30
 LOAD_WEIGHT_MIN = 60  # a fully loaded day counts like an hour's delay
+
+# Why a technician cannot take the job (or only with a detour): a stable machine code and the
+# text a dispatcher reads, all in one place so they can be translated together.
+REASON_TEXTS = {
+    "not_on_shift": "not on shift that day",
+    "on_leave": "on leave that day",
+    "off_sick": "off sick that day",
+    "in_training": "in training that day",
+    "shift_over": "shift already over that day",
+    "outside_customer_window": "outside the customer's time window",
+    "missing_skill": "missing skills: {detail}",
+    "parts_unavailable": "{detail}",
+    "no_capacity": "no capacity left that day",
+    "no_free_slot": "no free slot before the shift ends",
+    "outside_territory": "site outside territory {detail}",
+    "parts_to_pick": "parts to pick up: {detail}",
+}
+# Codes that are a detour or a note, not a refusal.
+NOT_BLOCKING = frozenset({"outside_territory", "parts_to_pick"})
+ABSENT = ("not_on_shift", "on_leave", "off_sick", "in_training", "shift_over")
+_ABSENCE_OF_EXCEPTION = {ExceptionKind.leave: "on_leave", ExceptionKind.sickness: "off_sick",
+                         ExceptionKind.training: "in_training"}
 
 
 @dataclass
@@ -70,6 +92,7 @@ class Candidate:
     technician: Technician
     eligible: bool = True
     reasons: list[str] = field(default_factory=list)
+    reason_codes: list[str] = field(default_factory=list)
     missing_skills: list[dict[str, Any]] = field(default_factory=list)
     in_territory: bool | None = None
     working_today: bool = False
@@ -85,6 +108,18 @@ class Candidate:
     parts_to_pick: list[dict[str, Any]] = field(default_factory=list)
     score: float = 0.0
     rank: int = 0
+
+    def add_reason(self, code: str, detail: str = "") -> None:
+        """Note why (code once, each text); a blocking reason makes the technician ineligible."""
+        if code not in self.reason_codes:
+            self.reason_codes.append(code)
+        self.reasons.append(REASON_TEXTS[code].format(detail=detail))
+        if code not in NOT_BLOCKING:
+            self.eligible = False
+
+    @property
+    def blocking_codes(self) -> list[str]:
+        return [code for code in self.reason_codes if code not in NOT_BLOCKING]
 
 
 def missing_skills(tech: Technician, wo: WorkOrder) -> list[dict[str, Any]]:
@@ -196,6 +231,54 @@ def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: 
     return None
 
 
+def absence_reason(session: Session, tech: Technician, day: Any) -> str:
+    """Why a technician has no working time that day: no shift on that weekday, or the
+    leave / sickness / training that takes the shift away."""
+    if not tech.is_active or not any(s.weekday == day.weekday() for s in tech.shifts):
+        return "not_on_shift"
+    clock = day_clock(day)
+    kinds = set(session.scalars(select(ShiftException.kind).where(
+        ShiftException.technician_id == tech.id, ShiftException.starts_at < clock.end,
+        ShiftException.ends_at > clock.origin)))
+    return next((code for kind, code in _ABSENCE_OF_EXCEPTION.items() if kind in kinds),
+                "not_on_shift")
+
+
+def outside_customer_windows(wo: WorkOrder, avail: Availability, now: datetime) -> bool:
+    """The customer's windows leave no start inside the technician's remaining working time
+    (visits and travel aside)."""
+    if not wo.time_windows:
+        return False
+    duration = timedelta(minutes=wo.estimated_duration_min)
+    starts = start_windows(wo)
+    for shift_start, shift_end in avail.windows:
+        lo, hi = max(shift_start, now), shift_end - duration
+        if any(max(lo, a) <= min(hi, b) for a, b in starts):
+            return False
+    return True
+
+
+def explain_nobody(candidates: list[Candidate]) -> tuple[str, str] | None:
+    """The true reason no technician can take a job, from the candidates: nobody on shift,
+    or every technician with the skills absent / outside the window / without parts or room.
+    None when someone with the skills could go (the planner's own reason then holds)."""
+    if not candidates:
+        return "no_technicians", "There is no active technician."
+    if all(set(c.blocking_codes) & set(ABSENT) for c in candidates):
+        return "nobody_on_shift", "Nobody is on shift that day: " + _tally(candidates) + "."
+    qualified = [c for c in candidates if "missing_skill" not in c.reason_codes]
+    if not qualified or any(not c.blocking_codes for c in qualified):
+        return None
+    codes = {c.blocking_codes[0] for c in qualified}
+    code = codes.pop() if len(codes) == 1 else "no_qualified_technician_free"
+    return code, "No technician with the skills can go: " + _tally(qualified) + "."
+
+
+def _tally(candidates: list[Candidate]) -> str:
+    return "; ".join(f"{c.technician.user.full_name} {REASON_TEXTS[c.blocking_codes[0]]}"
+                     .replace("{detail}", "").strip() for c in candidates)
+
+
 def _parts(session: Session, tech: Technician, needs: dict[int, int],
            reservations: list[tuple[int, int, int, int]], origin: opt.Point,
            names: dict[int, str]) -> tuple[bool, list[dict[str, Any]], list[str]]:
@@ -241,8 +324,7 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         c = Candidate(technician=tech)
         c.missing_skills = missing_skills(tech, wo)
         if c.missing_skills:
-            c.eligible = False
-            c.reasons.append("missing skills: " + ", ".join(
+            c.add_reason("missing_skill", ", ".join(
                 f"{m['skill']} level {m['required']} (has {m['have']})"
                 for m in c.missing_skills))
         if tech.territory is not None:
@@ -250,7 +332,7 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
             c.in_territory = geo.point_in_polygon(latlng["lat"], latlng["lng"],
                                                   geo.polygon_vertices(tech.territory.area) or [])
             if not c.in_territory:
-                c.reasons.append(f"site outside territory {tech.territory.name}")
+                c.add_reason("outside_territory", tech.territory.name)
         avail = availability_on(session, tech, day)
         c.working_today = bool(avail.windows)
         c.shift_minutes = avail.working_minutes
@@ -262,16 +344,17 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         home = start_position(tech, now, today)
         slot = None
         if not c.working_today:
-            c.eligible = False
-            c.reasons.append("not working that day")
+            c.add_reason(absence_reason(session, tech, day))
+        elif avail.end is not None and avail.end <= now:
+            c.add_reason("shift_over")
+        elif outside_customer_windows(wo, avail, now):
+            c.add_reason("outside_customer_window")
         elif c.planned_minutes + wo.estimated_duration_min > c.shift_minutes:
-            c.eligible = False
-            c.reasons.append("no capacity left that day")
+            c.add_reason("no_capacity")
         else:
             slot = earliest_slot(wo, avail, busy, now=now, home=home)
             if slot is None:
-                c.eligible = False
-                c.reasons.append("no free slot before the shift ends")
+                c.add_reason("no_free_slot")
         if slot is not None:
             c.earliest_start, c.earliest_end = slot.start, slot.end
             c.travel_from, metres, secs = slot.origin, slot.travel_m, slot.travel_s
@@ -281,11 +364,10 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         c.travel_km, c.travel_min = round(metres / 1000, 1), -(-secs // 60)
         c.parts_in_van, c.parts_to_pick, problems = _parts(session, tech, needs, reservations,
                                                            home[0], names)
-        if problems:
-            c.eligible = False
-            c.reasons.extend(problems)
-        elif c.parts_to_pick:
-            c.reasons.append("parts to pick up: " + ", ".join(
+        for problem in problems:
+            c.add_reason("parts_unavailable", problem)
+        if not problems and c.parts_to_pick:
+            c.add_reason("parts_to_pick", ", ".join(
                 f"{p['sku']} x{p['quantity']} at {p['warehouse_code']}" for p in c.parts_to_pick))
         wait = ((c.earliest_start - now).total_seconds() / 60
                 if c.earliest_start is not None else 10_000)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 import optimizer as opt
 from app.auth.models import User
 from app.dispatch.models import OptimizationRun, RunKind, RunStatus
+from app.dispatch.service.candidates import explain_nobody, rank_candidates
 from app.dispatch.service.plans import new_run, store_plan
 from app.dispatch.service.problem import (
     build_day_problem,
@@ -42,6 +43,7 @@ class Insertion:
     work_order: WorkOrder
     technician_id: int | None
     reason: str | None
+    reason_code: str | None
     eta: datetime | None
     start: datetime | None
     moved: list[dict[str, Any]] = field(default_factory=list)
@@ -99,8 +101,18 @@ def insert_emergency(session: Session, work_order_id: int, *, now: datetime,
     placed = after.get(wo.id)
     visit = next((v for r in new_plan.routes for v in r.visits if v.ref == wo.id
                   and v.kind == "job"), None)
-    reason = next((u.detail or u.reason for u in new_plan.unassigned if u.job_id == wo.id),
-                  None)
+    unplaced = next((u for u in new_plan.unassigned if u.job_id == wo.id), None)
+    reason_code = reason = None
+    if placed is None:
+        # The planner only sees technicians on shift, so its reason can mislead (a skill
+        # "nobody has" on a day nobody works): the candidates tell the true one first.
+        truth = explain_nobody(rank_candidates(session, wo, now=now, day=day))
+        if truth is not None:
+            reason_code, reason = truth
+        elif unplaced is not None:
+            reason_code, reason = unplaced.reason, unplaced.detail or unplaced.reason
+        else:
+            reason_code, reason = "no_free_slot", "No route has room for the job today."
     moved = [{"work_order_id": jid, "technician_id": after[jid][0],
               "old_start": clock.instant(old[1]), "new_start": clock.instant(after[jid][1])}
              for jid, old in sorted(before.items(), key=lambda kv: str(kv[0]))
@@ -108,7 +120,7 @@ def insert_emergency(session: Session, work_order_id: int, *, now: datetime,
     dropped = [jid for jid in before if jid not in after]
     return Insertion(run=run, work_order=wo,
                      technician_id=placed[0] if placed else None,
-                     reason=None if placed else reason,
+                     reason=reason, reason_code=reason_code,
                      eta=clock.instant(visit.arrival) if visit else None,
                      start=clock.instant(visit.start) if visit else None,
                      moved=moved, dropped=dropped)

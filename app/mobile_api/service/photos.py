@@ -7,8 +7,9 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import Select, select
@@ -28,6 +29,7 @@ FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
            "WEBP": ("image/webp", "webp")}
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _DATETIME_ORIGINAL, _DATETIME = 36867, 306
+_OFFSET_TIME_ORIGINAL, _OFFSET_TIME = 0x9011, 0x9010  # "+01:00": the phone's UTC offset
 
 
 class PayloadTooLarge(DomainError):
@@ -59,7 +61,7 @@ def add_photo(session: Session, wo: WorkOrder, *, data: bytes, kind: str,
         return PhotoUpload(existing, created=False)
     image, fmt, data = _decode(data)
     exif = image.getexif()
-    taken_at = _taken_at(exif)
+    taken_at = _taken_at(exif, _site_zone(wo))
     gps = _gps(exif)
     oriented = ImageOps.exif_transpose(image)
     content_type, ext = FORMATS[fmt]
@@ -152,13 +154,31 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def _taken_at(exif: Any) -> datetime | None:
-    raw = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+def _site_zone(wo: WorkOrder) -> ZoneInfo:
     try:
-        # EXIF times carry no zone; the phone's local time is unknown, so read as UTC.
-        return datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC)
+        return ZoneInfo(wo.site.timezone or "UTC")
+    except (ValueError, ZoneInfoNotFoundError):  # a zone this machine does not know
+        return ZoneInfo("UTC")
+
+
+def _taken_at(exif: Any, site_zone: ZoneInfo) -> datetime | None:
+    """The capture time in UTC. EXIF times are the phone's wall clock: read with the offset
+    the photo carries (OffsetTimeOriginal / OffsetTime), else in the site's time zone (the
+    phone was there)."""
+    ifd = exif.get_ifd(_EXIF_IFD)
+    if ifd.get(_DATETIME_ORIGINAL):
+        raw, offset = ifd.get(_DATETIME_ORIGINAL), ifd.get(_OFFSET_TIME_ORIGINAL)
+    else:
+        raw, offset = exif.get(_DATETIME), ifd.get(_OFFSET_TIME)
+    try:
+        wall = datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
     except (TypeError, ValueError):
         return None
+    try:
+        zone: tzinfo = datetime.strptime(str(offset).strip("\x00 "), "%z").tzinfo or site_zone
+    except (TypeError, ValueError):
+        zone = site_zone
+    return wall.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _gps(exif: Any) -> tuple[float, float] | None:

@@ -95,7 +95,7 @@ def check_in(session: Session, wo: WorkOrder, *, lat: float, lng: float, accurac
                                          client_time=at)
     if wo.status != Status.on_site:  # back after a check-out: already on site
         workorders.transition_work_order(session, wo, Status.on_site, actor=actor,
-                                         client_time=at)
+                                         client_time=at, via=workorders.CHECK_IN)
     flagged = not fence.inside
     visit = SiteVisit(work_order_id=wo.id, technician_user_id=actor.id, check_in_at=utcnow(),
                       check_in_client_at=at, check_in_position=geo.to_point(lat, lng),
@@ -183,7 +183,8 @@ def complete_job(session: Session, wo: WorkOrder, *, completion: dict[str, Any],
             raise Unprocessable("The signature must be a signature photo of this job.",
                                 errors={"signature_photo_id": ["Not a signature of this job."]})
     workorders.transition_work_order(session, wo, Status.completed, actor=actor,
-                                     client_time=client_time, data={"completion": completion})
+                                     client_time=client_time, data={"completion": completion},
+                                     via=workorders.COMPLETION)
     if signature_photo_id is not None:
         workorders.record_event(session, wo, "customer_signed", actor=actor,
                                 client_time=client_time,

@@ -28,10 +28,13 @@ from app.workorders.service.intake import (
 )
 from app.workorders.service.lifecycle import (
     ACCEPTS_PARTS,
+    CHECK_IN,
+    COMPLETION,
     TRANSITIONS,
     allowed_transitions,
     assign_work_order,
     completion_codes,
+    on_unplanned,
     release_parts_of_cancelled,
     transition_work_order,
 )
@@ -53,6 +56,8 @@ from app.workorders.service.timeline import add_note, record_event, timeline_que
 
 __all__ = [
     "ACCEPTS_PARTS",
+    "CHECK_IN",
+    "COMPLETION",
     "TRANSITIONS",
     "FaultReportOutcome",
     "SlaState",
@@ -73,6 +78,7 @@ __all__ = [
     "list_work_orders",
     "new_work_order",
     "next_work_order_number",
+    "on_unplanned",
     "purge_rate_limit_windows",
     "rate_work_order",
     "ratings_summary",

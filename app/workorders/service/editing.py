@@ -30,6 +30,8 @@ from app.workorders.service.numbering import next_work_order_number
 from app.workorders.service.timeline import record_event
 
 MAX_TIME_WINDOWS = 20
+# Orders no longer in anyone's queue: `unassigned=true` leaves them out.
+FINISHED_STATUSES = (Status.completed, Status.closed, Status.cancelled)
 DEFAULT_DURATION_MIN = 60
 
 
@@ -239,9 +241,11 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
                           (WorkOrder.assignee_user_id, assignee_user_id)):
         if value is not None:
             stmt = stmt.where(column == value)
-    if unassigned is not None:
-        stmt = stmt.where(WorkOrder.assignee_user_id.is_(None) if unassigned
-                          else WorkOrder.assignee_user_id.is_not(None))
+    if unassigned:  # the queue: open orders nobody has
+        stmt = stmt.where(WorkOrder.assignee_user_id.is_(None),
+                          WorkOrder.status.not_in(FINISHED_STATUSES))
+    elif unassigned is not None:
+        stmt = stmt.where(WorkOrder.assignee_user_id.is_not(None))
     if created_from is not None:
         stmt = stmt.where(WorkOrder.created_at >= created_from)
     if created_to is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,10 +41,22 @@ OFFICE, ASSIGNEE, CUSTOMER = "office", "assignee", "customer"
 class Rule:
     action: str
     who: frozenset[str]
+    # The one way this step may be taken (None: any endpoint): arriving is a geofenced
+    # check-in, completing is the phone's completion with its guards.
+    via: str | None = None
 
 
-def _rule(action: str, *who: str) -> Rule:
-    return Rule(action, frozenset(who))
+def _rule(action: str, *who: str, via: str | None = None) -> Rule:
+    return Rule(action, frozenset(who), via)
+
+
+CHECK_IN, COMPLETION = "check_in", "completion"
+_VIA_REFUSALS = {
+    CHECK_IN: ("check_in_required", "Arrive by checking in at the site "
+               "(POST /mobile/v1/jobs/<id>/check-in): position and geofence are checked there."),
+    COMPLETION: ("completion_required", "Complete the job from the phone "
+                 "(POST /mobile/v1/jobs/<id>/complete), after a check-in at the site."),
+}
 
 
 S = Status
@@ -60,9 +73,9 @@ TRANSITIONS: dict[tuple[Status, Status], Rule] = {
     (S.dispatched, S.scheduled): _rule("recall", OFFICE),
     (S.dispatched, S.on_hold): _rule("hold", OFFICE, ASSIGNEE),
     (S.dispatched, S.cancelled): _rule("cancel", OFFICE),
-    (S.en_route, S.on_site): _rule("arrive", ASSIGNEE),
+    (S.en_route, S.on_site): _rule("arrive", ASSIGNEE, via=CHECK_IN),
     (S.en_route, S.on_hold): _rule("hold", OFFICE, ASSIGNEE),
-    (S.on_site, S.completed): _rule("complete", ASSIGNEE),
+    (S.on_site, S.completed): _rule("complete", ASSIGNEE, via=COMPLETION),
     (S.on_site, S.on_hold): _rule("hold", OFFICE, ASSIGNEE),
     (S.on_hold, S.new): _rule("release", OFFICE),
     (S.on_hold, S.scheduled): _rule("resume", OFFICE),
@@ -91,19 +104,42 @@ def _parties(actor: User | None, work_order: WorkOrder) -> set[str]:
     return parties
 
 
-def allowed_transitions(work_order: WorkOrder, actor: User | None) -> list[str]:
-    """Targets the actor may move the order to from its current status."""
+def allowed_transitions(work_order: WorkOrder, actor: User | None,
+                        via: str | None = None) -> list[str]:
+    """Targets the actor may move the order to from its current status (by `via`: steps
+    with their own endpoint are offered only there)."""
     parties = _parties(actor, work_order)
     return [to.value for (frm, to), rule in TRANSITIONS.items()
-            if frm == work_order.status and rule.who & parties]
+            if frm == work_order.status and rule.who & parties
+            and rule.via in (None, via)]
+
+
+# Called when an order goes back to the queue (unschedule, release, unassign): packages
+# above this one (dispatch) drop what they planned for it. Registered at import time.
+UnplannedHook = Callable[[Session, WorkOrder], None]
+_UNPLANNED_HOOKS: list[UnplannedHook] = []
+
+
+def on_unplanned(hook: UnplannedHook) -> UnplannedHook:
+    """Register `hook(session, work_order)`, run when an order loses its assignee."""
+    if hook not in _UNPLANNED_HOOKS:
+        _UNPLANNED_HOOKS.append(hook)
+    return hook
+
+
+def _unplanned(session: Session, work_order: WorkOrder) -> None:
+    for hook in _UNPLANNED_HOOKS:
+        hook(session, work_order)
 
 
 def transition_work_order(session: Session, work_order: WorkOrder, to: str, *, actor: User | None,
                           reason: str | None = None, client_time: datetime | None = None,
                           data: dict[str, Any] | None = None,
-                          version: int | None = None, notify: bool = True) -> WorkOrder:
+                          version: int | None = None, via: str | None = None,
+                          notify: bool = True) -> WorkOrder:
     """Move the order along TRANSITIONS: an unknown step is 409 naming the allowed ones, a
-    known step by the wrong party 403; each step's guard and side effects are below.
+    known step by the wrong party 403, a step that has its own endpoint (check-in,
+    completion) taken elsewhere 409; each step's guard and side effects are below.
     `notify=False`: the caller sends one message for many orders (a released day route)."""
     data = dict(data or {})
     check_version(work_order, version)
@@ -112,7 +148,7 @@ def transition_work_order(session: Session, work_order: WorkOrder, to: str, *, a
     except ValueError as exc:
         raise Unprocessable("Unknown status.", errors={"to": [str(to)]}) from exc
     rule = TRANSITIONS.get((current, target))
-    allowed = allowed_transitions(work_order, actor)
+    allowed = allowed_transitions(work_order, actor, via)
     if rule is None:
         raise InvalidTransition(
             f"A work order cannot go from {current.value} to {target.value}.",
@@ -121,19 +157,25 @@ def transition_work_order(session: Session, work_order: WorkOrder, to: str, *, a
         who = " or ".join(sorted(rule.who)).replace(ASSIGNEE, "the assigned technician")
         raise Forbidden(f"Only {who} may {rule.action} this work order; you may move it to: "
                         f"{', '.join(allowed) or 'nothing'}.")
+    if rule.via is not None and via != rule.via:
+        error, message = _VIA_REFUSALS[rule.via]
+        raise InvalidTransition(message, error=error, current=current.value, allowed=allowed)
     now = utcnow()
     event_data: dict[str, Any] = {"from": current.value, "to": target.value,
                                   "action": rule.action}
     if reason:
         event_data["reason"] = reason
-    follow_up = _GUARDS_AND_EFFECTS[rule.action](session, work_order, target, actor, reason,
-                                                 data, now, event_data)
-    if current == S.on_hold:
-        work_order.hold_reason = None
-        sla.resume_clock(work_order, now)
-    work_order.status = target
-    record_event(session, work_order, "status_changed", actor=actor, data=event_data,
-                 client_time=client_time)
+    # No autoflush until status and hold reason agree: loading the SLA pauses midway would
+    # flush a half-changed row (the hold-reason check constraint refuses it).
+    with session.no_autoflush:
+        follow_up = _GUARDS_AND_EFFECTS[rule.action](session, work_order, target, actor,
+                                                     reason, data, now, event_data)
+        if current == S.on_hold:
+            work_order.hold_reason = None
+            sla.resume_clock(work_order, now)
+        work_order.status = target
+        record_event(session, work_order, "status_changed", actor=actor, data=event_data,
+                     client_time=client_time)
     if notify:
         _notify(session, work_order, rule.action, current)
     flush_or_conflict(session)
@@ -167,6 +209,22 @@ def _hold(session: Session, wo: WorkOrder, target: Status, actor: User | None,
     event["hold_reason"] = hold_reason
     if hold_reason == HoldReason.customer:  # waiting for the customer stops the SLA clocks
         sla.pause_clock(wo, "on_hold_customer", now)
+
+
+def _back_to_queue(session: Session, wo: WorkOrder, target: Status, actor: User | None,
+                   reason: str | None, data: dict[str, Any], now: datetime,
+                   event: dict[str, Any]) -> None:
+    """Unschedule / release: the order is new again, so it is nobody's and unplanned."""
+    previous = wo.assignee_user_id
+    if previous is None and wo.scheduled_start is None:
+        return
+    event["previous_assignee_user_id"] = previous
+    wo.assignee_user_id = wo.scheduled_start = wo.scheduled_end = None
+    if previous is not None:
+        queue_notification(session, user_ids=[previous], kind="job_unassigned",
+                           title=f"Job {wo.number} was taken off your plan", body=wo.title,
+                           data={"work_order_id": wo.id}, work_order_id=wo.id)
+    _unplanned(session, wo)
 
 
 def _resume_on_site(session: Session, wo: WorkOrder, target: Status, actor: User | None,
@@ -261,7 +319,8 @@ def _reopen(session: Session, wo: WorkOrder, target: Status, actor: User | None,
 
 _GUARDS_AND_EFFECTS: dict[str, Any] = {
     "schedule": _needs_assignee, "dispatch": _needs_assignee, "resume": _needs_assignee,
-    "unschedule": _noop, "recall": _noop, "release": _noop, "depart": _noop,
+    "unschedule": _back_to_queue, "recall": _noop, "release": _back_to_queue,
+    "depart": _noop,
     "hold": _hold, "resume_on_site": _resume_on_site, "cancel": _cancel, "arrive": _arrive,
     "complete": _complete, "close": _close, "reopen": _reopen,
 }
@@ -353,6 +412,8 @@ def assign_work_order(session: Session, work_order: WorkOrder, *, assignee_user_
         new_status = S.scheduled
     elif assignee_user_id is None and work_order.status in (S.scheduled, S.dispatched):
         new_status = S.new
+    if assignee_user_id is None and previous is not None:
+        _unplanned(session, work_order)
     if new_status is not None:
         record_event(session, work_order, "status_changed", actor=actor,
                      data={"from": work_order.status, "to": new_status.value,
