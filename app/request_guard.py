@@ -118,6 +118,8 @@ class StrictFlaskParser(FlaskParser):
         # A route that declares a JSON body documents it as required: no body is a 422, not
         # an empty change that "succeeds" (PATCH without a body).
         data = super().load_json(req, schema)
+        if data is core.missing and getattr(schema.Meta, "body_optional", False):
+            return {}  # a schema of options only, all defaulted (e.g. applying a plan)
         if data is core.missing:
             abort(422, messages={"json": [MESSAGES["body_required"]]},
                   message=MESSAGES["body_required"])

@@ -88,6 +88,8 @@ def test_the_demo_day_plan_places_at_least_90_percent_of_the_jobs(demo):
 
     dispatcher = demo.scalar(select(User).where(User.role == "dispatcher").order_by(User.id))
     run = service.request_plan(demo, day=plan_day(utcnow()), time_limit_s=5, actor=dispatcher)
+    service.run_in_background(demo.get_bind(), run.id)  # what the request does after commit
+    demo.refresh(run)
     assert run.status == "done", run.error
     jobs = run.inputs["problem"]["jobs"]
     capacity_s = sum(min(end - start for start, end in t["shifts"]) and t["max_work_s"]

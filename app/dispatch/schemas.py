@@ -443,6 +443,9 @@ class PickListFulfil(Schema):
 # --- releasing the day to the phones ----------------------------------------------------------
 
 class PlanApply(Schema):
+    class Meta:
+        body_optional = True  # POST …/apply with no body applies without releasing
+
     dispatch = StrictBoolean(load_default=False, metadata={
         "description": "Also release the planned technicians' day: jobs become dispatched "
                        "and each technician gets one push for the route."})
