@@ -28,6 +28,7 @@ spatialite:
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
+	$(BIN)/flask maintenance generate
 	@echo "FieldOps on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 

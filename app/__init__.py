@@ -20,6 +20,8 @@ BLUEPRINT_MODULES = (
     "app.dispatch.routes",
     "app.mobile_api.routes",
     "app.mobile_api.photo_routes",
+    "app.maintenance.routes",
+    "app.mobile_api.checklist_routes",
 )
 
 

@@ -18,6 +18,9 @@ def register_cli(app: Flask) -> None:
     from app.workorders.cli import sla_cli
 
     app.cli.add_command(sla_cli)
+    from app.maintenance.cli import maintenance_cli
+
+    app.cli.add_command(maintenance_cli)
 
     @app.cli.command("seed-demo")
     @click.option("--seed", default=7, show_default=True,

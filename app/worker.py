@@ -34,6 +34,7 @@ def init_celery(flask_app: Flask, **overrides: Any) -> Celery:
             "sla-tick": {"task": "fieldops.sla_tick", "schedule": 60.0},
             "deliver-push": {"task": "fieldops.deliver_notifications", "schedule": 15.0},
             "expire-plan-runs": {"task": "fieldops.expire_plan_runs", "schedule": 60.0},
+            "generate-preventive": {"task": "fieldops.generate_preventive", "schedule": 3600.0},
         },
         **overrides,
     )
@@ -92,3 +93,13 @@ def expire_plan_runs() -> int:
     expired = expire_abandoned_runs(db.session, now=utcnow())
     db.session.commit()
     return expired
+
+
+@celery.task(name="fieldops.generate_preventive")
+def generate_preventive() -> dict[str, int]:
+    """Preventive work orders for the plans' horizons; concurrent runs create each once."""
+    from app.maintenance.service import generate_preventive_orders
+
+    report = generate_preventive_orders(db.session)
+    db.session.commit()
+    return {"created": report.created_count, "already_there": report.already_there}

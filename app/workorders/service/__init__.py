@@ -32,6 +32,7 @@ from app.workorders.service.lifecycle import (
     allowed_transitions,
     assign_work_order,
     completion_codes,
+    register_completion_check,
     release_parts_of_cancelled,
     transition_work_order,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "rate_work_order",
     "ratings_summary",
     "record_event",
+    "register_completion_check",
     "release_parts_of_cancelled",
     "report_fault",
     "report_fault_by_label",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -194,6 +195,8 @@ def _arrive(session: Session, wo: WorkOrder, target: Status, actor: User | None,
 def _complete(session: Session, wo: WorkOrder, target: Status, actor: User | None,
               reason: str | None, data: dict[str, Any], now: datetime,
               event: dict[str, Any]) -> dict[str, Any] | None:
+    for check in COMPLETION_CHECKS:  # other packages' rules (e.g. an unfinished checklist)
+        check(session, wo, data)
     completion = data.get("completion") or {}
     errors: dict[str, list[str]] = {}
     if not completion.get("resolution_notes"):
@@ -263,6 +266,18 @@ _GUARDS_AND_EFFECTS: dict[str, Any] = {
     "hold": _hold, "resume_on_site": _resume_on_site, "cancel": _cancel, "arrive": _arrive,
     "complete": _complete, "close": _close, "reopen": _reopen,
 }
+
+
+# Rules of other packages that must hold before a completion: check(session, work_order, data)
+# raises a DomainError to refuse. Registered at import by the package that owns the rule, so
+# work orders need not import it (maintenance builds on work orders, not the other way).
+COMPLETION_CHECKS: list[Callable[[Session, WorkOrder, dict[str, Any]], None]] = []
+
+
+def register_completion_check(check: Callable[[Session, WorkOrder, dict[str, Any]], None]
+                              ) -> None:
+    if check not in COMPLETION_CHECKS:
+        COMPLETION_CHECKS.append(check)
 
 
 def completion_codes() -> dict[str, tuple[str, ...]]:

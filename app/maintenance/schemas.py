@@ -1,0 +1,262 @@
+"""The maintenance API contract: plans, occurrences, checklist templates, inspections."""
+
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from app.fields import BoundedDecimal, DecimalString, IdField
+from app.maintenance.models import (
+    ANCHOR_VALUES,
+    INTERVAL_UNIT_VALUES,
+    ITEM_KIND_VALUES,
+    PRIORITY_VALUES,
+    SCHEDULE_KIND_VALUES,
+    SEVERITY_VALUES,
+    SHIFT_VALUES,
+)
+from app.maintenance.service.schedule import WEEKDAYS
+from app.workorders.schemas import UTCTime
+
+
+def _sane_date(value: date) -> None:
+    if not date(2000, 1, 1) <= value < date(2200, 1, 1):
+        raise ValidationError("Date out of range (years 2000 to 2199).")
+
+
+class PlanSkill(Schema):
+    skill_id = IdField(required=True)
+    min_level = fields.Integer(load_default=1, validate=validate.Range(1, 5))
+
+
+class PlanPart(Schema):
+    part_id = IdField(required=True)
+    quantity = fields.Integer(required=True, validate=validate.Range(1, 10_000))
+
+
+class MaintenancePlanFields(Schema):
+    name = fields.String(validate=validate.Length(1, 200))
+    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    active = fields.Boolean()
+    asset_id = IdField(allow_none=True)
+    equipment_model_id = IdField(allow_none=True)
+    customer_id = IdField(allow_none=True)
+    site_id = IdField(allow_none=True)
+    checklist_template_id = IdField(allow_none=True)
+    requires_signature = fields.Boolean()
+    required_skills = fields.List(fields.Nested(PlanSkill), validate=validate.Length(max=20))
+    estimated_duration_min = fields.Integer(validate=validate.Range(1, 24 * 60))
+    priority = fields.String(validate=validate.OneOf(PRIORITY_VALUES))
+    parts = fields.List(fields.Nested(PlanPart), validate=validate.Length(max=50))
+    parts_location_id = IdField(allow_none=True)
+    schedule_kind = fields.String(validate=validate.OneOf(SCHEDULE_KIND_VALUES))
+    anchor = fields.String(validate=validate.OneOf(ANCHOR_VALUES))
+    start_date = fields.Date(validate=_sane_date)
+    interval_unit = fields.String(allow_none=True, validate=validate.OneOf(INTERVAL_UNIT_VALUES))
+    interval_count = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
+    weekdays = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)),
+                           validate=validate.Length(max=7))
+    day_of_month = fields.Integer(allow_none=True, validate=validate.Range(1, 31))
+    calendar_id = IdField(allow_none=True)
+    shift = fields.String(validate=validate.OneOf(SHIFT_VALUES))
+    meter = fields.String(allow_none=True, validate=validate.Length(1, 40))
+    meter_interval = BoundedDecimal(1, 10**9, allow_none=True)
+    horizon_days = fields.Integer(validate=validate.Range(1, 366))
+    window_before_days = fields.Integer(validate=validate.Range(0, 60))
+    window_after_days = fields.Integer(validate=validate.Range(0, 60))
+
+
+class MaintenancePlanCreate(MaintenancePlanFields):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    start_date = fields.Date(required=True, validate=_sane_date)
+
+
+class MaintenancePlanUpdate(MaintenancePlanFields):
+    pass
+
+
+class MaintenancePlanQuery(Schema):
+    active = fields.Boolean()
+    asset_id = IdField()
+
+
+class MaintenancePlan(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String(allow_none=True)
+    active = fields.Boolean()
+    asset_id = fields.Integer(allow_none=True)
+    equipment_model_id = fields.Integer(allow_none=True)
+    customer_id = fields.Integer(allow_none=True)
+    site_id = fields.Integer(allow_none=True)
+    checklist_template_id = fields.Integer(allow_none=True)
+    requires_signature = fields.Boolean()
+    required_skills = fields.List(fields.Nested(PlanSkill))
+    estimated_duration_min = fields.Integer()
+    priority = fields.String()
+    parts = fields.List(fields.Nested(PlanPart))
+    parts_location_id = fields.Integer(allow_none=True)
+    schedule_kind = fields.String()
+    anchor = fields.String()
+    start_date = fields.Date()
+    interval_unit = fields.String(allow_none=True)
+    interval_count = fields.Integer(allow_none=True)
+    weekdays = fields.List(fields.String())
+    day_of_month = fields.Integer(allow_none=True)
+    calendar_id = fields.Integer(allow_none=True)
+    shift = fields.String()
+    meter = fields.String(allow_none=True)
+    meter_interval = DecimalString(allow_none=True)
+    horizon_days = fields.Integer()
+    window_before_days = fields.Integer()
+    window_after_days = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class PmGenerateRequest(Schema):
+    plan_ids = fields.List(IdField(), validate=validate.Length(1, 500))
+
+
+class PmGenerateOut(Schema):
+    created = fields.Integer(attribute="created_count")
+    already_there = fields.Integer()
+    work_order_ids = fields.Method("_ids")
+
+    def _ids(self, report):
+        return [o.work_order_id for o in report.created]
+
+
+class PlanOccurrenceQuery(Schema):
+    plan_id = IdField()
+    asset_id = IdField()
+    overdue = fields.Boolean()
+    due_from = fields.Date(validate=_sane_date)
+    due_until = fields.Date(validate=_sane_date)
+
+
+class PlanOccurrence(Schema):
+    id = fields.Integer()
+    plan_id = fields.Integer()
+    asset_id = fields.Integer()
+    occurrence_key = fields.String()
+    due_date = fields.Date()
+    window_start = fields.DateTime()
+    window_end = fields.DateTime()
+    trigger = fields.String()
+    state = fields.String(metadata={"description": "planned, overdue, done, skipped, cancelled"})
+    work_order_id = fields.Integer(allow_none=True)
+    work_order_number = fields.String(attribute="work_order.number", allow_none=True)
+    work_order_status = fields.String(attribute="work_order.status", allow_none=True)
+    parts_reserved = fields.Boolean()
+    details = fields.Dict()
+    skip_reason = fields.String(allow_none=True)
+
+
+class SkipOccurrence(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+# --- checklists ----------------------------------------------------------------------------
+
+class ChecklistItemIn(Schema):
+    label = fields.String(required=True, validate=validate.Length(1, 300))
+    kind = fields.String(required=True, validate=validate.OneOf(ITEM_KIND_VALUES))
+    required = fields.Boolean(load_default=True)
+    severity = fields.String(load_default="medium", validate=validate.OneOf(SEVERITY_VALUES))
+    unit = fields.String(allow_none=True, validate=validate.Length(max=20))
+    min_value = BoundedDecimal(-10**9, 10**9, places=3, allow_none=True)
+    max_value = BoundedDecimal(-10**9, 10**9, places=3, allow_none=True)
+    choices = fields.List(fields.String(validate=validate.Length(1, 100)),
+                          validate=validate.Length(max=30))
+    failing_choices = fields.List(fields.String(validate=validate.Length(1, 100)),
+                                  validate=validate.Length(max=30))
+
+
+class ChecklistTemplateCreate(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$", error="Letters, digits, _ . - (max 60)."))
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    equipment_model_id = IdField(allow_none=True)
+    items = fields.List(fields.Nested(ChecklistItemIn), required=True,
+                        validate=validate.Length(1, 200))
+
+
+class ChecklistVersionCreate(Schema):
+    name = fields.String(validate=validate.Length(1, 200))
+    items = fields.List(fields.Nested(ChecklistItemIn), required=True,
+                        validate=validate.Length(1, 200))
+
+
+class ChecklistTemplateQuery(Schema):
+    equipment_model_id = IdField()
+    code = fields.String(validate=validate.Length(1, 60))
+    all_versions = fields.Boolean(load_default=False)
+
+
+class ChecklistItem(Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    label = fields.String()
+    kind = fields.String()
+    required = fields.Boolean()
+    severity = fields.String()
+    unit = fields.String(allow_none=True)
+    min_value = DecimalString(allow_none=True)
+    max_value = DecimalString(allow_none=True)
+    choices = fields.List(fields.String())
+    failing_choices = fields.List(fields.String())
+
+
+class ChecklistTemplate(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    equipment_model_id = fields.Integer(allow_none=True)
+    items = fields.List(fields.Nested(ChecklistItem))
+    created_at = fields.DateTime()
+
+
+class AttachChecklist(Schema):
+    template_id = IdField(required=True)
+    requires_signature = fields.Boolean(load_default=False)
+
+
+class ChecklistAnswer(Schema):
+    """One checklist item's answer; the field that fits the item's kind is required."""
+
+    item_id = IdField(required=True)
+    passed = fields.Boolean(allow_none=True)
+    number = BoundedDecimal(-10**9, 10**9, places=3, allow_none=True)
+    text = fields.String(allow_none=True, validate=validate.Length(1, 5000))
+    choice = fields.String(allow_none=True, validate=validate.Length(1, 100))
+    photo_id = IdField(allow_none=True)
+    note = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    client_time = UTCTime(allow_none=True)
+
+
+class ChecklistResult(Schema):
+    id = fields.Integer()
+    item_id = fields.Integer()
+    outcome = fields.String()
+    passed = fields.Boolean(allow_none=True)
+    number = DecimalString(allow_none=True)
+    text = fields.String(allow_none=True)
+    choice = fields.String(allow_none=True)
+    photo_id = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    corrective_work_order_id = fields.Integer(allow_none=True)
+    recorded_at = fields.DateTime()
+
+
+class Inspection(Schema):
+    id = fields.Integer()
+    work_order_id = fields.Integer()
+    requires_signature = fields.Boolean()
+    template = fields.Nested(ChecklistTemplate)
+    results = fields.List(fields.Nested(ChecklistResult))
+    missing_item_ids = fields.Method("_missing")
+
+    def _missing(self, inspection):
+        done = {r.item_id for r in inspection.results}
+        return [i.id for i in inspection.template.items if i.required and i.id not in done]
