@@ -22,6 +22,7 @@ BLUEPRINT_MODULES = (
     "app.mobile_api.photo_routes",
     "app.maintenance.routes",
     "app.mobile_api.checklist_routes",
+    "app.maintenance.knowledge_routes",
 )
 
 

@@ -1,4 +1,5 @@
-"""Preventive maintenance plans and their occurrences, checklist templates and inspections."""
+"""Preventive maintenance plans and their occurrences, checklist templates and inspections;
+the failure taxonomy and knowledge articles."""
 
 from __future__ import annotations
 
@@ -302,3 +303,106 @@ class InspectionResult(Model):
 
     inspection: Mapped[Inspection] = relationship(back_populates="results")
     item: Mapped[ChecklistItem] = relationship()
+
+
+# --- failure taxonomy and knowledge ---------------------------------------------------------
+
+
+class CodeKind(StrEnum):
+    problem = "problem"
+    cause = "cause"
+    remedy = "remedy"
+
+
+CODE_KIND_VALUES = tuple(k.value for k in CodeKind)
+
+
+class FailureCode(Model):
+    """One code of a model's taxonomy: a cause hangs under a problem, a remedy under a cause."""
+
+    __tablename__ = "failure_codes"
+    __table_args__ = (
+        UniqueConstraint("equipment_model_id", "kind", "code", name="uq_failure_codes_code"),
+        CheckConstraint(f"kind IN {CODE_KIND_VALUES!r}", name="kind_known"),
+        CheckConstraint("(kind = 'problem') = (parent_id IS NULL)", name="parent_iff_not_problem"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    equipment_model_id: Mapped[int] = mapped_column(ForeignKey("equipment_models.id"),
+                                                    index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("failure_codes.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[FailureCode | None] = relationship(remote_side=[id])
+
+
+class KnowledgeArticle(Model):
+    """A how-to: text, steps and images, linked to equipment models and failure codes.
+
+    `search_text` is the normalised text searched (see knowledge search in the service).
+    """
+
+    __tablename__ = "knowledge_articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"url": "...", "caption": "..."}]
+    images: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    search_text: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    models: Mapped[list[ArticleModel]] = relationship(cascade="all, delete-orphan")
+    code_links: Mapped[list[ArticleCode]] = relationship(cascade="all, delete-orphan")
+
+
+class ArticleModel(Model):
+    """An equipment model the article is about."""
+
+    __tablename__ = "article_models"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_articles.id", ondelete="CASCADE"), primary_key=True)
+    equipment_model_id: Mapped[int] = mapped_column(ForeignKey("equipment_models.id"),
+                                                    primary_key=True, index=True)
+
+
+class ArticleCode(Model):
+    """A failure code (problem, cause or remedy) the article answers."""
+
+    __tablename__ = "article_codes"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_articles.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class ArticleRating(Model):
+    """A technician's verdict on an article: useful or not (one per person, changeable)."""
+
+    __tablename__ = "article_ratings"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_articles.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    useful: Mapped[bool]
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleSolution(Model):
+    """"Solved with this article" on a work order (once per order and article)."""
+
+    __tablename__ = "article_solutions"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_articles.id", ondelete="CASCADE"), primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from app.fields import BoundedDecimal, DecimalString, IdField
 from app.maintenance.models import (
     ANCHOR_VALUES,
+    CODE_KIND_VALUES,
     INTERVAL_UNIT_VALUES,
     ITEM_KIND_VALUES,
     PRIORITY_VALUES,
@@ -260,3 +261,103 @@ class Inspection(Schema):
     def _missing(self, inspection):
         done = {r.item_id for r in inspection.results}
         return [i.id for i in inspection.template.items if i.required and i.id not in done]
+
+
+# --- failure taxonomy and knowledge ---------------------------------------------------------
+
+_CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
+                        error="Letters, digits, _ . - (max 40).")
+
+
+class FailureCodeCreate(Schema):
+    equipment_model_id = IdField(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(CODE_KIND_VALUES))
+    code = fields.String(required=True, validate=_CODE)
+    label = fields.String(required=True, validate=validate.Length(1, 200))
+    parent_id = IdField(allow_none=True)
+
+
+class FailureCodeQuery(Schema):
+    equipment_model_id = IdField()
+    kind = fields.String(validate=validate.OneOf(CODE_KIND_VALUES))
+
+
+class FailureCodeOut(Schema):
+    id = fields.Integer()
+    equipment_model_id = fields.Integer()
+    kind = fields.String()
+    code = fields.String()
+    label = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+
+
+class ArticleImage(Schema):
+    url = fields.String(required=True, validate=validate.Length(1, 500))
+    caption = fields.String(allow_none=True, validate=validate.Length(max=300))
+
+
+class ArticleFields(Schema):
+    title = fields.String(validate=validate.Length(1, 200))
+    body = fields.String(validate=validate.Length(1, 50_000))
+    steps = fields.List(fields.String(validate=validate.Length(1, 2000)),
+                        validate=validate.Length(max=100))
+    images = fields.List(fields.Nested(ArticleImage), validate=validate.Length(max=30))
+    equipment_model_ids = fields.List(IdField(), validate=validate.Length(max=100))
+    codes = fields.List(fields.String(validate=_CODE), validate=validate.Length(max=50))
+
+
+class ArticleCreate(ArticleFields):
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    body = fields.String(required=True, validate=validate.Length(1, 50_000))
+
+
+class ArticleUpdate(ArticleFields):
+    pass
+
+
+class ArticleQuery(Schema):
+    q = fields.String(validate=validate.Length(1, 200), metadata={
+        "description": "Words in English, Chinese (matched by character bigrams) or both."})
+    equipment_model_id = IdField()
+    code = fields.String(validate=_CODE)
+
+
+class ArticleOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    body = fields.String()
+    steps = fields.List(fields.String())
+    images = fields.List(fields.Nested(ArticleImage))
+    equipment_model_ids = fields.Method("_models")
+    codes = fields.Method("_codes")
+    score = fields.Integer(metadata={"description": "How well it matches (search, suggestions)."})
+    useful = fields.Integer(metadata={"description": "Technicians who found it useful."})
+    not_useful = fields.Integer()
+    solved = fields.Integer(metadata={"description": "Jobs solved with this article."})
+    updated_at = fields.DateTime()
+
+    def _models(self, article):
+        return sorted(m.equipment_model_id for m in article.models)
+
+    def _codes(self, article):
+        return sorted(c.code for c in article.code_links)
+
+
+class ArticleRatingIn(Schema):
+    useful = fields.Boolean(required=True)
+
+
+class ArticleRatingOut(Schema):
+    article_id = fields.Integer()
+    useful = fields.Boolean()
+    rated_at = fields.DateTime()
+
+
+class ArticleSolutionIn(Schema):
+    work_order_id = IdField(required=True)
+
+
+class ArticleSolutionOut(Schema):
+    article_id = fields.Integer()
+    work_order_id = fields.Integer()
+    recorded_at = fields.DateTime()

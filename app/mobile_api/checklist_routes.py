@@ -1,5 +1,6 @@
-"""The job's checklist on the phone: read it, answer items one by one (also offline through
-/mobile/v1/sync, operation `checklist_item`, with the same Idempotency-Key rules)."""
+"""The job's checklist and knowledge articles on the phone: read the checklist, answer items
+one by one (also offline through /mobile/v1/sync, operation `checklist_item`, with the same
+Idempotency-Key rules); articles suggested for the job."""
 
 from __future__ import annotations
 
@@ -45,3 +46,15 @@ class JobChecklist(MethodView):
         """Answer one item (again to correct it). A failed item or a reading out of limits
         raises a corrective work order at once (corrective_work_order_id)."""
         return operations.run("checklist_item", db.session, job_id, body, actor())
+
+
+@blp.route("/jobs/<id:job_id>/articles")
+class JobArticles(MethodView):
+    @require_roles(Role.technician)
+    @blp.response(200, maintenance_schemas.ArticleOut(many=True))
+    @blp.alt_response(404, schema=ErrorSchema, description="Not your job.")
+    def get(self, job_id: int) -> Any:
+        """Knowledge articles for this job: its equipment model, failure codes and the words
+        of the fault description, best first."""
+        job = service.get_job(db.session, job_id, actor=actor())
+        return maintenance.suggest_articles(db.session, job)

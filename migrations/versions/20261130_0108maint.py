@@ -1,4 +1,4 @@
-"""maintenance plans occurrences checklists inspections
+"""maintenance: plans, occurrences, checklists, inspections, failure taxonomy, knowledge
 
 Revision ID: 0108maint
 Revises: 0006integrate
@@ -188,9 +188,99 @@ def upgrade():
     with op.batch_alter_table('inspection_results', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inspection_results_inspection_id'), ['inspection_id'], unique=False)
 
+    op.create_table('failure_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('equipment_model_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("(kind = 'problem') = (parent_id IS NULL)", name=op.f('ck_failure_codes_parent_iff_not_problem')),
+    sa.CheckConstraint("kind IN ('problem', 'cause', 'remedy')", name=op.f('ck_failure_codes_kind_known')),
+    sa.ForeignKeyConstraint(['equipment_model_id'], ['equipment_models.id'], name=op.f('fk_failure_codes_equipment_model_id_equipment_models')),
+    sa.ForeignKeyConstraint(['parent_id'], ['failure_codes.id'], name=op.f('fk_failure_codes_parent_id_failure_codes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_failure_codes')),
+    sa.UniqueConstraint('equipment_model_id', 'kind', 'code', name='uq_failure_codes_code')
+    )
+    with op.batch_alter_table('failure_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_failure_codes_equipment_model_id'), ['equipment_model_id'], unique=False)
+
+    op.create_table('knowledge_articles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('steps', sa.JSON(), nullable=False),
+    sa.Column('images', sa.JSON(), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_knowledge_articles_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_knowledge_articles'))
+    )
+    op.create_table('article_codes',
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['knowledge_articles.id'], name=op.f('fk_article_codes_article_id_knowledge_articles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('article_id', 'code', name=op.f('pk_article_codes'))
+    )
+    with op.batch_alter_table('article_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_article_codes_code'), ['code'], unique=False)
+
+    op.create_table('article_models',
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('equipment_model_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['knowledge_articles.id'], name=op.f('fk_article_models_article_id_knowledge_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['equipment_model_id'], ['equipment_models.id'], name=op.f('fk_article_models_equipment_model_id_equipment_models')),
+    sa.PrimaryKeyConstraint('article_id', 'equipment_model_id', name=op.f('pk_article_models'))
+    )
+    with op.batch_alter_table('article_models', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_article_models_equipment_model_id'), ['equipment_model_id'], unique=False)
+
+    op.create_table('article_ratings',
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('useful', sa.Boolean(), nullable=False),
+    sa.Column('rated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['knowledge_articles.id'], name=op.f('fk_article_ratings_article_id_knowledge_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_article_ratings_user_id_users')),
+    sa.PrimaryKeyConstraint('article_id', 'user_id', name=op.f('pk_article_ratings'))
+    )
+    op.create_table('article_solutions',
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('work_order_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['knowledge_articles.id'], name=op.f('fk_article_solutions_article_id_knowledge_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_article_solutions_user_id_users')),
+    sa.ForeignKeyConstraint(['work_order_id'], ['work_orders.id'], name=op.f('fk_article_solutions_work_order_id_work_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('article_id', 'work_order_id', name=op.f('pk_article_solutions'))
+    )
+    with op.batch_alter_table('article_solutions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_article_solutions_work_order_id'), ['work_order_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('article_solutions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_article_solutions_work_order_id'))
+
+    op.drop_table('article_solutions')
+    op.drop_table('article_ratings')
+    with op.batch_alter_table('article_models', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_article_models_equipment_model_id'))
+
+    op.drop_table('article_models')
+    with op.batch_alter_table('article_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_article_codes_code'))
+
+    op.drop_table('article_codes')
+    op.drop_table('knowledge_articles')
+    with op.batch_alter_table('failure_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_failure_codes_equipment_model_id'))
+
+    op.drop_table('failure_codes')
+
     with op.batch_alter_table('inspection_results', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inspection_results_inspection_id'))
 

@@ -7,6 +7,8 @@
 - occurrences: planned / overdue / done / skipped, and skipping
 - checklists: versioned checklist templates
 - inspections: filling a checklist; failures raise corrective orders; the completion guard
+- taxonomy: problem -> cause -> remedy codes per equipment model; the completion check
+- knowledge: articles, Chinese/English search, suggestions, ratings, solved-with
 """
 
 from app.maintenance.service.checklists import (
@@ -30,6 +32,19 @@ from app.maintenance.service.inspections import (
     record_item,
     require_inspection,
 )
+from app.maintenance.service.knowledge import (
+    ArticleHit,
+    article_with_counts,
+    create_article,
+    get_article,
+    normalise,
+    rate_article,
+    record_solution,
+    search_articles,
+    search_terms,
+    suggest_articles,
+    update_article,
+)
 from app.maintenance.service.occurrences import (
     OccurrenceView,
     list_occurrences,
@@ -44,15 +59,56 @@ from app.maintenance.service.plans import (
     plan_assets,
     update_plan,
 )
+from app.maintenance.service.taxonomy import (
+    check_failure_codes,
+    create_failure_code,
+    list_failure_codes,
+)
 from app.workorders.service import register_completion_check
 
 register_completion_check(check_checklist_done)
+register_completion_check(check_failure_codes)
 
 __all__ = [
-    "GenerationReport", "MeterForecast", "OccurrenceView", "add_template_version",
-    "attach_checklist", "check_checklist_done", "create_plan", "create_template",
-    "due_occurrences", "forecast_threshold", "generate_preventive_orders", "get_plan",
-    "get_template", "inspection_of", "list_occurrences", "list_plans", "list_templates",
-    "missing_items", "occurrence_state", "plan_assets", "record_item", "require_inspection",
-    "skip_occurrence", "template_for_model", "theil_sen", "update_plan", "views",
+    "ArticleHit",
+    "GenerationReport",
+    "MeterForecast",
+    "OccurrenceView",
+    "add_template_version",
+    "article_with_counts",
+    "attach_checklist",
+    "check_checklist_done",
+    "check_failure_codes",
+    "create_article",
+    "create_failure_code",
+    "create_plan",
+    "create_template",
+    "due_occurrences",
+    "forecast_threshold",
+    "generate_preventive_orders",
+    "get_article",
+    "get_plan",
+    "get_template",
+    "inspection_of",
+    "list_failure_codes",
+    "list_occurrences",
+    "list_plans",
+    "list_templates",
+    "missing_items",
+    "normalise",
+    "occurrence_state",
+    "plan_assets",
+    "rate_article",
+    "record_item",
+    "record_solution",
+    "require_inspection",
+    "search_articles",
+    "search_terms",
+    "skip_occurrence",
+    "suggest_articles",
+    "template_for_model",
+    "theil_sen",
+    "update_article",
+    "update_plan",
+    "views",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from app.assets.models import EquipmentModel
@@ -93,7 +93,7 @@ def get_template(session: Session, template_id: int, *, actor: User) -> Checklis
 def list_templates(session: Session, *, actor: User, equipment_model_id: int | None = None,
                    code: str | None = None, latest_only: bool = True) -> Select[Any]:
     if actor.role == Role.customer:
-        return select(ChecklistTemplate).where(False)
+        return select(ChecklistTemplate).where(false())
     stmt = select(ChecklistTemplate).order_by(ChecklistTemplate.code, ChecklistTemplate.version)
     if equipment_model_id is not None:
         stmt = stmt.where(ChecklistTemplate.equipment_model_id == equipment_model_id)

@@ -199,12 +199,12 @@ def missing_items(session: Session, inspection: Inspection) -> list[ChecklistIte
 
 
 def check_checklist_done(session: Session, work_order: WorkOrder,
-                         _data: dict[str, Any]) -> None:
+                         _data: dict[str, Any]) -> set[str] | None:
     """Completion guard: a work order with a checklist completes only when every required
     item is answered, and with its required customer signature."""
     inspection = inspection_of(session, work_order)
     if inspection is None:
-        return
+        return None
     missing = missing_items(session, inspection)
     if missing:
         raise Conflict(f"{len(missing)} required checklist item(s) are not done.",
@@ -216,3 +216,4 @@ def check_checklist_done(session: Session, work_order: WorkOrder,
         if signed is None:
             raise Conflict("This job needs the customer's signature before completion.",
                            error="signature_required")
+    return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from app.assets.models import Asset, Site
@@ -55,7 +55,7 @@ def list_occurrences(session: Session, *, actor: User, plan_id: int | None = Non
         stmt = stmt.join(Asset, Asset.id == PlanOccurrence.asset_id).join(Site).where(
             Site.customer_id == actor.customer_id)
     elif actor.role not in (*OFFICE, Role.technician, Role.warehouse):
-        stmt = stmt.where(False)
+        stmt = stmt.where(false())
     if plan_id is not None:
         stmt = stmt.where(PlanOccurrence.plan_id == plan_id)
     if asset_id is not None:
