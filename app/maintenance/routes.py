@@ -190,3 +190,49 @@ class WorkOrderChecklist(MethodView):
         inspection = service.attach_checklist(db.session, work_order, actor=actor(), **body)
         db.session.commit()
         return inspection
+
+
+@blp.route("/maintenance/plans/<id:plan_id>/forecasts")
+class PlanForecasts(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.response(200, schemas.AssetForecastOut(many=True))
+    @blp.alt_response(404, schema=ErrorSchema, description="No such plan.")
+    def get(self, plan_id: int) -> Any:
+        """A meter plan's forecast per asset: when the next threshold is reached (Theil–Sen
+        over the recent readings, with earliest and latest dates)."""
+        return service.plan_forecasts(db.session, service.get_plan(db.session, plan_id,
+                                                                   actor=actor()))
+
+
+@blp.route("/maintenance/reliability/assets/<id:asset_id>")
+class AssetReliability(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.ReliabilityQuery, location="query")
+    @blp.response(200, schemas.ReliabilityOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such asset.")
+    def get(self, query: dict[str, Any], asset_id: int) -> Any:
+        """MTBF, MTTR, failures by code and PM compliance of one asset over the last days."""
+        return service.asset_reliability(db.session, asset_id, actor=actor(),
+                                         days=query["days"])
+
+
+@blp.route("/maintenance/reliability/equipment-models/<id:model_id>")
+class ModelReliability(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.ReliabilityQuery, location="query")
+    @blp.response(200, schemas.ReliabilityOut)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such equipment model.")
+    def get(self, query: dict[str, Any], model_id: int) -> Any:
+        """The same figures over every asset of an equipment model."""
+        return service.model_reliability(db.session, model_id, actor=actor(),
+                                         days=query["days"])
+
+
+@blp.route("/maintenance/reliability/rising")
+class RisingFailureRates(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.RisingQuery, location="query")
+    @blp.response(200, schemas.RisingAssetOut(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """Assets failing clearly more often in the recent half of the period."""
+        return service.rising_failure_rates(db.session, actor=actor(), days=query["days"])

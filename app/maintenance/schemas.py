@@ -361,3 +361,43 @@ class ArticleSolutionOut(Schema):
     article_id = fields.Integer()
     work_order_id = fields.Integer()
     recorded_at = fields.DateTime()
+
+
+# --- reliability and forecasts --------------------------------------------------------------
+
+class ReliabilityQuery(Schema):
+    days = fields.Integer(load_default=365, validate=validate.Range(1, 3660))
+
+
+class ReliabilityOut(Schema):
+    scope = fields.String()
+    id = fields.Integer()
+    since = fields.DateTime()
+    until = fields.DateTime()
+    failures = fields.Integer()
+    mtbf_hours = fields.Float(allow_none=True)
+    mttr_hours = fields.Float(allow_none=True)
+    failures_by_code = fields.Dict(keys=fields.String(), values=fields.Integer())
+    pm_due = fields.Integer()
+    pm_on_time = fields.Integer()
+    pm_compliance = fields.Float(allow_none=True)
+
+
+class RisingQuery(Schema):
+    days = fields.Integer(load_default=180, validate=validate.Range(2, 3660))
+
+
+class RisingAssetOut(Schema):
+    asset_id = fields.Integer()
+    tag = fields.String()
+    earlier = fields.Integer()
+    recent = fields.Integer()
+
+
+class AssetForecastOut(Schema):
+    asset_id = fields.Integer()
+    tag = fields.String()
+    threshold = DecimalString(allow_none=True)
+    current = DecimalString(allow_none=True)
+    forecast = fields.Dict(allow_none=True, metadata={
+        "description": "slope per day (median and quartiles), likely/earliest/latest date."})

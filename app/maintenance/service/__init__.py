@@ -9,6 +9,7 @@
 - inspections: filling a checklist; failures raise corrective orders; the completion guard
 - taxonomy: problem -> cause -> remedy codes per equipment model; the completion check
 - knowledge: articles, Chinese/English search, suggestions, ratings, solved-with
+- reliability: MTBF, MTTR, failures by code, PM compliance, rising failure rates (SQL)
 """
 
 from app.maintenance.service.checklists import (
@@ -20,9 +21,11 @@ from app.maintenance.service.checklists import (
 )
 from app.maintenance.service.forecast import MeterForecast, forecast_threshold, theil_sen
 from app.maintenance.service.generator import (
+    AssetForecast,
     GenerationReport,
     due_occurrences,
     generate_preventive_orders,
+    plan_forecasts,
 )
 from app.maintenance.service.inspections import (
     attach_checklist,
@@ -59,6 +62,13 @@ from app.maintenance.service.plans import (
     plan_assets,
     update_plan,
 )
+from app.maintenance.service.reliability import (
+    Reliability,
+    RisingAsset,
+    asset_reliability,
+    model_reliability,
+    rising_failure_rates,
+)
 from app.maintenance.service.taxonomy import (
     check_failure_codes,
     create_failure_code,
@@ -71,11 +81,15 @@ register_completion_check(check_failure_codes)
 
 __all__ = [
     "ArticleHit",
+    "AssetForecast",
     "GenerationReport",
     "MeterForecast",
     "OccurrenceView",
+    "Reliability",
+    "RisingAsset",
     "add_template_version",
     "article_with_counts",
+    "asset_reliability",
     "attach_checklist",
     "check_checklist_done",
     "check_failure_codes",
@@ -95,13 +109,16 @@ __all__ = [
     "list_plans",
     "list_templates",
     "missing_items",
+    "model_reliability",
     "normalise",
     "occurrence_state",
     "plan_assets",
+    "plan_forecasts",
     "rate_article",
     "record_item",
     "record_solution",
     "require_inspection",
+    "rising_failure_rates",
     "search_articles",
     "search_terms",
     "skip_occurrence",

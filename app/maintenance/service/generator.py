@@ -300,3 +300,32 @@ def generate_preventive_orders(session: Session, *, today: date | None = None,
                 report.created.append(occurrence)
     session.flush()  # flush: the work-order links, before the caller commits
     return report
+
+
+@dataclass
+class AssetForecast:
+    asset_id: int
+    tag: str
+    threshold: Decimal | None
+    current: Decimal | None
+    forecast: dict[str, Any] | None  # see MeterForecast.as_dict; None: too few readings
+
+
+def plan_forecasts(session: Session, plan: MaintenancePlan) -> list[AssetForecast]:
+    """For a meter plan: per asset, the next threshold and when the trend reaches it (with
+    the earliest and latest dates from the spread of the readings)."""
+    if plan.meter is None or plan.meter_interval is None:
+        return []
+    found = []
+    for asset in plan_assets(session, plan):
+        existing = _occurrences(session, plan, asset)
+        completed = _completed_at(session, existing[-1] if existing else None)
+        base = _service_reading(session, asset, plan.meter, completed)
+        readings = _readings(session, asset, plan.meter)
+        threshold = base + plan.meter_interval if base is not None else None
+        forecast = (forecast_threshold(readings, threshold) if threshold is not None
+                    else None)
+        found.append(AssetForecast(asset.id, asset.tag, threshold,
+                                   readings[-1][1] if readings else None,
+                                   forecast.as_dict() if forecast is not None else None))
+    return found
