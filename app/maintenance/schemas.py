@@ -19,6 +19,16 @@ from app.maintenance.service.schedule import WEEKDAYS
 from app.workorders.schemas import UTCTime
 
 
+class Text(fields.String):
+    """A string without NUL characters (PostgreSQL text cannot hold them: a 422, not a 500)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("NUL characters are not allowed.")
+        return text
+
+
 def _sane_date(value: date) -> None:
     if not date(2000, 1, 1) <= value < date(2200, 1, 1):
         raise ValidationError("Date out of range (years 2000 to 2199).")
@@ -35,8 +45,8 @@ class PlanPart(Schema):
 
 
 class MaintenancePlanFields(Schema):
-    name = fields.String(validate=validate.Length(1, 200))
-    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    name = Text(validate=validate.Length(1, 200))
+    description = Text(allow_none=True, validate=validate.Length(max=5000))
     active = fields.Boolean()
     asset_id = IdField(allow_none=True)
     equipment_model_id = IdField(allow_none=True)
@@ -46,20 +56,20 @@ class MaintenancePlanFields(Schema):
     requires_signature = fields.Boolean()
     required_skills = fields.List(fields.Nested(PlanSkill), validate=validate.Length(max=20))
     estimated_duration_min = fields.Integer(validate=validate.Range(1, 24 * 60))
-    priority = fields.String(validate=validate.OneOf(PRIORITY_VALUES))
+    priority = Text(validate=validate.OneOf(PRIORITY_VALUES))
     parts = fields.List(fields.Nested(PlanPart), validate=validate.Length(max=50))
     parts_location_id = IdField(allow_none=True)
-    schedule_kind = fields.String(validate=validate.OneOf(SCHEDULE_KIND_VALUES))
-    anchor = fields.String(validate=validate.OneOf(ANCHOR_VALUES))
+    schedule_kind = Text(validate=validate.OneOf(SCHEDULE_KIND_VALUES))
+    anchor = Text(validate=validate.OneOf(ANCHOR_VALUES))
     start_date = fields.Date(validate=_sane_date)
-    interval_unit = fields.String(allow_none=True, validate=validate.OneOf(INTERVAL_UNIT_VALUES))
+    interval_unit = Text(allow_none=True, validate=validate.OneOf(INTERVAL_UNIT_VALUES))
     interval_count = fields.Integer(allow_none=True, validate=validate.Range(1, 1000))
-    weekdays = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)),
+    weekdays = fields.List(Text(validate=validate.OneOf(WEEKDAYS)),
                            validate=validate.Length(max=7))
     day_of_month = fields.Integer(allow_none=True, validate=validate.Range(1, 31))
     calendar_id = IdField(allow_none=True)
-    shift = fields.String(validate=validate.OneOf(SHIFT_VALUES))
-    meter = fields.String(allow_none=True, validate=validate.Length(1, 40))
+    shift = Text(validate=validate.OneOf(SHIFT_VALUES))
+    meter = Text(allow_none=True, validate=validate.Length(1, 40))
     meter_interval = BoundedDecimal(1, 10**9, allow_none=True)
     horizon_days = fields.Integer(validate=validate.Range(1, 366))
     window_before_days = fields.Integer(validate=validate.Range(0, 60))
@@ -67,7 +77,7 @@ class MaintenancePlanFields(Schema):
 
 
 class MaintenancePlanCreate(MaintenancePlanFields):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = Text(required=True, validate=validate.Length(1, 200))
     start_date = fields.Date(required=True, validate=_sane_date)
 
 
@@ -82,8 +92,8 @@ class MaintenancePlanQuery(Schema):
 
 class MaintenancePlan(Schema):
     id = fields.Integer()
-    name = fields.String()
-    description = fields.String(allow_none=True)
+    name = Text()
+    description = Text(allow_none=True)
     active = fields.Boolean()
     asset_id = fields.Integer(allow_none=True)
     equipment_model_id = fields.Integer(allow_none=True)
@@ -93,19 +103,19 @@ class MaintenancePlan(Schema):
     requires_signature = fields.Boolean()
     required_skills = fields.List(fields.Nested(PlanSkill))
     estimated_duration_min = fields.Integer()
-    priority = fields.String()
+    priority = Text()
     parts = fields.List(fields.Nested(PlanPart))
     parts_location_id = fields.Integer(allow_none=True)
-    schedule_kind = fields.String()
-    anchor = fields.String()
+    schedule_kind = Text()
+    anchor = Text()
     start_date = fields.Date()
-    interval_unit = fields.String(allow_none=True)
+    interval_unit = Text(allow_none=True)
     interval_count = fields.Integer(allow_none=True)
-    weekdays = fields.List(fields.String())
+    weekdays = fields.List(Text())
     day_of_month = fields.Integer(allow_none=True)
     calendar_id = fields.Integer(allow_none=True)
-    shift = fields.String()
-    meter = fields.String(allow_none=True)
+    shift = Text()
+    meter = Text(allow_none=True)
     meter_interval = DecimalString(allow_none=True)
     horizon_days = fields.Integer()
     window_before_days = fields.Integer()
@@ -139,80 +149,80 @@ class PlanOccurrence(Schema):
     id = fields.Integer()
     plan_id = fields.Integer()
     asset_id = fields.Integer()
-    occurrence_key = fields.String()
+    occurrence_key = Text()
     due_date = fields.Date()
     window_start = fields.DateTime()
     window_end = fields.DateTime()
-    trigger = fields.String()
-    state = fields.String(metadata={"description": "planned, overdue, done, skipped, cancelled"})
+    trigger = Text()
+    state = Text(metadata={"description": "planned, overdue, done, skipped, cancelled"})
     work_order_id = fields.Integer(allow_none=True)
-    work_order_number = fields.String(attribute="work_order.number", allow_none=True)
-    work_order_status = fields.String(attribute="work_order.status", allow_none=True)
+    work_order_number = Text(attribute="work_order.number", allow_none=True)
+    work_order_status = Text(attribute="work_order.status", allow_none=True)
     parts_reserved = fields.Boolean()
     details = fields.Dict()
-    skip_reason = fields.String(allow_none=True)
+    skip_reason = Text(allow_none=True)
 
 
 class SkipOccurrence(Schema):
-    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+    reason = Text(required=True, validate=validate.Length(1, 2000))
 
 
 # --- checklists ----------------------------------------------------------------------------
 
 class ChecklistItemIn(Schema):
-    label = fields.String(required=True, validate=validate.Length(1, 300))
-    kind = fields.String(required=True, validate=validate.OneOf(ITEM_KIND_VALUES))
+    label = Text(required=True, validate=validate.Length(1, 300))
+    kind = Text(required=True, validate=validate.OneOf(ITEM_KIND_VALUES))
     required = fields.Boolean(load_default=True)
-    severity = fields.String(load_default="medium", validate=validate.OneOf(SEVERITY_VALUES))
-    unit = fields.String(allow_none=True, validate=validate.Length(max=20))
+    severity = Text(load_default="medium", validate=validate.OneOf(SEVERITY_VALUES))
+    unit = Text(allow_none=True, validate=validate.Length(max=20))
     min_value = BoundedDecimal(-10**9, 10**9, places=3, allow_none=True)
     max_value = BoundedDecimal(-10**9, 10**9, places=3, allow_none=True)
-    choices = fields.List(fields.String(validate=validate.Length(1, 100)),
+    choices = fields.List(Text(validate=validate.Length(1, 100)),
                           validate=validate.Length(max=30))
-    failing_choices = fields.List(fields.String(validate=validate.Length(1, 100)),
+    failing_choices = fields.List(Text(validate=validate.Length(1, 100)),
                                   validate=validate.Length(max=30))
 
 
 class ChecklistTemplateCreate(Schema):
-    code = fields.String(required=True, validate=validate.Regexp(
+    code = Text(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$", error="Letters, digits, _ . - (max 60)."))
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = Text(required=True, validate=validate.Length(1, 200))
     equipment_model_id = IdField(allow_none=True)
     items = fields.List(fields.Nested(ChecklistItemIn), required=True,
                         validate=validate.Length(1, 200))
 
 
 class ChecklistVersionCreate(Schema):
-    name = fields.String(validate=validate.Length(1, 200))
+    name = Text(validate=validate.Length(1, 200))
     items = fields.List(fields.Nested(ChecklistItemIn), required=True,
                         validate=validate.Length(1, 200))
 
 
 class ChecklistTemplateQuery(Schema):
     equipment_model_id = IdField()
-    code = fields.String(validate=validate.Length(1, 60))
+    code = Text(validate=validate.Length(1, 60))
     all_versions = fields.Boolean(load_default=False)
 
 
 class ChecklistItem(Schema):
     id = fields.Integer()
     position = fields.Integer()
-    label = fields.String()
-    kind = fields.String()
+    label = Text()
+    kind = Text()
     required = fields.Boolean()
-    severity = fields.String()
-    unit = fields.String(allow_none=True)
+    severity = Text()
+    unit = Text(allow_none=True)
     min_value = DecimalString(allow_none=True)
     max_value = DecimalString(allow_none=True)
-    choices = fields.List(fields.String())
-    failing_choices = fields.List(fields.String())
+    choices = fields.List(Text())
+    failing_choices = fields.List(Text())
 
 
 class ChecklistTemplate(Schema):
     id = fields.Integer()
-    code = fields.String()
+    code = Text()
     version = fields.Integer()
-    name = fields.String()
+    name = Text()
     equipment_model_id = fields.Integer(allow_none=True)
     items = fields.List(fields.Nested(ChecklistItem))
     created_at = fields.DateTime()
@@ -229,23 +239,23 @@ class ChecklistAnswer(Schema):
     item_id = IdField(required=True)
     passed = fields.Boolean(allow_none=True)
     number = BoundedDecimal(-10**9, 10**9, places=3, allow_none=True)
-    text = fields.String(allow_none=True, validate=validate.Length(1, 5000))
-    choice = fields.String(allow_none=True, validate=validate.Length(1, 100))
+    text = Text(allow_none=True, validate=validate.Length(1, 5000))
+    choice = Text(allow_none=True, validate=validate.Length(1, 100))
     photo_id = IdField(allow_none=True)
-    note = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    note = Text(allow_none=True, validate=validate.Length(max=5000))
     client_time = UTCTime(allow_none=True)
 
 
 class ChecklistResult(Schema):
     id = fields.Integer()
     item_id = fields.Integer()
-    outcome = fields.String()
+    outcome = Text()
     passed = fields.Boolean(allow_none=True)
     number = DecimalString(allow_none=True)
-    text = fields.String(allow_none=True)
-    choice = fields.String(allow_none=True)
+    text = Text(allow_none=True)
+    choice = Text(allow_none=True)
     photo_id = fields.Integer(allow_none=True)
-    note = fields.String(allow_none=True)
+    note = Text(allow_none=True)
     corrective_work_order_id = fields.Integer(allow_none=True)
     recorded_at = fields.DateTime()
 
@@ -271,44 +281,44 @@ _CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
 
 class FailureCodeCreate(Schema):
     equipment_model_id = IdField(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(CODE_KIND_VALUES))
-    code = fields.String(required=True, validate=_CODE)
-    label = fields.String(required=True, validate=validate.Length(1, 200))
+    kind = Text(required=True, validate=validate.OneOf(CODE_KIND_VALUES))
+    code = Text(required=True, validate=_CODE)
+    label = Text(required=True, validate=validate.Length(1, 200))
     parent_id = IdField(allow_none=True)
 
 
 class FailureCodeQuery(Schema):
     equipment_model_id = IdField()
-    kind = fields.String(validate=validate.OneOf(CODE_KIND_VALUES))
+    kind = Text(validate=validate.OneOf(CODE_KIND_VALUES))
 
 
 class FailureCodeOut(Schema):
     id = fields.Integer()
     equipment_model_id = fields.Integer()
-    kind = fields.String()
-    code = fields.String()
-    label = fields.String()
+    kind = Text()
+    code = Text()
+    label = Text()
     parent_id = fields.Integer(allow_none=True)
 
 
 class ArticleImage(Schema):
-    url = fields.String(required=True, validate=validate.Length(1, 500))
-    caption = fields.String(allow_none=True, validate=validate.Length(max=300))
+    url = Text(required=True, validate=validate.Length(1, 500))
+    caption = Text(allow_none=True, validate=validate.Length(max=300))
 
 
 class ArticleFields(Schema):
-    title = fields.String(validate=validate.Length(1, 200))
-    body = fields.String(validate=validate.Length(1, 50_000))
-    steps = fields.List(fields.String(validate=validate.Length(1, 2000)),
+    title = Text(validate=validate.Length(1, 200))
+    body = Text(validate=validate.Length(1, 50_000))
+    steps = fields.List(Text(validate=validate.Length(1, 2000)),
                         validate=validate.Length(max=100))
     images = fields.List(fields.Nested(ArticleImage), validate=validate.Length(max=30))
     equipment_model_ids = fields.List(IdField(), validate=validate.Length(max=100))
-    codes = fields.List(fields.String(validate=_CODE), validate=validate.Length(max=50))
+    codes = fields.List(Text(validate=_CODE), validate=validate.Length(max=50))
 
 
 class ArticleCreate(ArticleFields):
-    title = fields.String(required=True, validate=validate.Length(1, 200))
-    body = fields.String(required=True, validate=validate.Length(1, 50_000))
+    title = Text(required=True, validate=validate.Length(1, 200))
+    body = Text(required=True, validate=validate.Length(1, 50_000))
 
 
 class ArticleUpdate(ArticleFields):
@@ -316,17 +326,17 @@ class ArticleUpdate(ArticleFields):
 
 
 class ArticleQuery(Schema):
-    q = fields.String(validate=validate.Length(1, 200), metadata={
+    q = Text(validate=validate.Length(1, 200), metadata={
         "description": "Words in English, Chinese (matched by character bigrams) or both."})
     equipment_model_id = IdField()
-    code = fields.String(validate=_CODE)
+    code = Text(validate=_CODE)
 
 
 class ArticleOut(Schema):
     id = fields.Integer()
-    title = fields.String()
-    body = fields.String()
-    steps = fields.List(fields.String())
+    title = Text()
+    body = Text()
+    steps = fields.List(Text())
     images = fields.List(fields.Nested(ArticleImage))
     equipment_model_ids = fields.Method("_models")
     codes = fields.Method("_codes")
@@ -370,14 +380,14 @@ class ReliabilityQuery(Schema):
 
 
 class ReliabilityOut(Schema):
-    scope = fields.String()
+    scope = Text()
     id = fields.Integer()
     since = fields.DateTime()
     until = fields.DateTime()
     failures = fields.Integer()
     mtbf_hours = fields.Float(allow_none=True)
     mttr_hours = fields.Float(allow_none=True)
-    failures_by_code = fields.Dict(keys=fields.String(), values=fields.Integer())
+    failures_by_code = fields.Dict(keys=Text(), values=fields.Integer())
     pm_due = fields.Integer()
     pm_on_time = fields.Integer()
     pm_compliance = fields.Float(allow_none=True)
@@ -389,14 +399,14 @@ class RisingQuery(Schema):
 
 class RisingAssetOut(Schema):
     asset_id = fields.Integer()
-    tag = fields.String()
+    tag = Text()
     earlier = fields.Integer()
     recent = fields.Integer()
 
 
 class AssetForecastOut(Schema):
     asset_id = fields.Integer()
-    tag = fields.String()
+    tag = Text()
     threshold = DecimalString(allow_none=True)
     current = DecimalString(allow_none=True)
     forecast = fields.Dict(allow_none=True, metadata={

@@ -183,3 +183,12 @@ def test_attach_a_checklist_to_a_work_order(login: Any, make_work_order: Any,
     assert len(attached.get_json()["missing_item_ids"]) == 3
     assert_error(office.put(f"/api/v1/work-orders/{order.id}/checklist",
                             json={"template_id": 999_999}), 404)
+
+
+def test_nul_characters_are_refused_not_a_server_error(login: Any, make_asset: Any) -> None:
+    office = login("dispatcher")
+    assert_error(office.post("/api/v1/maintenance/plans",
+                             json=plan_body(make_asset(), name="Service\x00")), 422)
+    assert_error(office.post("/api/v1/maintenance/articles",
+                             json={"title": "T", "body": "a\x00b"}), 422)
+    assert_error(office.get("/api/v1/maintenance/articles?q=%00"), 422)
