@@ -228,3 +228,24 @@ def test_overdue_pms_are_listed_and_done_ones_are_not(db_session: Any, make_asse
         db_session, actor=planner, overdue=True, today=later, plan_id=plan.id)))
     assert [o.work_order_id for o in overdue] == [late.id]
     assert [v.state for v in service.views(db_session, overdue, later)] == ["overdue"]
+
+
+def test_a_cancelled_pm_order_shows_as_cancelled_and_is_not_made_again(
+        db_session: Any, make_asset: Any, make_plan: Any, planner: Any,
+        generate: Any) -> None:
+    from app.maintenance import service
+    from app.workorders import service as workorders
+
+    plan = make_plan(asset=make_asset(), horizon_days=1)
+    generate()
+    [order] = orders_of(db_session, plan)
+    workorders.transition_work_order(db_session, order, "cancelled", actor=planner,
+                                     reason="Asset being replaced")
+    db_session.commit()
+    assert generate().created_count == 0
+    [view] = service.views(db_session, occurrences_of(db_session, plan), TODAY)
+    assert view.state == "cancelled"
+    # Recording it as skipped afterwards keeps the cancelled order as it is.
+    skipped = service.skip_occurrence(db_session, view.id, reason="Asset replaced",
+                                      actor=planner)
+    assert (skipped.state, skipped.work_order.status) == ("skipped", "cancelled")
