@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.assets.models import Asset, MeterReading
 from app.db import table_of, utcnow
-from app.errors import InsufficientStock
+from app.errors import DomainError, InsufficientStock
 from app.inventory import service as inventory
 from app.maintenance.models import (
     Anchor,
@@ -265,6 +265,8 @@ def _create_order(session: Session, plan: MaintenancePlan, asset: Asset,
         except InsufficientStock as exc:  # the order still comes; the office sees the gap
             occurrence.details = {**occurrence.details,
                                   "parts_shortage": exc.details.get("shortages", [])}
+        except DomainError as exc:  # e.g. the location was closed since the plan was made
+            occurrence.details = {**occurrence.details, "parts_error": exc.error}
     workorders.record_event(session, work_order, "preventive_generated", actor=None, data={
         "plan_id": plan.id, "occurrence_id": occurrence.id, "due_date":
         occurrence.due_date.isoformat(), "trigger": occurrence.trigger,

@@ -249,3 +249,18 @@ def test_a_cancelled_pm_order_shows_as_cancelled_and_is_not_made_again(
     skipped = service.skip_occurrence(db_session, view.id, reason="Asset replaced",
                                       actor=planner)
     assert (skipped.state, skipped.work_order.status) == ("skipped", "cancelled")
+
+
+def test_a_closed_parts_location_does_not_stop_the_generator(
+        db_session: Any, make_asset: Any, make_plan: Any, make_part: Any,
+        make_warehouse: Any, generate: Any) -> None:
+    warehouse = make_warehouse()
+    plan = make_plan(asset=make_asset(), horizon_days=1, parts_location_id=warehouse.id,
+                     parts=[{"part_id": make_part().id, "quantity": 1}])
+    other = make_plan(asset=make_asset(), horizon_days=1)
+    warehouse.is_active = False
+    db_session.commit()
+    assert generate().created_count == 2
+    [occurrence] = occurrences_of(db_session, plan)
+    assert occurrence.work_order_id is not None and "parts_error" in occurrence.details
+    assert len(occurrences_of(db_session, other)) == 1
