@@ -48,6 +48,7 @@ run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@scripts/warn-public-url $(HOST) $(PORT)
+	$(BIN)/flask maintenance generate
 	@echo "FieldOps on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
 	FIELDOPS_SCHEDULER=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
 

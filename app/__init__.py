@@ -27,6 +27,9 @@ BLUEPRINT_MODULES = (
     "app.notifications.routes",
     "app.workorders.tracking_routes",
     "app.auth.api_key_routes",
+    "app.maintenance.routes",
+    "app.mobile_api.checklist_routes",
+    "app.maintenance.knowledge_routes",
 )
 
 

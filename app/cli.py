@@ -25,6 +25,9 @@ def register_cli(app: Flask) -> None:
     from app.ops_cli import register_ops_cli
 
     register_ops_cli(app)
+    from app.maintenance.cli import maintenance_cli
+
+    app.cli.add_command(maintenance_cli)
 
     @app.cli.command("seed-demo")
     @click.option("--seed", default=7, show_default=True,

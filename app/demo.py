@@ -26,6 +26,7 @@ SEEDERS = (
     "app.dispatch.demo:seed_technicians",
     "app.workorders.demo:seed_work_orders",
     "app.mobile_api.demo:seed_technician_days",
+    "app.maintenance.demo:seed_maintenance",
 )
 
 

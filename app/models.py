@@ -10,6 +10,7 @@ from app.dispatch import models as dispatch_models  # noqa: F401
 from app.extensions import db
 from app.integrations import models as integrations_models  # noqa: F401
 from app.inventory import models as inventory_models  # noqa: F401
+from app.maintenance import models as maintenance_models  # noqa: F401
 from app.mobile_api import models as mobile_api_models  # noqa: F401
 from app.notifications import models as notifications_models  # noqa: F401
 from app.workorders import models as workorders_models  # noqa: F401

@@ -36,6 +36,7 @@ def init_celery(flask_app: Flask, **overrides: Any) -> Celery:
             "deliver-push": {"task": "fieldops.deliver_notifications", "schedule": 15.0},
             "expire-plan-runs": {"task": "fieldops.expire_plan_runs", "schedule": 60.0},
             "deliver-webhooks": {"task": "fieldops.deliver_webhooks", "schedule": 5.0},
+            "generate-preventive": {"task": "fieldops.generate_preventive", "schedule": 3600.0},
         },
         **overrides,
     )
@@ -103,3 +104,11 @@ def deliver_webhooks(limit: int = 100) -> dict[str, int]:
                                   settings=settings_from(current_app.config))
     return {"delivered": report.delivered, "retrying": report.retrying,
             "failed": report.failed, "unknown": report.unknown}
+@celery.task(name="fieldops.generate_preventive")
+def generate_preventive() -> dict[str, int]:
+    """Preventive work orders for the plans' horizons; concurrent runs create each once."""
+    from app.maintenance.service import generate_preventive_orders
+
+    report = generate_preventive_orders(db.session)
+    db.session.commit()
+    return {"created": report.created_count, "already_there": report.already_there}

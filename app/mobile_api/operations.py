@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.errors import DomainError, Unprocessable, error_body
+from app.maintenance import schemas as maintenance_schemas
+from app.maintenance import service as maintenance
 from app.mobile_api import schemas, service
 from app.workorders.models import WorkOrder
 
@@ -77,6 +79,15 @@ def _location(session: Session, _wo: None, body: dict[str, Any], user: User,
     return {"accepted": len(fixes), "position_updated": moved}
 
 
+def _checklist_item(session: Session, wo: WorkOrder, body: dict[str, Any], user: User,
+                    client_time: datetime | None) -> Any:
+    answer = {k: body.get(k) for k in ("passed", "number", "text", "choice", "photo_id")}
+    return maintenance.record_item(session, wo, item_id=body["item_id"], answer=answer,
+                                   note=body.get("note"),
+                                   client_time=body.get("client_time") or client_time,
+                                   actor=user)
+
+
 OPERATIONS: dict[str, Operation] = {
     "status": Operation("status", schemas.JobStatusChange, schemas.JobOut, 200, _status),
     "check_in": Operation("check-in", schemas.CheckIn, schemas.VisitOut, 201, _check_in),
@@ -86,6 +97,8 @@ OPERATIONS: dict[str, Operation] = {
     "complete": Operation("complete", schemas.CompleteJob, schemas.JobOut, 200, _complete),
     "location": Operation("me/location", schemas.LocationBatch, schemas.LocationOut, 200,
                           _location, needs_job=False),
+    "checklist_item": Operation("checklist", maintenance_schemas.ChecklistAnswer,
+                                maintenance_schemas.ChecklistResult, 200, _checklist_item),
 }
 
 

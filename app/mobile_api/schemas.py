@@ -329,7 +329,8 @@ class PhotoDownloadQuery(Schema):
 
 # --- offline sync ----------------------------------------------------------------------------
 
-SYNC_OPS = ("status", "check_in", "check_out", "parts_used", "complete", "location")
+SYNC_OPS = ("status", "check_in", "check_out", "parts_used", "complete", "location",
+            "checklist_item")
 
 
 class SyncOperation(Schema):

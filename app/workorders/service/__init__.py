@@ -35,6 +35,7 @@ from app.workorders.service.lifecycle import (
     assign_work_order,
     completion_codes,
     on_unplanned,
+    register_completion_check,
     release_parts_of_cancelled,
     transition_work_order,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "rate_work_order",
     "ratings_summary",
     "record_event",
+    "register_completion_check",
     "release_parts_of_cancelled",
     "report_fault",
     "report_fault_by_label",

@@ -254,6 +254,9 @@ def _arrive(session: Session, wo: WorkOrder, target: Status, actor: User | None,
 def _complete(session: Session, wo: WorkOrder, target: Status, actor: User | None,
               reason: str | None, data: dict[str, Any], now: datetime,
               event: dict[str, Any]) -> dict[str, Any] | None:
+    validated: set[str] = set()  # code kinds another package's taxonomy has checked
+    for check in COMPLETION_CHECKS:  # other packages' rules (e.g. an unfinished checklist)
+        validated |= check(session, wo, data) or set()
     completion = data.get("completion") or {}
     errors: dict[str, list[str]] = {}
     if not completion.get("resolution_notes"):
@@ -263,7 +266,7 @@ def _complete(session: Session, wo: WorkOrder, target: Status, actor: User | Non
     for kind in ("failure", "cause", "remedy"):
         code = completion.get(f"{kind}_code")
         known = completion_codes()[kind]
-        if code is not None and code not in known:
+        if code is not None and code not in known and kind not in validated:
             errors[f"{kind}_code"] = [f"One of {', '.join(known)}."]
     partial = bool(completion.get("partial"))
     if partial and not completion.get("remaining_work"):
@@ -324,6 +327,20 @@ _GUARDS_AND_EFFECTS: dict[str, Any] = {
     "hold": _hold, "resume_on_site": _resume_on_site, "cancel": _cancel, "arrive": _arrive,
     "complete": _complete, "close": _close, "reopen": _reopen,
 }
+
+
+# Rules of other packages that must hold before a completion: check(session, work_order, data)
+# raises a DomainError to refuse, and may return the code kinds ("failure", "cause", "remedy")
+# it validated against its own lists (a model's failure taxonomy) instead of the configured
+# ones. Registered at import by the package that owns the rule, so work orders need not
+# import it (maintenance builds on work orders, not the other way).
+CompletionCheck = Callable[[Session, WorkOrder, dict[str, Any]], set[str] | None]
+COMPLETION_CHECKS: list[CompletionCheck] = []
+
+
+def register_completion_check(check: CompletionCheck) -> None:
+    if check not in COMPLETION_CHECKS:
+        COMPLETION_CHECKS.append(check)
 
 
 def completion_codes() -> dict[str, tuple[str, ...]]:

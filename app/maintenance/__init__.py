@@ -1,0 +1,1 @@
+"""Maintenance programme: preventive plans, checklists and inspections."""
