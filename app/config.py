@@ -152,3 +152,12 @@ class Config:
     PUSH_MAX_ATTEMPTS = _env_int("PUSH_MAX_ATTEMPTS", 6)
     PUSH_BACKOFF_BASE_SECONDS = _env_int("PUSH_BACKOFF_BASE_SECONDS", 30)
     PUSH_BACKOFF_MAX_SECONDS = _env_int("PUSH_BACKOFF_MAX_SECONDS", 3600)
+
+    # PostgreSQL connection pool (issue 18). No pre-ping round trip per request: connections
+    # are recycled after DATABASE_POOL_RECYCLE_S, and a connection found dead fails its one
+    # request with 503 `unavailable` (OperationalError) while SQLAlchemy empties the pool.
+    # psycopg prepares a statement after DATABASE_PREPARE_THRESHOLD runs but drops all of them
+    # (DEALLOCATE ALL) on every ROLLBACK, i.e. after every read request; empty: never prepare.
+    DATABASE_POOL_PRE_PING = _env_bool("DATABASE_POOL_PRE_PING", False)
+    DATABASE_POOL_RECYCLE_S = _env_int("DATABASE_POOL_RECYCLE_S", 1800)
+    DATABASE_PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "")

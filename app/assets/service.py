@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app import geo
 from app.assets.models import (
@@ -206,7 +206,8 @@ def list_equipment_models(session: Session, *, category: str | None = None,
 
 
 def get_equipment_model(session: Session, model_id: int) -> EquipmentModel:
-    model = session.get(EquipmentModel, model_id)
+    model = session.get(EquipmentModel, model_id, options=[
+        selectinload(EquipmentModel.skills).selectinload(EquipmentModelSkill.skill)])
     if model is None:
         raise NotFound("Equipment model not found.")
     return model
@@ -385,7 +386,7 @@ def nearby_assets(session: Session, *, lat: float, lng: float, radius_m: float, 
                   actor: User) -> list[Asset]:
     """Assets whose site lies within radius_m, nearest first, each with `distance_m`."""
     distance = geo.distance_m(session, Site.location, lat, lng).label("distance_m")
-    stmt = (select(Asset, distance).join(Asset.site)
+    stmt = (select(Asset, distance).join(Asset.site).options(contains_eager(Asset.site))
             .where(geo.within_radius(session, Site.location, lat, lng, radius_m))
             .order_by(distance, Asset.tag).limit(limit))
     if (account := _account_of(actor)) is not None:

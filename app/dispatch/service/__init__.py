@@ -12,6 +12,7 @@ from app.dispatch.service.board import (
 from app.dispatch.service.candidates import Candidate, candidates_for
 from app.dispatch.service.insertions import Insertion, insert_emergency
 from app.dispatch.service.plans import (
+    abandoned_runs,
     apply_run,
     expire_abandoned_runs,
     get_run,
@@ -45,6 +46,7 @@ __all__ = [
     "DayClock",
     "Insertion",
     "PickList",
+    "abandoned_runs",
     "add_exception",
     "apply_run",
     "assign_technician",

@@ -24,6 +24,7 @@ from app.workorders.service.access import (
     check_version,
     flush_or_conflict,
     require_office,
+    shown_with_relations,
     visible_to,
 )
 from app.workorders.service.numbering import next_work_order_number
@@ -229,7 +230,7 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
                      sort: str = "sla") -> Any:
     """The orders the actor may see, filtered; `sla` sorts by least time remaining first."""
     now = utcnow()
-    stmt = visible_to(select(WorkOrder), actor)
+    stmt = shown_with_relations(visible_to(select(WorkOrder), actor))
     if status:
         stmt = stmt.where(WorkOrder.status.in_(status))
     if priority:
