@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.assets.models import Asset, Site, Skill
@@ -18,6 +18,8 @@ from app.workorders.models import (
     WorkOrder,
     WorkOrderSkill,
     WorkOrderTimeWindow,
+    sla_queue_order,
+    sla_urgency,
 )
 from app.workorders.service import sla
 from app.workorders.service.access import (
@@ -214,10 +216,6 @@ def _apply_changes(session: Session, work_order: WorkOrder, changes: dict[str, A
 SLA_STATES = ("ok", "warning", "breached", "paused", "none")
 
 
-def sla_urgency() -> Any:
-    """The next deadline of an open order: response until met, then resolution."""
-    return case((and_(WorkOrder.responded_at.is_(None), WorkOrder.response_due_at.is_not(None)),
-                 WorkOrder.response_due_at), else_=WorkOrder.resolution_due_at)
 
 
 def list_work_orders(session: Session, *, actor: User, status: list[str] | None = None,
@@ -260,10 +258,7 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
                               func.lower(WorkOrder.description).like(like),
                               func.lower(WorkOrder.number).like(like)))
     if sort == "sla":
-        open_first = case((WorkOrder.status.in_(
-            [Status.completed, Status.closed, Status.cancelled]), 1), else_=0)
-        stmt = stmt.order_by(open_first, urgency.is_(None), urgency, WorkOrder.priority,
-                             WorkOrder.id)
+        stmt = stmt.order_by(*sla_queue_order())
     elif sort == "-created_at":
         stmt = stmt.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
     else:
