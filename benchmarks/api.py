@@ -294,6 +294,46 @@ def measure_sql(app: Any, eps: list[Endpoint], repeat: int = 5) -> None:
         event.remove(engine, "after_cursor_execute", after)
 
 
+def gc_pauses(app: Any, ep: Endpoint, requests: int = 150) -> str:
+    """Full (generation 2) collections during `requests` in-process requests, and their
+    pauses, without and then with gc.freeze() of what start-up left alive."""
+    import gc
+
+    client = app.test_client()
+    out = []
+    for frozen in (False, True):
+        gc.unfreeze()
+        gc.collect()
+        if frozen:
+            gc.freeze()
+        pauses: list[float] = []
+        began: list[float] = []
+
+        def callback(phase: str, info: dict[str, Any], pauses: list[float] = pauses,
+                     began: list[float] = began) -> None:
+            if info.get("generation") != 2:
+                return
+            if phase == "start":
+                began.append(time.perf_counter())
+            elif began:
+                pauses.append((time.perf_counter() - began.pop()) * 1000)
+
+        gc.callbacks.append(callback)
+        try:
+            for i in range(requests):
+                req = ep.make(0, i)
+                headers = {"Authorization": f"Bearer {req.token}"} if req.token else {}
+                client.open(req.path, method=req.method, headers=headers, json=req.body)
+        finally:
+            gc.callbacks.remove(callback)
+        tracked = len(gc.get_objects())
+        worst = max(pauses, default=0.0)
+        out.append(f"{'frozen' if frozen else 'not frozen'}: {len(pauses)} full collections "
+                   f"in {requests} requests, longest {worst:.1f} ms, {tracked:,} objects tracked")
+    gc.unfreeze()
+    return "; ".join(out)
+
+
 # --- servers and load -------------------------------------------------------------------------
 
 def _free_port() -> int:
@@ -337,13 +377,13 @@ class Point:
     p50: float
     p95: float
     p99: float
-    errors: int
+    errors: str  # count and the statuses seen, e.g. "2 (409)"
 
 
 def load(port: int, ep: Endpoint, clients: int, duration_s: float) -> Point:
     """`clients` closed-loop clients: each sends its next request when the last answered."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
-    errors = [0] * clients
+    errors: list[list[str]] = [[] for _ in range(clients)]
     stop_at = time.perf_counter() + duration_s
     start = threading.Barrier(clients)
 
@@ -364,12 +404,12 @@ def load(port: int, ep: Endpoint, clients: int, duration_s: float) -> Point:
                 response = conn.getresponse()
                 response.read()
                 conn.close()
-                ok = response.status < 400
-            except OSError:
-                ok = False
+                status = str(response.status)
+            except OSError as exc:
+                status = type(exc).__name__
             latencies[n].append(time.perf_counter() - t0)
-            if not ok:
-                errors[n] += 1
+            if not status.isdigit() or int(status) >= 400:
+                errors[n].append(status)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     began = time.perf_counter()
@@ -380,12 +420,15 @@ def load(port: int, ep: Endpoint, clients: int, duration_s: float) -> Point:
     elapsed = time.perf_counter() - began
     flat = sorted(x for lat in latencies for x in lat)
     if not flat:
-        return Point(0, 0, 0, 0, 0)
+        return Point(0, 0, 0, 0, "")
 
     def pct(q: float) -> float:
         return flat[min(len(flat) - 1, int(q * len(flat)))] * 1000
 
-    return Point(len(flat) / elapsed, pct(0.50), pct(0.95), pct(0.99), sum(errors))
+    seen = [e for errs in errors for e in errs]
+    codes = ",".join(sorted(set(seen)))
+    return Point(len(flat) / elapsed, pct(0.50), pct(0.95), pct(0.99),
+                 f"{len(seen)} ({codes})" if seen else "0")
 
 
 def run_database(kind: str, args: argparse.Namespace) -> list[str]:
@@ -404,6 +447,9 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
                 if not args.endpoints or any(ep.name.startswith(n) for n in args.endpoints)]
 
     probe = chosen(fixture(app))
+    if args.gc_pauses:
+        queue = next(ep for ep in endpoints(fixture(app), 1) if ep.name == "queue")
+        print(f"[{kind}] GC, queue in-process: {gc_pauses(app, queue)}", flush=True)
     measure_sql(app, probe)
     sql = {ep.name: (ep.sql_statements, ep.sql_ms) for ep in probe}
     fx = fixture(app)  # the status-change jobs back on site after the in-process requests
@@ -443,6 +489,8 @@ def main() -> None:
     parser.add_argument("--scale", action="store_true",
                         help="country size: 10x the city's assets and work orders")
     parser.add_argument("--endpoints", nargs="*", help="name prefixes (default: all)")
+    parser.add_argument("--gc-pauses", action="store_true",
+                        help="also count full GC pauses in-process, without and with gc.freeze")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/fieldops-bench"))
     parser.add_argument("--postgres-url", default=os.environ.get(
         "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
