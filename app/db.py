@@ -131,8 +131,9 @@ def configure_sqlite_engine(engine: Engine, spatialite_path: str) -> None:
       snapshot half-way. Writers stay serialised as before, so every guarantee built on that
       (stock never negative, idempotency keys, version locks, numbering) is unchanged.
     - A read-only request (`transactions_read_only(True)`, set per request by its HTTP method
-      in app/__init__.py) begins a plain deferred BEGIN: in WAL mode readers take no lock, so
-      they run beside each other and beside the one writer instead of queueing behind it.
+      in `install_transaction_modes`, which create_app calls) begins a plain deferred BEGIN:
+      in WAL mode readers take no lock, so they run beside each other and beside the one
+      writer instead of queueing behind it.
       A read request that must write after all calls `begin_writing(session)` first; a
       write slipped into a read transaction without it is refused (`_no_writes_in_reads`)
       rather than left to fail only under concurrency.
