@@ -139,6 +139,8 @@ class WorkOrder(Model):
         CheckConstraint("scheduled_end IS NULL OR scheduled_end > scheduled_start",
                         name="schedule_ordered"),
         Index("ix_work_orders_status_resolution_due", "status", "resolution_due_at"),
+        # A technician's visits in a time range: the day, the board, candidates' schedules.
+        Index("ix_work_orders_assignee_scheduled", "assignee_user_id", "scheduled_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,4 @@
-"""the dispatcher's queue in SLA order from an index (issue 18)
+"""the dispatcher's queue in SLA order from an index; technicians' visits by time (issue 18)
 
 The expressions are those of app.workorders.models.sla_queue_order(), character for
 character (SQLite matches an expression index only on the same expression), each in
@@ -26,7 +26,10 @@ def upgrade():
     op.execute(
         "CREATE INDEX ix_work_orders_sla_queue ON work_orders "
         f"(({_FINISHED_LAST}), ({_URGENCY} IS NULL), ({_URGENCY}), priority, id)")
+    op.create_index('ix_work_orders_assignee_scheduled', 'work_orders',
+                    ['assignee_user_id', 'scheduled_start'])
 
 
 def downgrade():
+    op.drop_index('ix_work_orders_assignee_scheduled', table_name='work_orders')
     op.drop_index('ix_work_orders_sla_queue', table_name='work_orders')
