@@ -100,6 +100,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.security_headers import init_security_headers
 
     init_security_headers(app)
+    from app.db import install_transaction_modes
+
+    install_transaction_modes(app)
     return app
 
 
@@ -121,7 +124,9 @@ def _init_database(app: Flask) -> None:
 
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     else:
-        options.setdefault("pool_pre_ping", True)
+        from app.db import postgres_engine_options
+
+        options = {**postgres_engine_options(app.config), **options}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     ext.db.init_app(app)
     if uri.startswith("sqlite"):

@@ -32,15 +32,20 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--seed", default=7, show_default=True,
                   help="Random seed (same seed, same data).")
-    @click.option("--size", type=click.Choice(["small", "city"]), default="small",
-                  show_default=True, help="small: a browsable demo; city: performance work.")
+    @click.option("--size", type=click.Choice(["small", "city", "country"]), default="small",
+                  show_default=True, help="small: a browsable demo; city: performance work; "
+                  "country: 10x city (scale runs).")
     @click.option("--force", is_flag=True, help="Seed even when the database already has users.")
     def seed_demo_command(seed: int, size: str, force: bool) -> None:
         """Load a deterministic, realistic demo data set (Munich metropolitan area) once."""
         from app.demo import DEMO_PASSWORD, seed_demo
 
+        def progress(step: str, seconds: float) -> None:
+            click.echo(f"  {step:<24} {seconds:6.1f} s", err=True)
+
         summary = seed_demo(db.session, seed=seed, size=size, force=force,
-                            password_method=app.config["PASSWORD_HASH_METHOD"])
+                            password_method=app.config["PASSWORD_HASH_METHOD"],
+                            progress=progress)
         if summary is None:
             click.echo("Demo data already present; nothing loaded (use --force to add more).")
         else:

@@ -245,3 +245,12 @@ class Config:
     LOGIN_FAILURES_PER_ADDRESS = _env_int("LOGIN_FAILURES_PER_ADDRESS", 50)
     TOKEN_REFRESHES_PER_ADDRESS = _env_int("TOKEN_REFRESHES_PER_ADDRESS", 120)
     LOGIN_WINDOW_SECONDS = _env_int("LOGIN_WINDOW_SECONDS", 900)
+
+    # PostgreSQL connection pool (issue 18). No pre-ping round trip per request: connections
+    # are recycled after DATABASE_POOL_RECYCLE_S, and a connection found dead fails its one
+    # request with 503 `unavailable` (OperationalError) while SQLAlchemy empties the pool.
+    # psycopg prepares a statement after DATABASE_PREPARE_THRESHOLD runs but drops all of them
+    # (DEALLOCATE ALL) on every ROLLBACK, i.e. after every read request; empty: never prepare.
+    DATABASE_POOL_PRE_PING = _env_bool("DATABASE_POOL_PRE_PING", False)
+    DATABASE_POOL_RECYCLE_S = _env_int("DATABASE_POOL_RECYCLE_S", 1800)
+    DATABASE_PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -75,12 +76,79 @@ def sqlite_engine_options() -> dict[str, Any]:
     return {"module": module, "connect_args": {"check_same_thread": False, "timeout": 30}}
 
 
+# Whether the transactions begun in this context may write (see configure_sqlite_engine).
+# True unless a read-only request said otherwise: the CLI, workers and threads write.
+_may_write: ContextVar[bool] = ContextVar("fieldops_may_write", default=True)
+
+
+def transactions_read_only(read_only: bool) -> Token[bool]:
+    """Declare whether the transactions this context begins from now on only read (a GET
+    request) or may write; returns the token to reset it with `_may_write.reset`."""
+    return _may_write.set(not read_only)
+
+
+def reset_transaction_mode(token: Token[bool]) -> None:
+    _may_write.reset(token)
+
+
+def begin_writing(session: Any) -> None:
+    """A read-only request that turns out to need a write: end its read transaction (it has
+    written nothing) so that the next statement begins a write transaction (IMMEDIATE on
+    SQLite). Call it before the reads the write depends on are (re)done."""
+    session.rollback()
+    _may_write.set(True)
+
+
+def postgres_engine_options(config: Any) -> dict[str, Any]:
+    """Pool and psycopg options for PostgreSQL (settings in app/config.py, measured by
+    benchmarks/api.py): no pre-ping, recycled connections, prepared statements only when a
+    threshold is set (psycopg deallocates them on every rollback)."""
+    raw = str(config.get("DATABASE_PREPARE_THRESHOLD") or "").strip()
+    return {
+        "pool_pre_ping": bool(config.get("DATABASE_POOL_PRE_PING", False)),
+        "pool_recycle": int(config.get("DATABASE_POOL_RECYCLE_S", 1800)),
+        "connect_args": {"prepare_threshold": int(raw) if raw else None},
+    }
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def install_transaction_modes(app: Any) -> None:
+    """Per request: GET/HEAD/OPTIONS begin read-only transactions, other methods may write
+    (what that changes on SQLite: configure_sqlite_engine; PostgreSQL: nothing)."""
+    from flask import g, request
+
+    @app.before_request
+    def _transaction_mode() -> None:
+        g.fieldops_transaction_mode = transactions_read_only(request.method in READ_METHODS)
+
+    @app.teardown_request
+    def _reset_transaction_mode(_exc: BaseException | None) -> None:
+        token = g.pop("fieldops_transaction_mode", None)
+        if token is not None:
+            reset_transaction_mode(token)
+
+
 def configure_sqlite_engine(engine: Engine, spatialite_path: str) -> None:
     """Load SpatiaLite on every connection and take over transaction control from the driver.
 
     The stdlib driver issues BEGIN lazily and mishandles SAVEPOINT; SQLAlchemy's documented
-    recipe is to switch that off and emit BEGIN ourselves. IMMEDIATE takes the write lock up
-    front so two writers queue on busy_timeout instead of failing with SQLITE_BUSY mid-way.
+    recipe is to switch that off and emit BEGIN ourselves.
+
+    Which BEGIN depends on what the transaction may do, decided when it starts:
+    - A transaction that may write (every request but GET/HEAD/OPTIONS, the CLI, workers,
+      threads) begins IMMEDIATE: it takes the write lock up front, so two writers queue on
+      busy_timeout instead of one failing with SQLITE_BUSY when it upgrades a stale read
+      snapshot half-way. Writers stay serialised as before, so every guarantee built on that
+      (stock never negative, idempotency keys, version locks, numbering) is unchanged.
+    - A read-only request (`transactions_read_only(True)`, set per request by its HTTP method
+      in `install_transaction_modes`, which create_app calls) begins a plain deferred BEGIN:
+      in WAL mode readers take no lock, so they run beside each other and beside the one
+      writer instead of queueing behind it.
+      A read request that must write after all calls `begin_writing(session)` first; a
+      write slipped into a read transaction without it is refused (`_no_writes_in_reads`)
+      rather than left to fail only under concurrency.
     """
     from geoalchemy2.admin.dialects.sqlite import init_spatialite, load_spatialite_driver
 
@@ -103,7 +171,27 @@ def configure_sqlite_engine(engine: Engine, spatialite_path: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        writes = _may_write.get()
+        conn.info["fieldops_writes"] = writes
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_writes_in_reads(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get("fieldops_writes", True) or not conn.in_transaction():
+            return
+        head = statement.lstrip()[:8].upper()
+        if not head.startswith(_READ_STATEMENTS):
+            raise ReadOnlyTransactionError(
+                "A write in a read-only (deferred) transaction; call app.db.begin_writing "
+                f"first: {statement[:80]}")
+
+
+_READ_STATEMENTS = ("SELECT", "PRAGMA", "WITH", "BEGIN", "SAVEPOIN", "RELEASE", "ROLLBACK",
+                    "COMMIT", "EXPLAIN")
+
+
+class ReadOnlyTransactionError(RuntimeError):
+    """A programming error: a GET handler wrote without `begin_writing` (see above)."""
 
 
 def table_of(model: type[Base]) -> Table:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,9 @@ SIZES = {
                   warehouses=2, work_orders=80),
     "city": Size(customers=300, sites=2000, assets=10000, technicians=60, dispatchers=6,
                  warehouses=3, work_orders=1500),
+    # 10x the city's assets and work orders, for the scale run of benchmarks/api.py.
+    "country": Size(customers=3000, sites=20000, assets=100000, technicians=120,
+                    dispatchers=12, warehouses=6, work_orders=15000),
 }
 
 # (district, lat, lng) — real centres of Munich districts and neighbouring towns.
@@ -96,8 +101,10 @@ class DemoSummary:
 
 
 def seed_demo(session: Session, *, seed: int, size: str, force: bool = False,
-              password_method: str = "scrypt") -> DemoSummary | None:
-    """Fill every existing table with demo data, once (unless forced)."""
+              password_method: str = "scrypt",
+              progress: Callable[[str, float], None] | None = None) -> DemoSummary | None:
+    """Fill every existing table with demo data, once (unless forced). `progress(step,
+    seconds)` is called after each seeder."""
     from werkzeug.security import generate_password_hash
 
     from app.auth.models import User
@@ -111,9 +118,12 @@ def seed_demo(session: Session, *, seed: int, size: str, force: bool = False,
     counts: dict[str, int] = {}
     for spec in SEEDERS:
         module_name, func_name = spec.split(":")
+        started = time.perf_counter()
         result = getattr(importlib.import_module(module_name), func_name)(session, ctx)
         session.flush()  # flush: the next seeder reads what this one made
         counts.update(result or {})
+        if progress is not None:
+            progress(func_name, time.perf_counter() - started)
     return DemoSummary(counts=counts)
 
 

@@ -106,13 +106,13 @@ def build_app(database_url: str, instance_dir: Any, **overrides: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def app(scratch_databases: ScratchDatabases, tmp_path_factory: Any) -> Any:
-    app = build_app(scratch_databases.create(), tmp_path_factory.mktemp("instance"))
-    yield app
+def app(scratch_databases: ScratchDatabases, tmp_path_factory: Any) -> Iterator[Any]:
     from app.extensions import db
 
-    with app.app_context():  # close the pool before the scratch databases are dropped
-        db.engine.dispose()
+    app = build_app(scratch_databases.create(), tmp_path_factory.mktemp("instance"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # closed before the database is dropped, not left to the GC
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from app.auth.models import Role
 from app.auth.permissions import actor, require_roles
-from app.db import fetch_page, utcnow
+from app.db import begin_writing, fetch_page, utcnow
 from app.dispatch import schemas, service
 from app.dispatch.models import ShiftException, Technician, Territory
 from app.dispatch.runner import plan_run_launcher, plan_solver
@@ -50,7 +50,7 @@ class TechnicianById(MethodView):
     @blp.response(200, schemas.Technician)
     def get(self, technician_id: int) -> Technician:
         """One technician (a technician may read only its own profile)."""
-        return service.get_technician(db.session, technician_id, actor=actor())
+        return service.get_technician(db.session, technician_id, actor=actor(), shown=True)
 
     @require_roles(Role.admin)
     @blp.arguments(schemas.TechnicianUpdate)
@@ -189,7 +189,11 @@ class WorkOrderAssignment(MethodView):
 def _settle_abandoned_runs() -> None:
     """Before a run is read: runs whose worker stopped become failed (committed at once, so
     the answer and the database agree)."""
-    if service.expire_abandoned_runs(db.session, now=utcnow()):
+    now = utcnow()
+    if not service.abandoned_runs(db.session, now=now):
+        return  # the usual case: the request stays a read
+    begin_writing(db.session)
+    if service.expire_abandoned_runs(db.session, now=now):
         db.session.commit()
 
 

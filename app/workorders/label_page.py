@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from markupsafe import escape
 
+from app.db import begin_writing
 from app.extensions import db
 from app.workorders import service
 
@@ -56,6 +57,7 @@ def _page(title: str, body: str) -> str:
 def label_page(tag: str) -> Response:
     """GET /r/<tag>: the report form, or 404 with the same page saying the label is unknown."""
     shown = escape(tag[:40])
+    begin_writing(db.session)  # a GET that counts the view: a write transaction
     # Page views share the public rate limit's counter table, in their own bucket, so the
     # page cannot be used to probe tags without limit either.
     hits = service.count_public_request(

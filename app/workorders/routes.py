@@ -146,7 +146,8 @@ class Timeline(MethodView):
     def get(self, work_order_id: int, pagination_parameters: Any) -> list[WorkOrderEvent]:
         """Everything that happened to the work order, oldest first, with actor and time.
         Customers see the customer-safe view (no internal notes or SLA internals)."""
-        work_order = service.get_work_order_for(db.session, work_order_id, actor=actor())
+        work_order = service.get_work_order_for(db.session, work_order_id, actor=actor(),
+                                                shown=False)
         return fetch_page(db.session, service.timeline_query(work_order, actor=actor()),
                           pagination_parameters)
 

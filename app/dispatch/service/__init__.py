@@ -14,6 +14,7 @@ from app.dispatch.service.day_route import DayRoute, Stop, technician_route
 from app.dispatch.service.insertions import Insertion, insert_emergency
 from app.dispatch.service.plans import (
     Solver,
+    abandoned_runs,
     apply_run,
     expire_abandoned_runs,
     get_run,
@@ -55,6 +56,7 @@ __all__ = [
     "Release",
     "Solver",
     "Stop",
+    "abandoned_runs",
     "add_exception",
     "apply_run",
     "assign_technician",

@@ -65,8 +65,36 @@ def _union(windows: list[Interval]) -> list[Interval]:
     return merged
 
 
-def availability_on(session: Session, tech: Technician, day: date) -> Availability:
-    """The technician's working windows on `day` (local date), in UTC."""
+def _day_bounds(tech: Technician, day: date) -> Interval:
+    zone = ZoneInfo(tech.timezone)
+    return _local(day, time(0), zone), _local(day + timedelta(days=1), time(0), zone)
+
+
+def exceptions_on(session: Session, techs: list[Technician], day: date
+                  ) -> dict[int, list[ShiftException]]:
+    """Every technician's exceptions touching `day`, in one query for the whole roster
+    (technician id -> exceptions by start; a technician without any maps to [])."""
+    out: dict[int, list[ShiftException]] = {t.id: [] for t in techs}
+    if not techs:
+        return out
+    bounds = {t.id: _day_bounds(t, day) for t in techs}
+    earliest = min(b[0] for b in bounds.values())
+    latest = max(b[1] for b in bounds.values())
+    rows = session.scalars(select(ShiftException).where(
+        ShiftException.technician_id.in_(list(bounds)), ShiftException.starts_at < latest,
+        ShiftException.ends_at > earliest).order_by(ShiftException.starts_at,
+                                                    ShiftException.id))
+    for row in rows:
+        day_start, day_end = bounds[row.technician_id]
+        if row.starts_at < day_end and row.ends_at > day_start:
+            out[row.technician_id].append(row)
+    return out
+
+
+def availability_on(session: Session, tech: Technician, day: date,
+                    exceptions: list[ShiftException] | None = None) -> Availability:
+    """The technician's working windows on `day` (local date), in UTC. `exceptions`: the
+    ones `exceptions_on` found for this technician (else they are read here)."""
     zone = ZoneInfo(tech.timezone)
     windows: list[Interval] = []
     brk_from = brk_to = None
@@ -78,11 +106,9 @@ def availability_on(session: Session, tech: Technician, day: date) -> Availabili
             brk_from = _local(day, shift.break_earliest, zone)
             brk_to = _local(day, shift.break_latest, zone)
             brk_minutes = shift.break_minutes
-    day_start = _local(day, time(0), zone)
-    day_end = _local(day + timedelta(days=1), time(0), zone)
-    exceptions = session.scalars(select(ShiftException).where(
-        ShiftException.technician_id == tech.id, ShiftException.starts_at < day_end,
-        ShiftException.ends_at > day_start).order_by(ShiftException.starts_at))
+    day_start, day_end = _day_bounds(tech, day)
+    if exceptions is None:
+        exceptions = exceptions_on(session, [tech], day)[tech.id]
     for row in exceptions:
         span = (max(row.starts_at, day_start), min(row.ends_at, day_end))
         if row.kind == ExceptionKind.overtime:

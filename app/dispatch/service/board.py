@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.db import utcnow
 from app.dispatch.models import PlannedVisit, Technician
-from app.dispatch.service.availability import availability_on
+from app.dispatch.service.availability import availability_on, exceptions_on
 from app.dispatch.service.day_route import DayRoute, technician_route
 from app.dispatch.service.insertions import last_applied_run
 from app.dispatch.service.problem import (
     active_technicians,
     point_of,
     reservations_of,
-    stock_for_jobs,
+    stock_with_reservations,
     travel_between,
     warehouses,
 )
@@ -59,9 +59,9 @@ def day_board(session: Session, day: date, *, actor: User,
     planned: dict[int, PlannedVisit] = {}
     if base is not None:
         planned = {v.work_order_id: v for v in base.visits if v.work_order_id is not None}
-    rows = {t.id: BoardRow(t, [{"start": s, "end": e}
-                               for s, e in availability_on(session, t, day).windows])
-            for t in techs}
+    exceptions = exceptions_on(session, techs, day)
+    rows = {t.id: BoardRow(t, [{"start": s, "end": e} for s, e in availability_on(
+        session, t, day, exceptions[t.id]).windows]) for t in techs}
     routes: dict[int, DayRoute] = {}
     for wo in day_orders(session, day, list(by_user)):
         tech = by_user[wo.assignee_user_id]  # type: ignore[index]
@@ -124,7 +124,10 @@ def pick_lists(session: Session, day: date, *, technician_id: int | None = None
     all_res = reservations_of(session, [wo.id for wo in orders])
     skus: dict[int, str] = {pid: sku for pid, sku in session.execute(select(
         Part.id, Part.sku).where(Part.id.in_({r[1] for r in all_res})))} if all_res else {}
-    stocks = {w.id: dict(inventory.available_stock(session, w.id)) for w in houses}
+    vans = inventory.vans_of_technicians(session, list(by_user))
+    available = inventory.available_stocks(
+        session, [w.id for w in houses] + [v.id for v in vans.values()])
+    stocks = {w.id: dict(available[w.id]) for w in houses}
     by_id = {w.id: w for w in houses}
     base = last_applied_run(session, day)
     pickups: dict[int, list[PlannedVisit]] = defaultdict(list)
@@ -141,8 +144,9 @@ def pick_lists(session: Session, day: date, *, technician_id: int | None = None
         needed: dict[int, int] = defaultdict(int)
         for _wo, part, _loc, qty in res:
             needed[part] += qty
-        van = inventory.van_of_technician(session, tech.user_id)
-        held = stock_for_jobs(session, van.id, res) if van is not None else {}
+        van = vans.get(tech.user_id)
+        held = (stock_with_reservations(available[van.id], van.id, res)
+                if van is not None else {})
         in_van = {p: min(held.get(p, 0), q) for p, q in needed.items()}
         home = point_of(tech.home_base)
         near = sorted(houses, key=lambda w: travel_between(home, point_of(w.location))[0])

@@ -24,7 +24,7 @@ from app.assets.models import Site
 from app.auth.models import User
 from app.config import Config
 from app.dispatch.models import ExceptionKind, ShiftException, Technician
-from app.dispatch.service.availability import Availability, availability_on
+from app.dispatch.service.availability import Availability, availability_on, exceptions_on
 from app.dispatch.service.problem import (
     active_technicians,
     day_clock,
@@ -32,7 +32,7 @@ from app.dispatch.service.problem import (
     local_day,
     point_of,
     reservations_of,
-    stock_for_jobs,
+    stock_with_reservations,
     travel_between,
     warehouses,
 )
@@ -279,20 +279,45 @@ def _tally(candidates: list[Candidate]) -> str:
                      .replace("{detail}", "").strip() for c in candidates)
 
 
-def _parts(session: Session, tech: Technician, needs: dict[int, int],
+@dataclass
+class PartSources:
+    """Where parts could come from, read once for the whole roster: each technician's van,
+    the warehouses by id, and what every one of those locations has available."""
+
+    vans: dict[int, Any]
+    houses: list[Any]
+    available: dict[int, dict[int, int]]
+
+    @classmethod
+    def read(cls, session: Session, user_ids: list[int], needs: dict[int, int]
+             ) -> PartSources:
+        if not needs:
+            return cls({}, [], {})
+        vans = inventory.vans_of_technicians(session, user_ids)
+        houses = warehouses(session)
+        ids = [v.id for v in vans.values()] + [w.id for w in houses]
+        return cls(vans, houses, inventory.available_stocks(session, ids))
+
+    def for_jobs(self, location_id: int, reservations: list[tuple[int, int, int, int]]
+                 ) -> dict[int, int]:
+        return stock_with_reservations(self.available.get(location_id, {}), location_id,
+                                       reservations)
+
+
+def _parts(sources: PartSources, tech: Technician, needs: dict[int, int],
            reservations: list[tuple[int, int, int, int]], origin: opt.Point,
            names: dict[int, str]) -> tuple[bool, list[dict[str, Any]], list[str]]:
     """Whether the van holds the job's parts; else what to pick up where."""
     if not needs:
         return True, [], []
-    van = inventory.van_of_technician(session, tech.user_id)
-    held = stock_for_jobs(session, van.id, reservations) if van is not None else {}
+    van = sources.vans.get(tech.user_id)
+    held = sources.for_jobs(van.id, reservations) if van is not None else {}
     short = {p: q - held.get(p, 0) for p, q in needs.items() if held.get(p, 0) < q}
     if not short:
         return True, [], []
-    houses = sorted(warehouses(session), key=lambda w: travel_between(origin,
-                                                                      point_of(w.location))[0])
-    stocks = {w.id: stock_for_jobs(session, w.id, reservations) for w in houses}
+    houses = sorted(sources.houses, key=lambda w: travel_between(origin,
+                                                                 point_of(w.location))[0])
+    stocks = {w.id: sources.for_jobs(w.id, reservations) for w in houses}
     picks, problems = [], []
     for part_id, qty in sorted(short.items()):
         source = next((w for w in houses if stocks[w.id].get(part_id, 0) >= qty), None)
@@ -320,6 +345,8 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
     schedules = schedules_of(session, [t.user_id for t in techs],
                              clock.origin - timedelta(hours=12), clock.end + timedelta(hours=12),
                              exclude=wo.id)
+    exceptions = exceptions_on(session, techs, day)
+    sources = PartSources.read(session, [t.user_id for t in techs], needs)
     for tech in techs:
         c = Candidate(technician=tech)
         c.missing_skills = missing_skills(tech, wo)
@@ -333,7 +360,7 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
                                                   geo.polygon_vertices(tech.territory.area) or [])
             if not c.in_territory:
                 c.add_reason("outside_territory", tech.territory.name)
-        avail = availability_on(session, tech, day)
+        avail = availability_on(session, tech, day, exceptions[tech.id])
         c.working_today = bool(avail.windows)
         c.shift_minutes = avail.working_minutes
         busy = [b for b in schedules[tech.user_id] if avail.windows
@@ -362,7 +389,7 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
             metres, secs = travel_between(home[0], site)
             c.travel_from = home[1]
         c.travel_km, c.travel_min = round(metres / 1000, 1), -(-secs // 60)
-        c.parts_in_van, c.parts_to_pick, problems = _parts(session, tech, needs, reservations,
+        c.parts_in_van, c.parts_to_pick, problems = _parts(sources, tech, needs, reservations,
                                                            home[0], names)
         for problem in problems:
             c.add_reason("parts_unavailable", problem)

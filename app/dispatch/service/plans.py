@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, event, select, update
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session, scoped_session, selectinload
 
 import optimizer as opt
 from app.auth.models import User
@@ -255,21 +255,29 @@ ABANDONED = ("abandoned: no result {late:.0f} s after the time limit ran out; th
              "solving it stopped. Request the plan again.")
 
 
+def abandoned_runs(session: Session, *, now: datetime) -> list[tuple[int, str, datetime]]:
+    """(id, status, deadline) of queued or running runs past their time limit plus grace."""
+    grace = timedelta(seconds=Config.DISPATCH_RUN_GRACE_S)
+    open_runs = session.execute(
+        select(OptimizationRun.id, OptimizationRun.status, OptimizationRun.created_at,
+               OptimizationRun.started_at, OptimizationRun.time_limit_s)
+        .where(OptimizationRun.status.in_((RunStatus.queued, RunStatus.running)))).all()
+    out = []
+    for run_id, status, created_at, started_at, limit_s in open_runs:
+        deadline = (started_at or created_at) + timedelta(seconds=limit_s) + grace
+        if now > deadline:
+            out.append((run_id, status, deadline))
+    return out
+
+
 def expire_abandoned_runs(session: Session, *, now: datetime) -> int:
     """Mark queued or running runs whose time limit plus ``DISPATCH_RUN_GRACE_S`` has passed
     as failed, so a client polling a run whose worker died gets an answer instead of
     ``running`` forever. Each update is conditional on the status just read, so a worker that
     stores its plan at the same moment wins. Returns how many runs were marked."""
     grace = timedelta(seconds=Config.DISPATCH_RUN_GRACE_S)
-    open_runs = session.execute(
-        select(OptimizationRun.id, OptimizationRun.status, OptimizationRun.created_at,
-               OptimizationRun.started_at, OptimizationRun.time_limit_s)
-        .where(OptimizationRun.status.in_((RunStatus.queued, RunStatus.running)))).all()
     expired = 0
-    for run_id, status, created_at, started_at, limit_s in open_runs:
-        deadline = (started_at or created_at) + timedelta(seconds=limit_s) + grace
-        if now <= deadline:
-            continue
+    for run_id, status, deadline in abandoned_runs(session, now=now):
         done = session.execute(update(OptimizationRun).where(
             OptimizationRun.id == run_id, OptimizationRun.status == status).values(
             status=RunStatus.failed, finished_at=now,
@@ -290,7 +298,8 @@ def get_run(session: Session, run_id: int, *, fresh: bool = False) -> Optimizati
 
 def list_runs(session: Session, *, day: date | None = None,
               status: str | None = None) -> Select[Any]:
-    stmt = select(OptimizationRun).order_by(OptimizationRun.id.desc())
+    stmt = (select(OptimizationRun).options(selectinload(OptimizationRun.visits))
+            .order_by(OptimizationRun.id.desc()))
     if day is not None:
         stmt = stmt.where(OptimizationRun.plan_date == day)
     if status:

@@ -29,7 +29,7 @@ import optimizer as opt
 from app import geo
 from app.config import Config
 from app.dispatch.models import Technician, TechnicianSkill
-from app.dispatch.service.availability import Availability, availability_on
+from app.dispatch.service.availability import Availability, availability_on, exceptions_on
 from app.inventory import service as inventory
 from app.inventory.models import LocationKind, Reservation, ReservationStatus, StockLocation
 from app.workorders.models import Status, WorkOrder, WorkOrderSkill
@@ -99,7 +99,14 @@ def job_parts(reservations: list[tuple[int, int, int, int]]) -> dict[int, dict[i
 def stock_for_jobs(session: Session, location_id: int,
                    reservations: list[tuple[int, int, int, int]]) -> dict[int, int]:
     """Available at a location plus what is reserved there for the jobs at hand."""
-    stock = dict(inventory.available_stock(session, location_id))
+    return stock_with_reservations(inventory.available_stock(session, location_id),
+                                   location_id, reservations)
+
+
+def stock_with_reservations(available: dict[int, int], location_id: int,
+                            reservations: list[tuple[int, int, int, int]]) -> dict[int, int]:
+    """`available` at a location plus what is reserved there for the jobs at hand."""
+    stock = dict(available)
     for _wo, part_id, loc, qty in reservations:
         if loc == location_id:
             stock[part_id] = stock.get(part_id, 0) + qty
@@ -215,7 +222,8 @@ def build_day_problem(session: Session, day: date, *, technician_ids: list[int] 
     at their time; scheduled ones too when `keep_assigned`."""
     clock = day_clock(day)
     techs = [t for t in active_technicians(session, technician_ids)]
-    avail = {t.id: availability_on(session, t, day) for t in techs}
+    exceptions = exceptions_on(session, techs, day)
+    avail = {t.id: availability_on(session, t, day, exceptions[t.id]) for t in techs}
     techs = [t for t in techs if avail[t.id].windows]
     by_user = {t.user_id: t for t in techs}
     orders = day_work_orders(session, clock, work_order_ids) + list(extra_jobs or [])

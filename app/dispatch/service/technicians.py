@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app import geo
 from app.assets import service as assets_service
@@ -21,13 +21,16 @@ from app.dispatch.models import (
 )
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 
+# What the API shows of a technician, loaded for a whole page in one query per relation.
+TECHNICIAN_SHOWN = (selectinload(Technician.skills).selectinload(TechnicianSkill.skill),
+                    selectinload(Technician.shifts))
+
 
 def list_technicians(session: Session, *, active: bool | None = None, skill: str | None = None,
                      min_level: int = 1, territory_id: int | None = None,
                      q: str | None = None) -> Select[Any]:
     stmt = (select(Technician).join(User, User.id == Technician.user_id)
-            .options(selectinload(Technician.skills).selectinload(TechnicianSkill.skill),
-                     selectinload(Technician.shifts))
+            .options(contains_eager(Technician.user), *TECHNICIAN_SHOWN)
             .order_by(User.full_name, Technician.id))
     if active is not None:
         stmt = stmt.where(Technician.is_active == active)
@@ -42,9 +45,12 @@ def list_technicians(session: Session, *, active: bool | None = None, skill: str
     return stmt
 
 
-def get_technician(session: Session, technician_id: int, *, actor: User) -> Technician:
-    """Staff who plan see every technician; a technician sees only itself."""
-    tech = session.get(Technician, technician_id)
+def get_technician(session: Session, technician_id: int, *, actor: User,
+                   shown: bool = False) -> Technician:
+    """Staff who plan see every technician; a technician sees only itself. `shown`: load
+    what the API shows (skills, shifts, name) with it."""
+    options = [*TECHNICIAN_SHOWN, selectinload(Technician.user)] if shown else []
+    tech = session.get(Technician, technician_id, options=options)
     if tech is None or (actor.role == Role.technician and tech.user_id != actor.id):
         raise NotFound("Technician not found.")
     return tech

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.assets.models import EquipmentModel
 from app.auth.models import User
@@ -19,7 +19,7 @@ from app.inventory.models import Part, PartEquipmentModel
 def list_parts(session: Session, *, q: str | None = None, equipment_model_id: int | None = None,
                is_active: bool | None = None, actor: User | None) -> Select[tuple[Part]]:
     """Parts by SKU, filterable by text, compatible equipment model and active flag."""
-    stmt = select(Part).order_by(Part.sku, Part.id)
+    stmt = select(Part).options(selectinload(Part.compatibility)).order_by(Part.sku, Part.id)
     if q:
         stmt = stmt.where(or_(matches_text(Part.sku, q), matches_text(Part.name, q)))
     if equipment_model_id is not None:
@@ -32,7 +32,7 @@ def list_parts(session: Session, *, q: str | None = None, equipment_model_id: in
 
 
 def get_part(session: Session, part_id: int, *, actor: User | None = None) -> Part:
-    part = session.get(Part, part_id)
+    part = session.get(Part, part_id, options=[selectinload(Part.compatibility)])
     if part is None:
         raise NotFound("Part not found.")
     return part

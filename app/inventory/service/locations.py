@@ -58,6 +58,20 @@ def van_of_technician(session: Session, user_id: int) -> StockLocation | None:
         StockLocation.is_active.is_(True)))
 
 
+def vans_of_technicians(session: Session, user_ids: list[int]) -> dict[int, StockLocation]:
+    """Technician user id -> its active van, for many technicians in one query."""
+    if not user_ids:
+        return {}
+    rows = session.scalars(select(StockLocation).where(
+        StockLocation.owner_user_id.in_(user_ids), StockLocation.kind == LocationKind.van,
+        StockLocation.is_active.is_(True)).order_by(StockLocation.id))
+    out: dict[int, StockLocation] = {}
+    for van in rows:
+        assert van.owner_user_id is not None  # vans are filtered by owner above
+        out.setdefault(van.owner_user_id, van)
+    return out
+
+
 def active_location(session: Session, location_id: int, field: str) -> StockLocation:
     """A location stock may move into or out of; an unknown or inactive one is a bad request."""
     location = session.get(StockLocation, location_id)

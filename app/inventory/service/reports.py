@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select, union_all
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app.auth.models import User
 from app.inventory.models import (
@@ -55,6 +55,20 @@ def available_stock(session: Session, location_id: int) -> dict[int, int]:
     return {part_id: int(available) for part_id, available in rows}
 
 
+def available_stocks(session: Session, location_ids: list[int]) -> dict[int, dict[int, int]]:
+    """available_stock for many locations in one query: location id -> part id -> available."""
+    out: dict[int, dict[int, int]] = {loc: {} for loc in location_ids}
+    if not location_ids:
+        return out
+    rows = session.execute(select(StockLevel.location_id, StockLevel.part_id,
+                                  StockLevel.on_hand - StockLevel.reserved)
+                           .where(StockLevel.location_id.in_(location_ids),
+                                  StockLevel.on_hand > 0))
+    for location_id, part_id, available in rows:
+        out[location_id][part_id] = int(available)
+    return out
+
+
 @dataclass(frozen=True)
 class LowStockLine:
     part: Part
@@ -90,7 +104,8 @@ def low_stock(session: Session, *, page: int, page_size: int,
     offset = (page - 1) * page_size
     if offset >= total:
         return [], int(total)  # past the end (also keeps absurd page numbers off the driver)
-    rows = session.execute(stmt.order_by(Part.sku, Part.id).limit(page_size).offset(offset))
+    rows = session.execute(stmt.options(selectinload(Part.compatibility))
+                           .order_by(Part.sku, Part.id).limit(page_size).offset(offset))
     return [LowStockLine(part, int(avail),
                          suggested_order(int(avail), part.reorder_point, part.reorder_quantity))
             for part, avail in rows], int(total)

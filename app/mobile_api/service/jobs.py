@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app import geo
+from app.assets.models import Asset
 from app.auth.models import Role, User
 from app.db import utcnow
 from app.dispatch import service as dispatch
@@ -115,7 +117,8 @@ def technician_day(session: Session, *, day: date | None, actor: User,
         .where(WorkOrder.assignee_user_id == actor.id,
                WorkOrder.scheduled_start >= start, WorkOrder.scheduled_start < end,
                WorkOrder.status != Status.cancelled)
-        .options(selectinload(WorkOrder.site), selectinload(WorkOrder.asset),
+        .options(selectinload(WorkOrder.site),
+                 selectinload(WorkOrder.asset).selectinload(Asset.equipment_model),
                  selectinload(WorkOrder.skills).selectinload(WorkOrderSkill.skill))
         .order_by(WorkOrder.scheduled_start, WorkOrder.id)))
     van = inventory.van_of_technician(session, actor.id)
@@ -123,6 +126,7 @@ def technician_day(session: Session, *, day: date | None, actor: User,
     reservations = _open_reservations(session, [wo.id for wo in orders])
     visited = set(session.scalars(select(SiteVisit.work_order_id).where(
         SiteVisit.work_order_id.in_([wo.id for wo in orders]))))
+    history = _asset_histories(session, orders)
     result = Day(date=day, timezone=tz.key, van_code=van.code if van is not None else None)
     profile = dispatch.get_technician_for_user(session, actor.id)
     route = dispatch.technician_route(session, profile, day, now=now) \
@@ -147,7 +151,7 @@ def technician_day(session: Session, *, day: date | None, actor: User,
         result.jobs.append(DayJob(
             work_order=wo, sequence=sequence,
             eta=stop.eta if stop is not None and stop.eta is not None else wo.scheduled_start,
-            history=_asset_history(session, wo), parts=parts, checked_in=wo.id in visited,
+            history=history(wo), parts=parts, checked_in=wo.id in visited,
             eta_source=stop.eta_source if stop is not None else "schedule",
             planned_arrival=stop.planned_arrival if stop is not None else None,
             planned_start=stop.planned_start if stop is not None else None,
@@ -178,15 +182,34 @@ def _open_reservations(session: Session, work_order_ids: list[int]
     return grouped
 
 
-def _asset_history(session: Session, wo: WorkOrder) -> list[WorkOrder]:
-    """The asset's last finished jobs, newest first (what was done there before)."""
-    if wo.asset_id is None:
-        return []
-    return list(session.scalars(
-        select(WorkOrder)
-        .where(WorkOrder.asset_id == wo.asset_id, WorkOrder.id != wo.id,
-               WorkOrder.completed_at.is_not(None))
-        .order_by(WorkOrder.completed_at.desc()).limit(HISTORY_LENGTH)))
+def _asset_histories(session: Session, orders: list[WorkOrder]
+                     ) -> Callable[[WorkOrder], list[WorkOrder]]:
+    """Each asset's last finished jobs, newest first (what was done there before), for all
+    the day's assets in one query: the newest HISTORY_LENGTH + 1 per asset, so that leaving
+    out the job itself still leaves HISTORY_LENGTH."""
+    asset_ids = {wo.asset_id for wo in orders if wo.asset_id is not None}
+    by_asset: dict[int, list[WorkOrder]] = defaultdict(list)
+    if asset_ids:
+        rank = func.row_number().over(partition_by=WorkOrder.asset_id,
+                                      order_by=(WorkOrder.completed_at.desc(),
+                                                WorkOrder.id.desc())).label("rank")
+        ranked = (select(WorkOrder.id, rank)
+                  .where(WorkOrder.asset_id.in_(asset_ids), WorkOrder.completed_at.is_not(None))
+                  .subquery())
+        rows = session.scalars(
+            select(WorkOrder).join(ranked, ranked.c.id == WorkOrder.id)
+            .where(ranked.c.rank <= HISTORY_LENGTH + 1)
+            .order_by(WorkOrder.asset_id, WorkOrder.completed_at.desc(), WorkOrder.id.desc()))
+        for row in rows:
+            assert row.asset_id is not None  # filtered by asset above
+            by_asset[row.asset_id].append(row)
+
+    def history(wo: WorkOrder) -> list[WorkOrder]:
+        if wo.asset_id is None:
+            return []
+        return [h for h in by_asset[wo.asset_id] if h.id != wo.id][:HISTORY_LENGTH]
+
+    return history
 
 
 def site_point(wo: WorkOrder) -> dict[str, float]:

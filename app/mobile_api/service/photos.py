@@ -200,7 +200,7 @@ def _degrees(dms: Any) -> float:
 
 def list_photos(session: Session, work_order_id: int, *, actor: User) -> Select[tuple[Photo]]:
     """Photos of a work order the actor may see (another account's is a 404)."""
-    wo = workorders.get_work_order_for(session, work_order_id, actor=actor)
+    wo = workorders.get_work_order_for(session, work_order_id, actor=actor, shown=False)
     return select(Photo).where(Photo.work_order_id == wo.id).order_by(Photo.id)
 
 
@@ -214,7 +214,7 @@ class PhotoFile:
 def photo_file(session: Session, work_order_id: int, photo_id: int, *, variant: str,
                storage: Storage, actor: User) -> PhotoFile:
     """A photo's bytes: customers always get the copy without EXIF/GPS (or the thumbnail)."""
-    wo = workorders.get_work_order_for(session, work_order_id, actor=actor)
+    wo = workorders.get_work_order_for(session, work_order_id, actor=actor, shown=False)
     photo = session.get(Photo, photo_id)
     if photo is None or photo.work_order_id != wo.id:
         raise NotFound("Photo not found.")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.auth.models import Role, User
 from app.errors import Forbidden, NotFound, VersionConflict
-from app.workorders.models import WorkOrder
+from app.workorders.models import SlaPolicy, WorkOrder, WorkOrderSkill
 
 OFFICE = (Role.admin, Role.dispatcher)
 # Staff who see every work order (warehouse reads them for reservations and pick lists).
@@ -36,10 +36,24 @@ def visible_to(stmt: Any, actor: User) -> Any:
     return stmt.where(False)
 
 
-def get_work_order_for(session: Session, work_order_id: int, *, actor: User) -> WorkOrder:
-    """A work order the actor may see; another account's or another technician's is a 404."""
-    work_order = session.scalar(visible_to(select(WorkOrder), actor)
-                                .where(WorkOrder.id == work_order_id))
+def shown_with_relations(stmt: Any) -> Any:
+    """Load what the API shows of each order (skills, windows, SLA pauses, rating, policy and
+    its calendar) in one query per relation for the whole page, not several per row."""
+    return stmt.options(
+        selectinload(WorkOrder.skills).joinedload(WorkOrderSkill.skill),
+        selectinload(WorkOrder.time_windows),
+        selectinload(WorkOrder.sla_pauses),
+        selectinload(WorkOrder.rating),
+        selectinload(WorkOrder.sla_policy).joinedload(SlaPolicy.calendar),
+    )
+
+
+def get_work_order_for(session: Session, work_order_id: int, *, actor: User,
+                       shown: bool = True) -> WorkOrder:
+    """A work order the actor may see; another account's or another technician's is a 404.
+    `shown=False` when only its identity matters (timeline, photos): no relations loaded."""
+    stmt = visible_to(select(WorkOrder), actor).where(WorkOrder.id == work_order_id)
+    work_order = session.scalar(shown_with_relations(stmt) if shown else stmt)
     if work_order is None:
         raise NotFound("Work order not found.")
     return work_order

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.assets.models import Asset, Site, Skill
@@ -18,12 +18,15 @@ from app.workorders.models import (
     WorkOrder,
     WorkOrderSkill,
     WorkOrderTimeWindow,
+    sla_queue_order,
+    sla_urgency,
 )
 from app.workorders.service import sla
 from app.workorders.service.access import (
     check_version,
     flush_or_conflict,
     require_office,
+    shown_with_relations,
     visible_to,
 )
 from app.workorders.service.numbering import next_work_order_number
@@ -215,10 +218,6 @@ def _apply_changes(session: Session, work_order: WorkOrder, changes: dict[str, A
 SLA_STATES = ("ok", "warning", "breached", "paused", "none")
 
 
-def sla_urgency() -> Any:
-    """The next deadline of an open order: response until met, then resolution."""
-    return case((and_(WorkOrder.responded_at.is_(None), WorkOrder.response_due_at.is_not(None)),
-                 WorkOrder.response_due_at), else_=WorkOrder.resolution_due_at)
 
 
 def list_work_orders(session: Session, *, actor: User, status: list[str] | None = None,
@@ -231,7 +230,7 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
                      sort: str = "sla") -> Any:
     """The orders the actor may see, filtered; `sla` sorts by least time remaining first."""
     now = utcnow()
-    stmt = visible_to(select(WorkOrder), actor)
+    stmt = shown_with_relations(visible_to(select(WorkOrder), actor))
     if status:
         stmt = stmt.where(WorkOrder.status.in_(status))
     if priority:
@@ -262,10 +261,7 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
                               matches_text(WorkOrder.description, q),
                               matches_text(WorkOrder.number, q)))
     if sort == "sla":
-        open_first = case((WorkOrder.status.in_(
-            [Status.completed, Status.closed, Status.cancelled]), 1), else_=0)
-        stmt = stmt.order_by(open_first, urgency.is_(None), urgency, WorkOrder.priority,
-                             WorkOrder.id)
+        stmt = stmt.order_by(*sla_queue_order())
     elif sort == "-created_at":
         stmt = stmt.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
     else:

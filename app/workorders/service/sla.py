@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -37,9 +39,20 @@ _work_orders = table_of(WorkOrder)
 
 def calendar_of(policy: SlaPolicy | None) -> Calendar:
     if policy is None or policy.calendar is None:
-        return Calendar.twenty_four_seven()
+        return _ALWAYS
     cal = policy.calendar
-    return Calendar.from_config(cal.timezone, cal.weekly_hours, cal.holidays)
+    return _parsed_calendar(cal.timezone, json.dumps(cal.weekly_hours, sort_keys=True),
+                            tuple(cal.holidays or ()))
+
+
+_ALWAYS = Calendar.twenty_four_seven()
+
+
+@lru_cache(maxsize=256)
+def _parsed_calendar(timezone: str, weekly_hours: str, holidays: tuple[str, ...]) -> Calendar:
+    """Parsed once per distinct calendar (a page of the queue shares a handful), keyed by the
+    stored values themselves, so an edited calendar is parsed anew."""
+    return Calendar.from_config(timezone, json.loads(weekly_hours), holidays)
 
 
 def _pauses(work_order: WorkOrder) -> list[tuple[datetime, datetime | None]]:

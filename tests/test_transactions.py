@@ -1,0 +1,114 @@
+"""Reads do not queue behind a writer: on SQLite a GET begins a deferred (plain BEGIN)
+transaction, so with WAL it reads while another connection holds the write lock; requests
+that write still begin IMMEDIATE and queue for the lock (app/db.py). Both databases."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from tests.conftest import build_app
+
+LOCK_HELD_S = 20  # the writer lets go after this long at the latest
+
+
+@pytest.fixture
+def committed_app(scratch_databases: Any, tmp_path: Any) -> Iterator[Any]:
+    from app.extensions import db
+
+    app = build_app(scratch_databases.create(), tmp_path)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _token(app: Any, role: str) -> str:
+    from flask_jwt_extended import create_access_token
+
+    from app.auth.models import User
+    from app.extensions import db
+
+    with app.app_context():
+        user = User(email=f"{role}@example.test", full_name=role, role=role, password_hash="x")
+        db.session.add(user)
+        db.session.commit()
+        return create_access_token(identity=str(user.id), additional_claims={"role": role})
+
+
+def _hold_write_lock(app: Any, held: threading.Event, release: threading.Event) -> None:
+    """Another connection in the middle of a write transaction (uncommitted insert)."""
+    from app.extensions import db
+
+    with app.app_context(), db.engine.connect() as conn:
+        conn.execute(text("INSERT INTO skills (code, name) VALUES ('lock', 'Lock')"))
+        held.set()
+        release.wait(LOCK_HELD_S)
+        conn.rollback()
+
+
+def test_a_read_answers_while_another_connection_writes(committed_app: Any) -> None:
+    headers = {"Authorization": f"Bearer {_token(committed_app, 'dispatcher')}"}
+    held, release, answered = threading.Event(), threading.Event(), threading.Event()
+    writer = threading.Thread(target=_hold_write_lock, args=(committed_app, held, release))
+    writer.start()
+    try:
+        assert held.wait(LOCK_HELD_S)
+        results: list[Any] = []
+
+        def read() -> None:
+            client = committed_app.test_client()
+            results.append(client.get("/api/v1/skills", headers=headers))
+            results.append(client.get("/api/v1/work-orders?page_size=50", headers=headers))
+            answered.set()
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        # The reads finish while the write lock is still held (not after the writer let go).
+        assert answered.wait(LOCK_HELD_S), "the GET waited for the writer's lock"
+        reader.join()
+        assert [r.status_code for r in results] == [200, 200]
+        assert "lock" not in [s["code"] for s in results[0].get_json()]  # uncommitted: unseen
+    finally:
+        release.set()
+        writer.join()
+
+
+def test_reads_begin_deferred_and_writes_immediate_on_sqlite(committed_app: Any) -> None:
+    """What each request sends to begin its transaction (PostgreSQL: the driver's BEGIN for
+    both; the IMMEDIATE lock is a SQLite matter)."""
+    from app.extensions import db
+
+    headers = {"Authorization": f"Bearer {_token(committed_app, 'admin')}"}
+    client = committed_app.test_client()
+    with committed_app.app_context():
+        engine = db.engine
+    begins: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        if statement.upper().startswith("BEGIN"):
+            begins.append(statement.upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/api/v1/skills", headers=headers).status_code == 200
+        read_begins = list(begins)
+        begins.clear()
+        r = client.post("/api/v1/skills", headers=headers,
+                        json={"code": "brazing", "name": "Brazing"})
+        assert r.status_code == 201, r.get_json()
+        write_begins = list(begins)
+        begins.clear()
+        assert client.get("/r/NO-SUCH-TAG").status_code == 404  # a GET that counts views
+        label_begins = list(begins)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    if engine.dialect.name == "sqlite":
+        assert read_begins and set(read_begins) == {"BEGIN"}
+        assert write_begins and set(write_begins) == {"BEGIN IMMEDIATE"}
+        assert label_begins and set(label_begins) == {"BEGIN IMMEDIATE"}
+    else:
+        assert "BEGIN IMMEDIATE" not in read_begins + write_begins + label_begins
