@@ -10,9 +10,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?= -q
 
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean translations
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean translations chromium
 
-setup: $(VENV)/.installed spatialite translations
+setup: $(VENV)/.installed spatialite translations chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 spatialite:
 	@scripts/ensure-spatialite
+
+# Headless Chromium and its driver for the console's browser tests (tests/console/).
+chromium:
+	@scripts/ensure-chromium
 
 # Compile the committed .po catalogues to .mo (the app also does it at start when missing).
 translations: $(VENV)/.installed
