@@ -3,6 +3,7 @@ one-click assignment (the services of GET /work-orders?sort=sla, /candidates, /a
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -24,6 +25,17 @@ from app.workorders import service as workorders
 from app.workorders.models import OPEN_STATES, PRIORITY_VALUES, WorkOrder
 
 QUEUE_LIMIT = 200
+
+
+def _day_arg() -> date | None:
+    """The day to rank candidates for (?date=YYYY-MM-DD); today when absent."""
+    raw = request.args.get("date")
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise Unprocessable(_("Dates are written YYYY-MM-DD.")) from exc
 
 
 def sla_cell(wo: WorkOrder, now: Any) -> dict[str, Any]:
@@ -78,7 +90,7 @@ def work_order(work_order_id: int) -> str:
     candidates: list[Any] = []
     if wo.status in OPEN_STATES:
         candidates = dispatch.candidates_for(db.session, wo.id, now=utcnow(),
-                                                     actor=user)
+                                             day=_day_arg(), actor=user)
     return render_template("console/work_order.html", wo=wo, timeline=timeline,
                            photos=photos, parts=parts, part_skus=part_skus, candidates=candidates,
                            sla=sla_cell(wo, utcnow()))
@@ -93,9 +105,15 @@ def assign(work_order_id: int) -> Response:
     except (KeyError, ValueError) as exc:
         raise Unprocessable(_("Choose a technician.")) from exc
     override = form.get("override") == "1"
+    start = None
+    if form.get("start"):
+        try:
+            start = datetime.fromisoformat(form["start"])
+        except ValueError as exc:
+            raise Unprocessable(_("Choose a technician.")) from exc
     wo = dispatch.assign_technician(
         db.session, work_order_id, technician_id=technician_id, version=version,
-        override=override, reason=form.get("reason") or None, now=utcnow(),
+        start=start, override=override, reason=form.get("reason") or None, now=utcnow(),
         actor=current_user())
     db.session.commit()
     flash(_("%(number)s is assigned to %(name)s.", number=wo.number,

@@ -1,0 +1,176 @@
+"""The console's main flows in a real browser (headless Chromium on the app's real port):
+login, the dispatcher's queue -> work order -> candidates -> assign, the customer's fault report
+with a photo and the rating, the warehouse's pick-list fulfilment, and the same login + queue in
+Chinese. Each page's screenshot is written to tests/console/screenshots/ under the run's
+artefact folder."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.console.conftest import HAVE_CHROMIUM
+
+pytestmark = pytest.mark.skipif(
+    not HAVE_CHROMIUM,
+    reason="needs Debian's chromium and chromium-driver (make setup installs them)")
+
+
+def by_label(driver: Any, text: str) -> Any:
+    """The form field a visible <label> names (fields are found as a person finds them)."""
+    from selenium.webdriver.common.by import By
+
+    label = driver.find_element(By.XPATH, f"//label[normalize-space(text())='{text}']")
+    return driver.find_element(By.ID, label.get_attribute("for"))
+
+
+def button(driver: Any, text: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']")
+
+
+def alert_text(driver: Any) -> str:
+    from selenium.webdriver.common.by import By
+
+    return " ".join(e.text for e in driver.find_elements(
+        By.CSS_SELECTOR, "[role=alert], [role=status]"))
+
+
+def shot(driver: Any, folder: Path, name: str) -> None:
+    assert driver.save_screenshot(str(folder / f"{name}.png"))
+
+
+def log_in(driver: Any, base: str, email: str, *, email_label: str = "Email",
+           password_label: str = "Password", submit: str = "Sign in") -> None:
+    driver.get(f"{base}/login")
+    by_label(driver, email_label).send_keys(email)
+    by_label(driver, password_label).send_keys(PASSWORD)
+    button(driver, submit).click()
+
+
+def test_login_refuses_a_wrong_password_and_signs_in_and_out(
+        browser: Any, console: Any, screenshots: Path) -> None:
+    base, seeded = console
+    browser.get(f"{base}/")
+    assert browser.current_url.endswith("/login")
+    by_label(browser, "Email").send_keys(seeded.dispatcher)
+    by_label(browser, "Password").send_keys("not-the-password")
+    button(browser, "Sign in").click()
+    assert "Invalid email or password." in alert_text(browser)
+    shot(browser, screenshots, "login-refused")
+    log_in(browser, base, seeded.dispatcher)
+    assert browser.current_url.endswith("/queue")
+    nav = browser.find_element("css selector", "nav").text
+    assert "Queue" in nav and "Day board" in nav and "My work orders" not in nav
+    button(browser, "Sign out").click()
+    assert "You have signed out." in alert_text(browser)
+    browser.get(f"{base}/queue")
+    assert "/login" in browser.current_url
+
+
+def test_dispatcher_assigns_the_most_urgent_order_from_the_queue(
+        browser: Any, console: Any, screenshots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, seeded = console
+    log_in(browser, base, seeded.dispatcher)
+    by_label(browser, "Priority").send_keys("P1")
+    button(browser, "Filter").click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
+    assert len(rows) == 1 and seeded.urgent_number in rows[0].text
+    assert "Stadtwerke München" in rows[0].text and "HVAC ≥1" in rows[0].text
+    shot(browser, screenshots, "dispatcher-queue")
+    browser.find_element(By.LINK_TEXT, seeded.urgent_number).click()
+    browser.get(f"{browser.current_url}?date={seeded.tomorrow}")
+    candidates = browser.find_element(By.XPATH, "//section[h2='Candidates']").text
+    assert seeded.tech_name in candidates
+    shot(browser, screenshots, "dispatcher-work-order")
+    button(browser, f"Assign {seeded.tech_name}").click()
+    assert f"{seeded.urgent_number} is assigned to {seeded.tech_name}." in alert_text(browser)
+    details = browser.find_element(By.CSS_SELECTOR, "dl.card").text
+    assert "scheduled" in details
+    timeline = browser.find_element(By.XPATH, "//section[h2='Timeline']").text
+    assert "assigned" in timeline
+    shot(browser, screenshots, "dispatcher-assigned")
+
+
+def _photo() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_customer_reports_a_fault_with_a_photo_and_rates_a_visit(
+        browser: Any, console: Any, screenshots: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, seeded = console
+    log_in(browser, base, seeded.customer)
+    assert browser.current_url.endswith("/my/orders")
+    browser.find_element(By.LINK_TEXT, "My sites and equipment").click()
+    assert f"QR label for {seeded.asset_tag}" in browser.page_source
+    shot(browser, screenshots, "customer-sites")
+    browser.find_element(By.LINK_TEXT, f"Report a fault on {seeded.asset_tag}").click()
+    by_label(browser, "What is wrong?").send_keys("Display shows E42 and the fan is silent")
+    photo = tmp_path / "fault.jpg"
+    photo.write_bytes(_photo())
+    by_label(browser, "Photo (optional)").send_keys(str(photo))
+    shot(browser, screenshots, "customer-report")
+    button(browser, "Send the report").click()
+    message = alert_text(browser)
+    assert "Your report was added to the open work order" in message or "is open" in message
+    thumbs = browser.find_elements(By.CSS_SELECTOR, ".thumbs img")
+    assert len(thumbs) == 1
+    assert browser.execute_script("return arguments[0].naturalWidth", thumbs[0]) > 0
+    shot(browser, screenshots, "customer-order")
+    browser.find_element(By.LINK_TEXT, "My work orders").click()
+    browser.find_element(By.LINK_TEXT, seeded.completed_number).click()
+    by_label(browser, "Score (1 to 5)").send_keys("4")
+    by_label(browser, "Comment").send_keys("Quick and tidy")
+    button(browser, "Send rating").click()
+    assert "Thank you for your rating." in alert_text(browser)
+    assert "You rated this visit 4 of 5." in browser.page_source
+    shot(browser, screenshots, "customer-rated")
+
+
+def test_warehouse_fulfils_tomorrows_pick_list(browser: Any, console: Any,
+                                               screenshots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, seeded = console
+    log_in(browser, base, seeded.warehouse)
+    assert browser.current_url.endswith("/stock")
+    low = browser.find_element(By.XPATH, "//section[h2='Low stock']").text
+    assert "VALVE-22" in low
+    shot(browser, screenshots, "warehouse-stock")
+    browser.find_element(By.LINK_TEXT, "Pick lists").click()
+    section = browser.find_element(By.XPATH, f"//section[h2='{seeded.tech_name}']").text
+    assert "VALVE-22" in section and "WH-MUC" in section
+    shot(browser, screenshots, "warehouse-pick-lists")
+    button(browser, f"Fulfil the pick list of {seeded.tech_name}").click()
+    assert "fulfilled" in alert_text(browser)
+    section = browser.find_element(By.XPATH, f"//section[h2='{seeded.tech_name}']").text
+    assert "Nothing left to pick" in section
+    shot(browser, screenshots, "warehouse-fulfilled")
+
+
+def test_login_and_queue_in_chinese(browser_zh: Any, console: Any, screenshots: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, seeded = console
+    log_in(browser_zh, base, seeded.dispatcher, email_label="电子邮件",
+           password_label="密码", submit="登录")
+    heading = browser_zh.find_element(By.TAG_NAME, "h1").text
+    assert heading == "按 SLA 紧急程度排列的未完成工单"
+    assert "队列" in browser_zh.find_element(By.CSS_SELECTOR, "nav").text
+    shot(browser_zh, screenshots, "dispatcher-queue-zh")
+    by_label(browser_zh, "语言").send_keys("English")
+    button(browser_zh, "切换").click()
+    assert browser_zh.find_element(By.TAG_NAME, "h1").text == "Open work orders by SLA urgency"
