@@ -76,10 +76,11 @@ def test_login_refuses_a_wrong_password_and_signs_in_and_out(
 def test_dispatcher_assigns_the_most_urgent_order_from_the_queue(
         browser: Any, console: Any, screenshots: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     base, seeded = console
     log_in(browser, base, seeded.dispatcher)
-    by_label(browser, "Priority").send_keys("P1")
+    Select(by_label(browser, "Priority")).select_by_visible_text("P1")
     button(browser, "Filter").click()
     rows = browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
     assert len(rows) == 1 and seeded.urgent_number in rows[0].text
@@ -110,6 +111,7 @@ def _photo() -> bytes:
 def test_customer_reports_a_fault_with_a_photo_and_rates_a_visit(
         browser: Any, console: Any, screenshots: Path, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     base, seeded = console
     log_in(browser, base, seeded.customer)
@@ -132,7 +134,7 @@ def test_customer_reports_a_fault_with_a_photo_and_rates_a_visit(
     shot(browser, screenshots, "customer-order")
     browser.find_element(By.LINK_TEXT, "My work orders").click()
     browser.find_element(By.LINK_TEXT, seeded.completed_number).click()
-    by_label(browser, "Score (1 to 5)").send_keys("4")
+    Select(by_label(browser, "Score (1 to 5)")).select_by_visible_text("4")
     by_label(browser, "Comment").send_keys("Quick and tidy")
     button(browser, "Send rating").click()
     assert "Thank you for your rating." in alert_text(browser)
@@ -171,6 +173,8 @@ def test_login_and_queue_in_chinese(browser_zh: Any, console: Any, screenshots: 
     assert heading == "按 SLA 紧急程度排列的未完成工单"
     assert "队列" in browser_zh.find_element(By.CSS_SELECTOR, "nav").text
     shot(browser_zh, screenshots, "dispatcher-queue-zh")
-    by_label(browser_zh, "语言").send_keys("English")
+    from selenium.webdriver.support.ui import Select
+
+    Select(by_label(browser_zh, "语言")).select_by_visible_text("English")
     button(browser_zh, "切换").click()
     assert browser_zh.find_element(By.TAG_NAME, "h1").text == "Open work orders by SLA urgency"
