@@ -47,8 +47,7 @@ def _seed(app: Any) -> Seeded:
     from decimal import Decimal
 
     from app import geo
-    from app.assets.models import Asset, Customer, EquipmentModel, EquipmentModelSkill, Site
-    from app.assets.models import Skill
+    from app.assets.models import Asset, Customer, EquipmentModel, EquipmentModelSkill, Site, Skill
     from app.auth import service as auth
     from app.dispatch import service as dispatch
     from app.dispatch.service.problem import local_day

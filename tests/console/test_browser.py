@@ -34,6 +34,27 @@ def button(driver: Any, text: str) -> Any:
     return driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']")
 
 
+def press(driver: Any, text: str) -> None:
+    """Click a button that submits a form and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    button(driver, text).click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+
+def follow(driver: Any, link_text: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.LINK_TEXT, link_text).click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+
 def alert_text(driver: Any) -> str:
     from selenium.webdriver.common.by import By
 
@@ -50,7 +71,7 @@ def log_in(driver: Any, base: str, email: str, *, email_label: str = "Email",
     driver.get(f"{base}/login")
     by_label(driver, email_label).send_keys(email)
     by_label(driver, password_label).send_keys(PASSWORD)
-    button(driver, submit).click()
+    press(driver, submit)
 
 
 def test_login_refuses_a_wrong_password_and_signs_in_and_out(
@@ -60,14 +81,14 @@ def test_login_refuses_a_wrong_password_and_signs_in_and_out(
     assert browser.current_url.endswith("/login")
     by_label(browser, "Email").send_keys(seeded.dispatcher)
     by_label(browser, "Password").send_keys("not-the-password")
-    button(browser, "Sign in").click()
+    press(browser, "Sign in")
     assert "Invalid email or password." in alert_text(browser)
     shot(browser, screenshots, "login-refused")
     log_in(browser, base, seeded.dispatcher)
     assert browser.current_url.endswith("/queue")
     nav = browser.find_element("css selector", "nav").text
     assert "Queue" in nav and "Day board" in nav and "My work orders" not in nav
-    button(browser, "Sign out").click()
+    press(browser, "Sign out")
     assert "You have signed out." in alert_text(browser)
     browser.get(f"{base}/queue")
     assert "/login" in browser.current_url
@@ -81,17 +102,17 @@ def test_dispatcher_assigns_the_most_urgent_order_from_the_queue(
     base, seeded = console
     log_in(browser, base, seeded.dispatcher)
     Select(by_label(browser, "Priority")).select_by_visible_text("P1")
-    button(browser, "Filter").click()
+    press(browser, "Filter")
     rows = browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
     assert len(rows) == 1 and seeded.urgent_number in rows[0].text
     assert "Stadtwerke München" in rows[0].text and "HVAC ≥1" in rows[0].text
     shot(browser, screenshots, "dispatcher-queue")
-    browser.find_element(By.LINK_TEXT, seeded.urgent_number).click()
+    follow(browser, seeded.urgent_number)
     browser.get(f"{browser.current_url}?date={seeded.tomorrow}")
     candidates = browser.find_element(By.XPATH, "//section[h2='Candidates']").text
     assert seeded.tech_name in candidates
     shot(browser, screenshots, "dispatcher-work-order")
-    button(browser, f"Assign {seeded.tech_name}").click()
+    press(browser, f"Assign {seeded.tech_name}")
     assert f"{seeded.urgent_number} is assigned to {seeded.tech_name}." in alert_text(browser)
     details = browser.find_element(By.CSS_SELECTOR, "dl.card").text
     assert "scheduled" in details
@@ -116,27 +137,27 @@ def test_customer_reports_a_fault_with_a_photo_and_rates_a_visit(
     base, seeded = console
     log_in(browser, base, seeded.customer)
     assert browser.current_url.endswith("/my/orders")
-    browser.find_element(By.LINK_TEXT, "My sites and equipment").click()
+    follow(browser, "My sites and equipment")
     assert f"QR label for {seeded.asset_tag}" in browser.page_source
     shot(browser, screenshots, "customer-sites")
-    browser.find_element(By.LINK_TEXT, f"Report a fault on {seeded.asset_tag}").click()
+    follow(browser, f"Report a fault on {seeded.asset_tag}")
     by_label(browser, "What is wrong?").send_keys("Display shows E42 and the fan is silent")
     photo = tmp_path / "fault.jpg"
     photo.write_bytes(_photo())
     by_label(browser, "Photo (optional)").send_keys(str(photo))
     shot(browser, screenshots, "customer-report")
-    button(browser, "Send the report").click()
+    press(browser, "Send the report")
     message = alert_text(browser)
     assert "Your report was added to the open work order" in message or "is open" in message
     thumbs = browser.find_elements(By.CSS_SELECTOR, ".thumbs img")
     assert len(thumbs) == 1
     assert browser.execute_script("return arguments[0].naturalWidth", thumbs[0]) > 0
     shot(browser, screenshots, "customer-order")
-    browser.find_element(By.LINK_TEXT, "My work orders").click()
-    browser.find_element(By.LINK_TEXT, seeded.completed_number).click()
+    follow(browser, "My work orders")
+    follow(browser, seeded.completed_number)
     Select(by_label(browser, "Score (1 to 5)")).select_by_visible_text("4")
     by_label(browser, "Comment").send_keys("Quick and tidy")
-    button(browser, "Send rating").click()
+    press(browser, "Send rating")
     assert "Thank you for your rating." in alert_text(browser)
     assert "You rated this visit 4 of 5." in browser.page_source
     shot(browser, screenshots, "customer-rated")
@@ -152,11 +173,11 @@ def test_warehouse_fulfils_tomorrows_pick_list(browser: Any, console: Any,
     low = browser.find_element(By.XPATH, "//section[h2='Low stock']").text
     assert "VALVE-22" in low
     shot(browser, screenshots, "warehouse-stock")
-    browser.find_element(By.LINK_TEXT, "Pick lists").click()
+    follow(browser, "Pick lists")
     section = browser.find_element(By.XPATH, f"//section[h2='{seeded.tech_name}']").text
     assert "VALVE-22" in section and "WH-MUC" in section
     shot(browser, screenshots, "warehouse-pick-lists")
-    button(browser, f"Fulfil the pick list of {seeded.tech_name}").click()
+    press(browser, f"Fulfil the pick list of {seeded.tech_name}")
     assert "fulfilled" in alert_text(browser)
     section = browser.find_element(By.XPATH, f"//section[h2='{seeded.tech_name}']").text
     assert "Nothing left to pick" in section
@@ -176,5 +197,5 @@ def test_login_and_queue_in_chinese(browser_zh: Any, console: Any, screenshots: 
     from selenium.webdriver.support.ui import Select
 
     Select(by_label(browser_zh, "语言")).select_by_visible_text("English")
-    button(browser_zh, "切换").click()
+    press(browser_zh, "切换")
     assert browser_zh.find_element(By.TAG_NAME, "h1").text == "Open work orders by SLA urgency"
