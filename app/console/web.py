@@ -34,6 +34,7 @@ from app.auth.models import Role, User
 from app.errors import DomainError, translate
 from app.extensions import db
 from app.i18n import normalize_locale
+from app.notifications.routing import STREAMED_KINDS
 
 bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
                static_url_path="/console/static")
@@ -163,6 +164,18 @@ def time_left(due: datetime | None, now: datetime) -> tuple[str, bool]:
     return _("%(span)s left", span=span), False
 
 
+def live_stream_url() -> str | None:
+    """The office roles' event stream with a short-lived access token in the query
+    (EventSource cannot send headers); None for other roles."""
+    user = current_user()
+    if user is None or user.role not in OFFICE:
+        return None
+    from flask_jwt_extended import create_access_token
+
+    token = create_access_token(identity=str(user.id), additional_claims={"role": user.role})
+    return url_for("notifications.EventStream", access_token=token)
+
+
 def status_names() -> dict[str, str]:
     return {"new": _("new"), "scheduled": _("scheduled"), "dispatched": _("dispatched"),
             "en_route": _("en route"), "on_site": _("on site"), "on_hold": _("on hold"),
@@ -187,7 +200,8 @@ def event_names() -> dict[str, str]:
 @bp.context_processor
 def _page_globals() -> dict[str, Any]:
     return {"status_names": status_names(), "role_names": role_names(),
-            "event_names": event_names(), "live_stream_url": None,
+            "event_names": event_names(), "live_stream_url": live_stream_url,
+            "streamed_kinds": list(STREAMED_KINDS),
             "format_date": lambda d: format_date(d, "medium", locale=get_locale()),
             "csrf_token": csrf_token, "console_user": current_user(),
             "fmt_datetime": fmt_datetime, "fmt_time": fmt_time, "Role": Role,

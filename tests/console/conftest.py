@@ -35,6 +35,7 @@ class Seeded:
     tomorrow: str
     completed_number: str
     asset_tag: str
+    app: Any
 
 
 def _free_port() -> int:
@@ -121,7 +122,7 @@ def _seed(app: Any) -> Seeded:
         s.commit()
         return Seeded("dispatcher@console.test", "customer@console.test",
                       "warehouse@console.test", urgent.id, urgent.number, "Tom Technician",
-                      tomorrow.isoformat(), done.number, asset.tag)
+                      tomorrow.isoformat(), done.number, asset.tag, app)
 
 
 @pytest.fixture(scope="module")

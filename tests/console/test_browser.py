@@ -199,3 +199,37 @@ def test_login_and_queue_in_chinese(browser_zh: Any, console: Any, screenshots: 
     Select(by_label(browser_zh, "语言")).select_by_visible_text("English")
     press(browser_zh, "切换")
     assert browser_zh.find_element(By.TAG_NAME, "h1").text == "Open work orders by SLA urgency"
+
+
+def test_queue_updates_itself_when_a_fault_comes_in(browser: Any, console: Any,
+                                                     screenshots: Path) -> None:
+    """A fault reported elsewhere (here through the service, as the API would) appears in the
+    open queue page without a reload, through the office event stream."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from sqlalchemy import select
+
+    from app.assets.models import Site
+    from app.auth.models import User
+    from app.extensions import db
+    from app.workorders import service as workorders
+
+    base, seeded = console
+    log_in(browser, base, seeded.dispatcher)
+    browser.get(f"{base}/queue")
+    marker = browser.execute_script("window.__notReloaded = true; return window.__notReloaded")
+    assert marker is True
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "return document.querySelectorAll('script[data-stream]').length") == 1)
+    with seeded.app.app_context():
+        customer = db.session.scalar(select(User).where(User.email == seeded.customer))
+        site = db.session.scalar(select(Site).where(Site.customer_id == customer.customer_id))
+        outcome = workorders.report_fault(db.session, description="Boiler lockout F28",
+                                          site_id=site.id, actor=customer)
+        db.session.commit()
+        number = outcome.work_order.number
+    WebDriverWait(browser, 20).until(
+        lambda d: number in d.find_element(By.ID, "queue").text)
+    assert browser.execute_script("return window.__notReloaded") is True
+    assert "Updated live at" in browser.find_element(By.ID, "live-status").text
+    shot(browser, screenshots, "dispatcher-queue-live")
