@@ -233,3 +233,30 @@ def test_queue_updates_itself_when_a_fault_comes_in(browser: Any, console: Any,
     assert browser.execute_script("return window.__notReloaded") is True
     assert "Updated live at" in browser.find_element(By.ID, "live-status").text
     shot(browser, screenshots, "dispatcher-queue-live")
+
+
+def test_dispatcher_plans_tomorrow_on_the_board_and_applies_it(
+        browser: Any, console: Any, screenshots: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, seeded = console
+    log_in(browser, base, seeded.dispatcher)
+    browser.get(f"{base}/board?date={seeded.tomorrow}")
+    row = browser.find_element(By.XPATH, f"//div[@role='row'][span='{seeded.tech_name}']")
+    assert row.find_elements(By.CSS_SELECTOR, "a.bar.job")  # tomorrow's job on the Gantt
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "return !!window.L && document.querySelectorAll('#map path').length > 0"))
+    shot(browser, screenshots, "dispatcher-board")
+    limit = by_label(browser, "Time limit (seconds)")
+    limit.clear()
+    limit.send_keys("2")
+    press(browser, "Run a plan")
+    assert "Plan run" in alert_text(browser)
+    runs = browser.find_element(By.XPATH, "//section[h2='Plan the day']").text
+    assert "done" in runs
+    run_button = browser.find_element(By.XPATH, "//button[starts-with(normalize-space(), "
+                                                "'Apply run')]")
+    press(browser, run_button.text)
+    assert "is applied" in alert_text(browser)
+    shot(browser, screenshots, "dispatcher-board-applied")
