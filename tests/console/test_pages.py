@@ -1,0 +1,100 @@
+"""The console's guards without a browser: CSRF on every POST, role gates, safe redirects,
+the language choice; the JSON API keeps its bearer tokens and needs no CSRF token."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import PASSWORD
+
+
+def _token(page: Any) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert found, page.get_data(as_text=True)[:300]
+    return found.group(1)
+
+
+def _log_in(app: Any, user: Any, **extra: str) -> tuple[Any, str]:
+    browser = app.test_client()
+    token = _token(browser.get("/login"))
+    answer = browser.post("/login", data={"email": user.email, "password": PASSWORD,
+                                          "csrf_token": token, **extra})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+    return browser, _token(browser.get("/profile"))
+
+
+def test_a_post_without_the_sessions_token_is_refused(app: Any, make_user: Any) -> None:
+    user = make_user("dispatcher")
+    browser = app.test_client()
+    browser.get("/login")
+    refused = browser.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert refused.status_code == 400
+    assert browser.get("/queue").status_code == 302  # still not logged in
+    forged = browser.post("/login", data={"email": user.email, "password": PASSWORD,
+                                          "csrf_token": "guessed"})
+    assert forged.status_code == 400
+
+
+def test_login_starts_a_fresh_session_token_and_sign_out_needs_it(app: Any,
+                                                                   make_user: Any) -> None:
+    user = make_user("dispatcher")
+    browser = app.test_client()
+    before = _token(browser.get("/login"))
+    browser, after = _log_in(app, user)
+    assert after != before
+    assert browser.post("/logout").status_code == 400  # no token: still signed in
+    assert browser.get("/queue").status_code == 200
+    assert browser.post("/logout", data={"csrf_token": after}).status_code == 302
+    assert browser.get("/queue").headers["Location"].startswith("/login")
+
+
+def test_wrong_password_is_refused_in_words(app: Any, make_user: Any) -> None:
+    user = make_user("customer")
+    browser = app.test_client()
+    answer = browser.post("/login", data={"email": user.email, "password": "wrong-password!",
+                                          "csrf_token": _token(browser.get("/login"))})
+    assert answer.status_code == 401
+    assert "Invalid email or password." in answer.get_data(as_text=True)
+
+
+def test_each_role_lands_on_its_home_and_other_roles_pages_are_refused(
+        app: Any, make_user: Any) -> None:
+    homes = {"dispatcher": "/queue", "customer": "/my/orders", "warehouse": "/stock",
+             "technician": "/profile", "admin": "/queue"}
+    for role, home in homes.items():
+        browser, _ = _log_in(app, make_user(role))
+        assert browser.get("/").headers["Location"] == home
+    customer, _ = _log_in(app, make_user("customer"))
+    assert customer.get("/queue").status_code == 403
+    assert customer.get("/stock").status_code == 403
+    warehouse, _ = _log_in(app, make_user("warehouse"))
+    assert warehouse.get("/my/orders").status_code == 403
+
+
+def test_login_never_redirects_to_another_site(app: Any, make_user: Any) -> None:
+    user = make_user("dispatcher")
+    browser = app.test_client()
+    token = _token(browser.get("/login"))
+    answer = browser.post("/login?next=//evil.example/x", data={
+        "email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert answer.headers["Location"] == "/queue"
+
+
+def test_the_language_switch_is_kept_on_the_profile(app: Any, make_user: Any,
+                                                    db_session: Any) -> None:
+    user = make_user("dispatcher")
+    browser, token = _log_in(app, user)
+    assert browser.post("/language", data={"locale": "zh_CN", "csrf_token": token,
+                                           "next": "/queue"}).status_code == 302
+    db_session.refresh(user)
+    assert user.locale == "zh_CN"
+    page = browser.get("/queue", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "按 SLA 紧急程度排列的未完成工单" in page
+
+
+def test_the_json_api_needs_no_csrf_token(login: Any) -> None:
+    dispatcher = login("dispatcher")
+    answer = dispatcher.get("/api/v1/work-orders")
+    assert answer.status_code == 200 and answer.is_json
+    assert dispatcher.put("/api/v1/me/locale", json={"locale": "en"}).status_code == 200
