@@ -197,3 +197,8 @@ class Config:
     FIELDOPS_SCHEDULER = _env_bool("FIELDOPS_SCHEDULER", False)
     SCHEDULER_SLA_TICK_SECONDS = _env_int("SCHEDULER_SLA_TICK_SECONDS", 60)
     SCHEDULER_DELIVERY_SECONDS = _env_int("SCHEDULER_DELIVERY_SECONDS", 15)
+    # Web console: map tiles only when an operator sets a tile URL (e.g. a self-hosted
+    # https://tiles.example/{z}/{x}/{y}.png); unset, the map draws routes on a plain background.
+    # Behind HTTPS set SESSION_COOKIE_SECURE=1 so the session cookie is never sent in clear.
+    CONSOLE_MAP_TILE_URL = os.environ.get("CONSOLE_MAP_TILE_URL") or None
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)

@@ -20,8 +20,9 @@ def init_console(app: Flask) -> None:
                  "app.console.views_customer", "app.console.views_warehouse",
                  "app.console.views_board"):
         importlib.import_module(name)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask's defaults are HttpOnly and no SameSite: the console's cookie is also SameSite=Lax.
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.register_blueprint(bp)
     from app.console.web import install_locale_selector
 
