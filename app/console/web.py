@@ -20,13 +20,16 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     redirect,
+    render_template,
     request,
     session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app.auth import service as auth_service
@@ -113,6 +116,12 @@ def _refused(exc: DomainError) -> Response:
     return redirect(request.referrer or url_for("console.home"))
 
 
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[str, int]:
+    """Console pages answer errors as a page a person can read (the API keeps its JSON)."""
+    return render_template("console/error.html", error=exc), exc.code or 500
+
+
 def install_locale_selector(app: Flask) -> None:
     """Console pages know the user from the cookie session, not a bearer token: its profile
     language (or the language picked before login) comes first, then the API's choice."""
@@ -120,6 +129,8 @@ def install_locale_selector(app: Flask) -> None:
     api_selector = state.locale_selector
 
     def select() -> Any:
+        if not has_request_context():
+            return api_selector() if api_selector else None
         user = g.get("console_user")
         chosen = normalize_locale(user.locale) if user is not None else None
         if request.blueprint == "console":

@@ -98,3 +98,42 @@ def test_the_json_api_needs_no_csrf_token(login: Any) -> None:
     answer = dispatcher.get("/api/v1/work-orders")
     assert answer.status_code == 200 and answer.is_json
     assert dispatcher.put("/api/v1/me/locale", json={"locale": "en"}).status_code == 200
+
+
+def test_an_assignment_the_rules_refuse_is_explained_on_the_page(
+        app: Any, make_user: Any, make_skill: Any, make_equipment_model: Any,
+        make_asset: Any, db_session: Any) -> None:
+    from app import geo
+    from app.dispatch.models import Technician
+    from app.workorders import service as workorders
+
+    skill = make_skill("refrigeration")
+    asset = make_asset(equipment_model=make_equipment_model(skills={skill: 2}))
+    wo = workorders.new_work_order(db_session, site=asset.site, asset=asset,
+                                   title="Cold room warm", description="8 °C", actor=None)
+    tech = Technician(user=make_user("technician", full_name="Uma Unskilled"),
+                      home_base=geo.to_point(48.14, 11.57))
+    db_session.add(tech)
+    db_session.commit()
+    browser, token = _log_in(app, make_user("dispatcher"))
+    page = f"/work-orders/{wo.id}"
+    assert "Assign Uma Unskilled anyway" in browser.get(page).get_data(as_text=True)
+    form = {"csrf_token": token, "technician_id": str(tech.id), "version": str(wo.version)}
+    refused = browser.post(f"{page}/assign", data=form, headers={"Referer": page},
+                           follow_redirects=True)
+    text = refused.get_data(as_text=True)
+    assert "The technician lacks required skills: refrigeration level 2 (has 0)." in text
+    no_reason = browser.post(f"{page}/assign", data={**form, "override": "1", "reason": " "},
+                             headers={"Referer": page}, follow_redirects=True)
+    assert "An override needs a reason." in no_reason.get_data(as_text=True)
+    db_session.refresh(wo)
+    assert wo.assignee_user_id is None
+
+
+def test_console_errors_are_pages_and_api_errors_stay_json(app: Any, make_user: Any) -> None:
+    customer, _ = _log_in(app, make_user("customer"))
+    page = customer.get("/queue")
+    assert page.status_code == 403 and page.mimetype == "text/html"
+    assert "Your role may not open this page." in page.get_data(as_text=True)
+    api = customer.get("/api/v1/work-orders")
+    assert api.status_code == 401 and api.is_json
