@@ -106,6 +106,8 @@ def test_dispatcher_assigns_the_most_urgent_order_from_the_queue(
     rows = browser.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
     assert len(rows) == 1 and seeded.urgent_number in rows[0].text
     assert "Stadtwerke München" in rows[0].text and "HVAC ≥1" in rows[0].text
+    sla = rows[0].find_elements(By.TAG_NAME, "td")[1].text
+    assert sla.endswith(" left") and sla.startswith(("3 h", "4 h")), sla
     shot(browser, screenshots, "dispatcher-queue")
     follow(browser, seeded.urgent_number)
     browser.get(f"{browser.current_url}?date={seeded.tomorrow}")
