@@ -43,8 +43,41 @@ def stock() -> str:
     levels = list(db.session.scalars(inventory.list_stock_levels(
         db.session, location_id=location_id, actor=user).limit(LIST_LIMIT)))
     low, _total = inventory.low_stock(db.session, page=1, page_size=100, actor=user)
+    parts = list(db.session.scalars(inventory.list_parts(db.session, is_active=True,
+                                                         actor=user).limit(LIST_LIMIT)))
     return render_template("console/stock.html", locations=locations, levels=levels, low=low,
-                           location_id=location_id)
+                           location_id=location_id, parts=parts)
+
+
+def _int_field(name: str, *, required: bool = True) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw and not required:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise Unprocessable(_("Fill in every required field with a whole number."),
+                            errors={name: ["A whole number."]}) from exc
+
+
+@bp.route("/stock/movements", methods=["POST"])
+@requires(*STORE)
+def movement() -> Response:
+    """A receipt into a location or a transfer between two (POST /stock-movements)."""
+    kind = request.form.get("kind")
+    if kind not in ("receipt", "transfer"):
+        raise Unprocessable(_("Choose a receipt or a transfer."))
+    moved = inventory.record_movement(
+        db.session, kind=kind, part_id=_int_field("part_id"),
+        quantity=_int_field("quantity"),
+        from_location_id=_int_field("from_location_id", required=False)
+        if kind == "transfer" else None,
+        to_location_id=_int_field("to_location_id"),
+        note=request.form.get("note", "").strip() or None, actor=current_user())
+    db.session.commit()
+    flash(_("Recorded: %(quantity)d × %(sku)s.", quantity=moved.quantity, sku=moved.part.sku),
+          "success")
+    return redirect(url_for("console.stock"))
 
 
 @bp.route("/pick-lists")

@@ -137,3 +137,28 @@ def test_console_errors_are_pages_and_api_errors_stay_json(app: Any, make_user: 
     assert "Your role may not open this page." in page.get_data(as_text=True)
     api = customer.get("/api/v1/work-orders")
     assert api.status_code == 401 and api.is_json
+
+
+def test_warehouse_records_a_receipt_and_a_refused_transfer_is_explained(
+        app: Any, make_user: Any, db_session: Any) -> None:
+    from app.inventory import service as inventory
+
+    part = inventory.create_part(db_session, sku=f"FLT-{id(app) % 9973}", name="Filter",
+                                 actor=None)
+    house = inventory.create_location(db_session, code="WH-T", name="Lager", kind="warehouse",
+                                      point={"lat": 48.1, "lng": 11.5}, actor=None)
+    other = inventory.create_location(db_session, code="WH-U", name="Lager 2",
+                                      kind="warehouse", point={"lat": 48.2, "lng": 11.6},
+                                      actor=None)
+    db_session.commit()
+    browser, token = _log_in(app, make_user("warehouse"))
+    page = browser.post("/stock/movements", data={
+        "csrf_token": token, "kind": "receipt", "part_id": part.id, "quantity": "7",
+        "to_location_id": house.id}, follow_redirects=True).get_data(as_text=True)
+    assert f"Recorded: 7 × {part.sku}." in page
+    assert inventory.available_stock(db_session, house.id).get(part.id) == 7
+    refused = browser.post("/stock/movements", headers={"Referer": "/stock"}, data={
+        "csrf_token": token, "kind": "transfer", "part_id": part.id, "quantity": "9",
+        "from_location_id": house.id, "to_location_id": other.id}, follow_redirects=True)
+    assert 'role="alert"' in refused.get_data(as_text=True)
+    assert inventory.available_stock(db_session, house.id).get(part.id) == 7
