@@ -10,6 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from app import geo
 from app.console.web import OFFICE, bp, current_user, requires, site_zone
 from app.db import utcnow
 from app.dispatch import service as dispatch
@@ -61,7 +62,10 @@ def board() -> str:
                                                    v["scheduled_end"]), "late": late})
             route.append([v["site"].lat, v["site"].lng])
         rows.append({"tech": row.technician, "shifts": shifts, "jobs": jobs})
-        points.append({"name": row.technician.user.full_name, "route": route})
+        where = geo.to_latlng(row.technician.last_position) \
+            if row.technician.last_position is not None else None
+        points.append({"name": row.technician.user.full_name, "route": route,
+                       "position": [where["lat"], where["lng"]] if where else None})
     runs = list(db.session.scalars(dispatch.list_runs(db.session, day=day).limit(5)))
     return render_template("console/board.html", day=day, rows=rows, board=found,
                            routes=points, runs=runs, kpi_rows=kpi_rows, hours=range(BOARD_START_H,

@@ -89,10 +89,13 @@ def _seed(app: Any) -> Seeded:
             "skills": [{"skill": "hvac", "level": 3}],
             "shifts": [{"weekday": d, "starts": time(0, 0), "ends": time(23, 59)}
                        for d in range(7)]}, actor=users["dispatcher"])
+        zone = ZoneInfo(app.config["DISPATCH_TIMEZONE"])
         # Round the clock (no calendar): a new P1 order has its full 4 h response time left.
         workorders.save_sla_policy(s, sla_tier="gold", priority="P1", response_minutes=240,
                                    resolution_minutes=480, calendar_id=None,
                                    actor=users["dispatcher"])
+        dispatch.record_position(s, tech, lat=48.152, lng=11.561, at=datetime.now(zone),
+                                 accuracy_m=12.0, actor=users["technician"])
         urgent = workorders.new_work_order(s, site=site, asset=asset, priority="P1",
                                            title="Chiller alarm HP1",
                                            description="High pressure alarm", actor=None)

@@ -249,6 +249,10 @@ def test_dispatcher_plans_tomorrow_on_the_board_and_applies_it(
     assert row.find_elements(By.CSS_SELECTOR, "a.bar.job")  # tomorrow's job on the Gantt
     WebDriverWait(browser, 10).until(lambda d: d.execute_script(
         "return !!window.L && document.querySelectorAll('#map path').length > 0"))
+    positions = browser.execute_script(
+        "return JSON.parse(document.getElementById('routes-data').textContent)"
+        ".map(function (r) { return r.position; })")
+    assert positions == [[48.152, 11.561]]  # the technician's last known position
     shot(browser, screenshots, "dispatcher-board")
     limit = by_label(browser, "Time limit (seconds)")
     limit.clear()

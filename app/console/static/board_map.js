@@ -15,6 +15,11 @@
       L.circleMarker(p, { radius: 6, color: colour }).bindTooltip(r.name + " #" + (j + 1)).addTo(map);
       bounds.push(p);
     });
+    if (r.position) {
+      L.circleMarker(r.position, { radius: 9, color: colour, fillOpacity: 0.9 })
+        .bindTooltip(r.name).addTo(map);
+      bounds.push(r.position);
+    }
   });
   if (bounds.length) { map.fitBounds(bounds, { padding: [20, 20] }); } else { map.setView([48.14, 11.58], 10); }
 })();
