@@ -162,3 +162,13 @@ def test_warehouse_records_a_receipt_and_a_refused_transfer_is_explained(
         "from_location_id": house.id, "to_location_id": other.id}, follow_redirects=True)
     assert 'role="alert"' in refused.get_data(as_text=True)
     assert inventory.available_stock(db_session, house.id).get(part.id) == 7
+
+
+def test_admin_lists_users_by_role_and_others_may_not(app: Any, make_user: Any) -> None:
+    make_user("warehouse", full_name="Wilma Lager")
+    make_user("customer", full_name="Kurt Kunde")
+    admin, _ = _log_in(app, make_user("admin"))
+    page = admin.get("/admin/users?role=warehouse").get_data(as_text=True)
+    assert "Wilma Lager" in page and "Kurt Kunde" not in page
+    dispatcher, _ = _log_in(app, make_user("dispatcher"))
+    assert dispatcher.get("/admin/users").status_code == 403
