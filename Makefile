@@ -20,6 +20,9 @@ setup: $(VENV)/.installed spatialite translations
 .PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean jq-curl
 
 setup: $(VENV)/.installed spatialite jq-curl
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean translations chromium
+
+setup: $(VENV)/.installed spatialite translations chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +41,10 @@ debian-packages:
 # pg_dump/pg_restore for `flask backup`/`flask restore` on PostgreSQL (when a server answers).
 pg-client: | $(BIN)/python
 	@PY=$(BIN)/python scripts/ensure-pg-client
+# Headless Chromium and its driver for the console's browser tests (tests/console/).
+chromium:
+	@scripts/ensure-chromium
+
 # Compile the committed .po catalogues to .mo (the app also does it at start when missing).
 translations: $(VENV)/.installed
 	$(BIN)/python -c "from app.i18n import compile_catalogues; compile_catalogues()"

@@ -90,6 +90,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.i18n import init_i18n
 
     init_i18n(app)
+    from app.console import init_console
+
+    init_console(app)
     from app.notifications.events import make_bus
 
     app.extensions["fieldops_events"] = make_bus(app.config)

@@ -254,3 +254,8 @@ class Config:
     DATABASE_POOL_PRE_PING = _env_bool("DATABASE_POOL_PRE_PING", False)
     DATABASE_POOL_RECYCLE_S = _env_int("DATABASE_POOL_RECYCLE_S", 1800)
     DATABASE_PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "")
+    # Web console: map tiles only when an operator sets a tile URL (e.g. a self-hosted
+    # https://tiles.example/{z}/{x}/{y}.png); unset, the map draws routes on a plain background.
+    # Behind HTTPS set SESSION_COOKIE_SECURE=1 so the session cookie is never sent in clear.
+    CONSOLE_MAP_TILE_URL = os.environ.get("CONSOLE_MAP_TILE_URL") or None
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
