@@ -28,7 +28,8 @@ KEY_ROLES = (Role.admin, Role.dispatcher, Role.warehouse)
 AREAS = {"workorders": "work_orders", "tracking": "work_orders", "assets": "assets",
          "inventory": "inventory", "dispatch": "dispatch", "reports": "reports",
          "integrations": "integrations", "auth": "auth", "api_keys": "auth",
-         "notifications": "notifications", "photos": "work_orders"}
+         "notifications": "notifications", "photos": "work_orders",
+         "maintenance": "maintenance", "knowledge": "maintenance"}
 SCOPE_AREAS = ("*", *sorted(set(AREAS.values())))
 READS = ("GET", "HEAD", "OPTIONS")
 LAST_USED_EVERY = timedelta(minutes=1)

@@ -104,7 +104,8 @@ class ApiKeyCreate(Schema):
     scopes = fields.List(fields.String(validate=validate.Length(3, 40)), required=True,
                          validate=validate.Length(1, 20), metadata={
         "description": "<area>:read or <area>:write; areas: *, work_orders, assets, "
-                       "inventory, dispatch, reports, integrations, auth, notifications."})
+                       "inventory, dispatch, maintenance, reports, integrations, auth, "
+                       "notifications."})
     expires_at = fields.AwareDateTime(allow_none=True)
 
 

@@ -4,7 +4,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.fields import BoundedDecimal, DecimalString, IdField
+from app.fields import BoundedDecimal, DecimalString, IdField, QueryBoolean, StrictBoolean
 from app.maintenance.models import (
     ANCHOR_VALUES,
     CODE_KIND_VALUES,
@@ -47,13 +47,13 @@ class PlanPart(Schema):
 class MaintenancePlanFields(Schema):
     name = Text(validate=validate.Length(1, 200))
     description = Text(allow_none=True, validate=validate.Length(max=5000))
-    active = fields.Boolean()
+    active = StrictBoolean()
     asset_id = IdField(allow_none=True)
     equipment_model_id = IdField(allow_none=True)
     customer_id = IdField(allow_none=True)
     site_id = IdField(allow_none=True)
     checklist_template_id = IdField(allow_none=True)
-    requires_signature = fields.Boolean()
+    requires_signature = StrictBoolean()
     required_skills = fields.List(fields.Nested(PlanSkill), validate=validate.Length(max=20))
     estimated_duration_min = fields.Integer(validate=validate.Range(1, 24 * 60))
     priority = Text(validate=validate.OneOf(PRIORITY_VALUES))
@@ -86,7 +86,7 @@ class MaintenancePlanUpdate(MaintenancePlanFields):
 
 
 class MaintenancePlanQuery(Schema):
-    active = fields.Boolean()
+    active = QueryBoolean()
     asset_id = IdField()
 
 
@@ -94,13 +94,13 @@ class MaintenancePlan(Schema):
     id = fields.Integer()
     name = Text()
     description = Text(allow_none=True)
-    active = fields.Boolean()
+    active = StrictBoolean()
     asset_id = fields.Integer(allow_none=True)
     equipment_model_id = fields.Integer(allow_none=True)
     customer_id = fields.Integer(allow_none=True)
     site_id = fields.Integer(allow_none=True)
     checklist_template_id = fields.Integer(allow_none=True)
-    requires_signature = fields.Boolean()
+    requires_signature = StrictBoolean()
     required_skills = fields.List(fields.Nested(PlanSkill))
     estimated_duration_min = fields.Integer()
     priority = Text()
@@ -140,7 +140,7 @@ class PmGenerateOut(Schema):
 class PlanOccurrenceQuery(Schema):
     plan_id = IdField()
     asset_id = IdField()
-    overdue = fields.Boolean()
+    overdue = QueryBoolean()
     due_from = fields.Date(validate=_sane_date)
     due_until = fields.Date(validate=_sane_date)
 
@@ -158,7 +158,7 @@ class PlanOccurrence(Schema):
     work_order_id = fields.Integer(allow_none=True)
     work_order_number = Text(attribute="work_order.number", allow_none=True)
     work_order_status = Text(attribute="work_order.status", allow_none=True)
-    parts_reserved = fields.Boolean()
+    parts_reserved = StrictBoolean()
     details = fields.Dict()
     skip_reason = Text(allow_none=True)
 
@@ -172,7 +172,7 @@ class SkipOccurrence(Schema):
 class ChecklistItemIn(Schema):
     label = Text(required=True, validate=validate.Length(1, 300))
     kind = Text(required=True, validate=validate.OneOf(ITEM_KIND_VALUES))
-    required = fields.Boolean(load_default=True)
+    required = StrictBoolean(load_default=True)
     severity = Text(load_default="medium", validate=validate.OneOf(SEVERITY_VALUES))
     unit = Text(allow_none=True, validate=validate.Length(max=20))
     min_value = BoundedDecimal(-10**9, 10**9, places=3, allow_none=True)
@@ -201,7 +201,7 @@ class ChecklistVersionCreate(Schema):
 class ChecklistTemplateQuery(Schema):
     equipment_model_id = IdField()
     code = Text(validate=validate.Length(1, 60))
-    all_versions = fields.Boolean(load_default=False)
+    all_versions = QueryBoolean(load_default=False)
 
 
 class ChecklistItem(Schema):
@@ -209,7 +209,7 @@ class ChecklistItem(Schema):
     position = fields.Integer()
     label = Text()
     kind = Text()
-    required = fields.Boolean()
+    required = StrictBoolean()
     severity = Text()
     unit = Text(allow_none=True)
     min_value = DecimalString(allow_none=True)
@@ -230,14 +230,14 @@ class ChecklistTemplate(Schema):
 
 class AttachChecklist(Schema):
     template_id = IdField(required=True)
-    requires_signature = fields.Boolean(load_default=False)
+    requires_signature = StrictBoolean(load_default=False)
 
 
 class ChecklistAnswer(Schema):
     """One checklist item's answer; the field that fits the item's kind is required."""
 
     item_id = IdField(required=True)
-    passed = fields.Boolean(allow_none=True)
+    passed = StrictBoolean(allow_none=True)
     number = BoundedDecimal(-10**9, 10**9, places=3, allow_none=True)
     text = Text(allow_none=True, validate=validate.Length(1, 5000))
     choice = Text(allow_none=True, validate=validate.Length(1, 100))
@@ -250,7 +250,7 @@ class ChecklistResult(Schema):
     id = fields.Integer()
     item_id = fields.Integer()
     outcome = Text()
-    passed = fields.Boolean(allow_none=True)
+    passed = StrictBoolean(allow_none=True)
     number = DecimalString(allow_none=True)
     text = Text(allow_none=True)
     choice = Text(allow_none=True)
@@ -263,7 +263,7 @@ class ChecklistResult(Schema):
 class Inspection(Schema):
     id = fields.Integer()
     work_order_id = fields.Integer()
-    requires_signature = fields.Boolean()
+    requires_signature = StrictBoolean()
     template = fields.Nested(ChecklistTemplate)
     results = fields.List(fields.Nested(ChecklistResult))
     missing_item_ids = fields.Method("_missing")
@@ -354,12 +354,12 @@ class ArticleOut(Schema):
 
 
 class ArticleRatingIn(Schema):
-    useful = fields.Boolean(required=True)
+    useful = StrictBoolean(required=True)
 
 
 class ArticleRatingOut(Schema):
     article_id = fields.Integer()
-    useful = fields.Boolean()
+    useful = StrictBoolean()
     rated_at = fields.DateTime()
 
 

@@ -24,6 +24,7 @@ PARAM = re.compile(r"{([^}]+)}")
 # Bodies that pass validation, so that a scoped write on a foreign object reaches the
 # ownership check (a 422 would hide a missing one). Keyed by operation.
 VALID_BODIES: dict[str, Any] = {
+    "POST /mobile/v1/jobs/{job_id}/checklist": {"item_id": 1, "passed": True},
     "POST /api/v1/work-orders/{work_order_id}/transitions": {"to": "closed"},
     "POST /api/v1/work-orders/{work_order_id}/notes": {"text": "matrix", "internal": True},
     "POST /api/v1/work-orders/{work_order_id}/rating": {"score": 5},
@@ -127,7 +128,8 @@ def world(scratch_databases: Any, tmp_path_factory: Any) -> Iterator[World]:
             # Objects of other packages that no role scopes: a missing one is enough (404).
             "subscription_id": 999_999, "delivery_id": 999_999, "inbound_id": 999_999,
             "rule_id": 999_999, "notification_id": 999_999, "token": "not-a-token",
-            "key_id": 999_999,
+            "key_id": 999_999, "plan_id": 999_999, "occurrence_id": 999_999,
+            "template_id": 999_999, "article_id": 999_999,
         }
         foreign = {**own,
                    "work_order_id": orders["b"].id, "job_id": orders["b"].id,

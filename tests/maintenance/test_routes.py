@@ -188,7 +188,7 @@ def test_attach_a_checklist_to_a_work_order(login: Any, make_work_order: Any,
 def test_nul_characters_are_refused_not_a_server_error(login: Any, make_asset: Any) -> None:
     office = login("dispatcher")
     assert_error(office.post("/api/v1/maintenance/plans",
-                             json=plan_body(make_asset(), name="Service\x00")), 422)
+                             json=plan_body(make_asset(), name="Service\x00")), 400)
     assert_error(office.post("/api/v1/maintenance/articles",
-                             json={"title": "T", "body": "a\x00b"}), 422)
-    assert_error(office.get("/api/v1/maintenance/articles?q=%00"), 422)
+                             json={"title": "T", "body": "a\x00b"}), 400)
+    assert_error(office.get("/api/v1/maintenance/articles?q=%00"), 400)
