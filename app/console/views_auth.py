@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.auth import service as auth_service
+from app.auth.throttle import throttle_from_config
 from app.console.web import HOME, bp, current_user, login_user, requires
-from app.errors import Unauthorized
+from app.errors import RateLimited, Unauthorized
 from app.extensions import db
 from app.i18n import SUPPORTED_LOCALES, normalize_locale
 
@@ -37,14 +38,22 @@ def home() -> Response:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "POST":
-        try:
-            user = auth_service.authenticate(db.session, request.form.get("email", ""),
-                                             request.form.get("password", ""))
+        try:  # the same rules as the API's login: limits per account and address
+            user = auth_service.authenticate(
+                db.session, request.form.get("email", ""), request.form.get("password", ""),
+                password_method=current_app.config["PASSWORD_HASH_METHOD"],
+                throttle=throttle_from_config(current_app.config),
+                address=request.remote_addr or "unknown")
         except Unauthorized:
             db.session.rollback()
             flash(_("Invalid email or password."), "error")
             return render_template("console/login.html",
                                    email=request.form.get("email", "")), 401
+        except RateLimited:
+            db.session.rollback()
+            flash(_("Too many attempts. Please wait a little and try again."), "error")
+            return render_template("console/login.html",
+                                   email=request.form.get("email", "")), 429
         db.session.commit()
         login_user(user)
         return redirect(_safe_next(request.args.get("next")) or url_for(HOME[user.role]))

@@ -14,6 +14,7 @@ from app import geo
 from app.console.web import OFFICE, bp, current_user, requires, site_zone
 from app.db import utcnow
 from app.dispatch import service as dispatch
+from app.dispatch.runner import plan_run_launcher, plan_solver
 from app.dispatch.service.problem import local_day
 from app.errors import Unprocessable
 from app.extensions import db
@@ -83,8 +84,15 @@ def plan() -> Response:
         raise Unprocessable(_("The time limit is a number of seconds.")) from exc
     if limit <= 0:
         raise Unprocessable(_("The time limit is a number of seconds."))
-    run = dispatch.request_plan(db.session, day=day, time_limit_s=limit, actor=current_user())
+    # The same hand-off as the API: a long run goes to the pool (or Celery) after the commit,
+    # a short one is solved now, outside this request's transaction.
+    run = dispatch.request_plan(db.session, day=day, time_limit_s=limit, actor=current_user(),
+                                launch=plan_run_launcher())
+    run_id, inline = run.id, dispatch.solves_inline(limit)
     db.session.commit()
+    if inline:
+        dispatch.run_in_background(db.session.get_bind(), run_id, solve=plan_solver())
+    run = dispatch.get_run(db.session, run_id, fresh=True)
     flash(_("Plan run %(id)d: %(status)s.", id=run.id, status=run.status), "info")
     return redirect(url_for("console.board", date=day.isoformat()))
 

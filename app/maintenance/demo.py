@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.assets.models import Asset, EquipmentModel, MeterReading
 from app.auth.models import Role, User
 from app.db import utcnow
+from app.demo_calendar import next_working_day, plan_day
 from app.maintenance import service
 from app.workorders.models import WorkOrder
 
@@ -64,6 +65,9 @@ def seed_maintenance(session: Session, ctx: Any) -> dict[str, int]:
     if planner is None or chiller is None or lift is None:
         return {"maintenance_plans": 0}
     today = utcnow().date()
+    # PMs start the working day after the demo's plan day: that day's plan stays within the
+    # technicians' capacity (the corrective demo jobs fill it), the PMs follow this week.
+    pm_start = next_working_day(plan_day(utcnow()))
     chiller_list = service.create_template(session, code="CHILLER-Q", name="Chiller quarterly",
                                            items=CHILLER_ITEMS, equipment_model_id=chiller.id,
                                            actor=planner)
@@ -74,14 +78,14 @@ def seed_maintenance(session: Session, ctx: Any) -> dict[str, int]:
         service.create_plan(session, {
             "name": "Chiller quarterly service", "equipment_model_id": chiller.id,
             "checklist_template_id": chiller_list.id, "interval_unit": "month",
-            "interval_count": 3, "start_date": today + timedelta(days=2),
+            "interval_count": 3, "start_date": pm_start,
             "estimated_duration_min": 120, "horizon_days": 28, "window_after_days": 3},
             actor=planner),
         service.create_plan(session, {
             "name": "Lift monthly inspection", "equipment_model_id": lift.id,
             "checklist_template_id": lift_list.id, "requires_signature": True,
             "interval_unit": "month", "interval_count": 1,
-            "start_date": today + timedelta(days=4), "horizon_days": 14}, actor=planner),
+            "start_date": next_working_day(pm_start), "horizon_days": 14}, actor=planner),
     ]
     # One compressor on a running-hours plan whose trend reaches the threshold soon.
     compressor = session.scalar(select(Asset).join(EquipmentModel).where(

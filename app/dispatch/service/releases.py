@@ -41,7 +41,8 @@ def day_orders(session: Session, day: date, user_ids: list[int],
                statuses: tuple[str, ...] | None = None) -> list[WorkOrder]:
     """Work orders scheduled on the day for these users, in time order."""
     clock = day_clock(day)
-    stmt = (select(WorkOrder).options(selectinload(WorkOrder.site))
+    stmt = (select(WorkOrder).options(selectinload(WorkOrder.site),
+                                      selectinload(WorkOrder.time_windows))
             .where(WorkOrder.assignee_user_id.in_(user_ids),
                    WorkOrder.scheduled_start >= clock.origin,
                    WorkOrder.scheduled_start < clock.end, WorkOrder.status != Status.cancelled)
