@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import requests
@@ -38,18 +38,18 @@ class Person:
     """Someone using FieldOps over HTTP with their own bearer token (None: anonymous)."""
 
     def __init__(self, base: str, token: str | None = None) -> None:
-        self.base, self.http = base, requests.Session()
-        if token:
-            self.http.headers["Authorization"] = f"Bearer {token}"
+        self.base = base
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def call(self, method: str, path: str, expect: int = 200, **kw: Any) -> Any:
-        response = self.http.request(method, self.base + path, timeout=60, **kw)
+        response = requests.request(method, self.base + path, headers=self.headers,
+                                    timeout=60, **kw)
         assert response.status_code == expect, (method, path, response.status_code,
                                                 response.text[:500])
         return response.json() if response.content else None
 
 
-def seed(app: Any) -> dict[str, Any]:
+def seed(app: Any, sla_minutes: tuple[int, int] = (4 * 60, 8 * 60)) -> dict[str, Any]:
     """The master data a company has before the day: people, a van, a warehouse with the part,
     a customer site with a tagged chiller that needs an HVAC technician."""
     from datetime import time as at
@@ -93,8 +93,8 @@ def seed(app: Any) -> dict[str, Any]:
         warehouse = inventory.create_location(s, code="WH-1", name="Main", kind="warehouse",
                                               point={"lat": WAREHOUSE[0], "lng": WAREHOUSE[1]},
                                               actor=None)
-        s.add(SlaPolicy(sla_tier="gold", priority="P3", response_minutes=4 * 60,
-                        resolution_minutes=8 * 60))
+        s.add(SlaPolicy(sla_tier="gold", priority="P3", response_minutes=sla_minutes[0],
+                        resolution_minutes=sla_minutes[1]))
         van = inventory.create_location(s, code="VAN-1", name="Van", kind="van",
                                         owner_user_id=people["technician"].id, actor=None)
         inventory.record_movement(s, kind="receipt", part_id=part.id, quantity=5,
@@ -124,8 +124,12 @@ def warehouse_reserves_part(warehouse: Person, ids: dict[str, Any], wo_id: int) 
 
 def dispatcher_plans_and_releases(dispatcher: Person, ids: dict[str, Any], day: date
                                   ) -> dict[str, Any]:
-    run = dispatcher.http.post(dispatcher.base + "/api/v1/dispatch/plans", timeout=60, json={
-        "date": day.isoformat(), "time_limit_s": 1, "technician_ids": [ids["tech_id"]]}).json()
+    answer = requests.post(dispatcher.base + "/api/v1/dispatch/plans", timeout=60,
+                           headers=dispatcher.headers, json={
+                               "date": day.isoformat(), "time_limit_s": 1,
+                               "technician_ids": [ids["tech_id"]]})
+    assert answer.status_code in (201, 202), answer.text  # solved now, or queued: poll
+    run = answer.json()
     deadline = time.monotonic() + 60
     while run["status"] not in ("done", "failed") and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -202,7 +206,7 @@ def working_day(base: str, app: Any, ids: dict[str, Any], fcm: FakeFcm, day: dat
         "text": "Caretaker is difficult (internal)", "internal": True})
     warehouse_reserves_part(warehouse, ids, wo_id)
     run = dispatcher_plans_and_releases(dispatcher, ids, day)
-    assert [v["kind"] for v in run["routes"][0]["visits"]] == ["pickup", "job"]
+    assert [v["kind"] for rt in run["routes"] for v in rt["visits"]] == ["pickup", "job"], str(run)
     assert tracking()["status"] == "dispatched"
 
     with app.app_context():  # `flask notifications deliver`: the outbox to the FCM server
@@ -288,3 +292,49 @@ def test_a_whole_working_day_over_http(scratch_databases: Any, tmp_path: Any,
         fcm.server.shutdown()
         fcm.server.server_close()
         close(app)
+
+
+def test_the_same_day_served_by_gunicorn_with_a_celery_worker(scratch_databases: Any,
+                                                               tmp_path: Any) -> None:
+    """Two gunicorn workers answer the people; the plan run is queued on the local Redis and
+    solved by a real Celery worker. Those processes run on the system clock, so this run does
+    too: the next Monday at least two days ahead, whatever the hour, under a two-week SLA (the
+planner rightly leaves a job whose deadline is before the day it plans)."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+
+    from app.db import pin_clock, utcnow
+    from app.worker import init_celery
+    from tests.ops.gunicorn_server import GunicornServer
+
+    pin_clock(None)
+    day = utcnow().date() + timedelta(days=2)
+    day += timedelta(days=(7 - day.weekday()) % 7)
+    fcm = FakeFcm()
+    fcm.thread.start()
+    url = scratch_databases.create()
+    app = build_app(url, tmp_path, FCM_PROJECT_ID=PROJECT, FCM_ENDPOINT=fcm.url,
+                    CELERY_BROKER_URL=REDIS, CELERY_RESULT_BACKEND=REDIS)
+    ids = seed(app, sla_minutes=(14 * 24 * 60, 14 * 24 * 60 + 8 * 60))
+    ran: list[str] = []
+
+    def record(sender: Any = None, **_kw: Any) -> None:
+        ran.append(sender.name)
+
+    task_postrun.connect(record, weak=False)
+    celery = init_celery(app)
+    celery.control.purge()
+    server = GunicornServer(url, tmp_path, CELERY_BROKER_URL=REDIS,
+                            CELERY_RESULT_BACKEND=REDIS, DISPATCH_INLINE_LIMIT_S="0")
+    try:
+        with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=10,
+                          loglevel="WARNING"):
+            working_day(f"http://127.0.0.1:{server.port}", app, ids, fcm, day)
+    finally:
+        task_postrun.disconnect(record)
+        log = server.stop()
+        fcm.server.shutdown()
+        fcm.server.server_close()
+        close(app)
+    assert ran == ["fieldops.run_plan"]
+    assert log.count("Booting worker") >= 2
