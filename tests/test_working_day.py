@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -155,12 +156,14 @@ def a_photo() -> bytes:
     return out.getvalue()
 
 
-def technician_does_the_job(phone: Person, wo_id: int, ids: dict[str, Any],
+def technician_does_the_job(phone: Person, wo_id: int, ids: dict[str, Any], day: date,
                             tracking: Any) -> dict[str, Any]:
     fix = {"lat": SITE[0] + 0.02, "lng": SITE[1], "accuracy_m": 8}
     phone.call("POST", f"/mobile/v1/jobs/{wo_id}/status", json={"to": "en_route",
                                                                 "position": fix})
     phone.call("POST", "/mobile/v1/me/location", json={"fixes": [fix]})
+    (live,) = [s for s in phone_route(phone, day) if s["work_order_id"] == wo_id]
+    assert live["eta_source"] == "gps" and live["eta"]  # from the fix just sent
     on_the_way = tracking()
     phone.call("POST", f"/mobile/v1/jobs/{wo_id}/check-in", 201, json={
         "lat": SITE[0] + 0.0003, "lng": SITE[1], "accuracy_m": 10})
@@ -180,11 +183,7 @@ def technician_does_the_job(phone: Person, wo_id: int, ids: dict[str, Any],
 def working_day(base: str, app: Any, ids: dict[str, Any], fcm: FakeFcm, day: date,
                 move_clock: Callable[[str], Any] = lambda _at: None) -> None:
     """The day; `move_clock(iso instant)` lets the pinned clock follow the route."""
-    from sqlalchemy import select
-
     from app.extensions import db
-    from app.inventory.models import StockMovement
-    from app.inventory.service import verify_stock
     from app.notifications.runner import deliver_round
 
     tokens = ids["tokens"]
@@ -227,11 +226,11 @@ def working_day(base: str, app: Any, ids: dict[str, Any], fcm: FakeFcm, day: dat
     warehouse_hands_over_parts(warehouse, ids, day)
     move_clock(pickup["planned_end"])
 
-    en_route = technician_does_the_job(phone, wo_id, ids, tracking)
+    en_route = technician_does_the_job(phone, wo_id, ids, day, tracking)
     assert en_route["status"] == "en_route"
     assert en_route["technician"] == {"first_name": "Jonas"}
-    window = en_route["eta_window"]
-    assert window and window["from"] < window["to"]
+    window = {k: datetime.fromisoformat(v) for k, v in en_route["eta_window"].items()}
+    assert window["from"] <= datetime.fromisoformat(job["planned_start"]) <= window["to"]
     final = tracking()
     assert final["status"] == "completed"
     assert final["done"]["summary"] == "Replaced the pressure switch."
@@ -241,18 +240,28 @@ def working_day(base: str, app: Any, ids: dict[str, Any], fcm: FakeFcm, day: dat
     customer.call("POST", f"/api/v1/work-orders/{wo_id}/rating", 201,
                   json={"score": 5, "comment": "Quick and friendly."})
 
-    # Everything agrees: the ledger, the timeline, the SLA, the notifications.
-    with app.app_context():
+    everything_agrees(app, dispatcher, phone, ids, wo_id)
+
+
+def everything_agrees(app: Any, dispatcher: Person, phone: Person, ids: dict[str, Any],
+                      wo_id: int) -> None:
+    """The ledger, the timeline, the SLA and the notifications tell the same day."""
+    from app.extensions import db
+    from app.inventory.service import verify_stock
+
+    with app.app_context():  # `flask inventory verify`
         assert verify_stock(db.session) == []
-        moves = [(m.kind, m.from_location_id, m.to_location_id, m.work_order_id, m.quantity)
-                 for m in db.session.scalars(select(StockMovement).where(
-                     StockMovement.part_id == ids["part_id"]).order_by(StockMovement.id))]
-    wh, van = ids["warehouse_id"], ids["van_id"]
-    assert moves == [("receipt", None, wh, None, 5), ("transfer", wh, van, None, 2),
-                     ("issue", van, None, wo_id, 2)]
+    wh, van, part = ids["warehouse_id"], ids["van_id"], ids["part_id"]
+    moves = sorted((m["id"], m["kind"], m["from_location_id"], m["to_location_id"],
+                    m["work_order_id"], m["quantity"]) for m in dispatcher.call(
+        "GET", f"/api/v1/stock-movements?part_id={part}&page_size=100"))
+    assert [m[1:] for m in moves] == [("receipt", None, wh, None, 5),
+                                      ("transfer", wh, van, None, 2),
+                                      ("issue", van, None, wo_id, 2)]
     levels = {(lv["location_id"], lv["on_hand"], lv["reserved"]) for lv in dispatcher.call(
-        "GET", f"/api/v1/stock-levels?part_id={ids['part_id']}")}
+        "GET", f"/api/v1/stock-levels?part_id={part}")}
     assert levels == {(wh, 3, 0), (van, 0, 0)}
+
     events = dispatcher.call("GET", f"/api/v1/work-orders/{wo_id}/timeline?page_size=100")
     times = [datetime.fromisoformat(e["occurred_at"]) for e in events]
     assert times == sorted(times)  # the timeline reads in the order things happened
@@ -261,14 +270,21 @@ def working_day(base: str, app: Any, ids: dict[str, Any], fcm: FakeFcm, day: dat
     kinds = [e["kind"] for e in events]
     assert {"checked_in", "photo_added", "parts_used", "rated"} <= set(kinds), kinds
     assert "geofence_override" not in kinds  # checked in inside the fence
+    assert "sla_breached" not in kinds and "sla_warning" not in kinds
+
     order = dispatcher.call("GET", f"/api/v1/work-orders/{wo_id}")
-    assert order["status"] == "completed" and order["responded_at"] and order["completed_at"]
-    assert order["responded_at"] <= order["completed_at"]
-    assert order["responded_at"] <= order["response_due_at"]
-    assert order["completed_at"] <= order["resolution_due_at"]
+    at = {k: datetime.fromisoformat(order[k]) for k in (
+        "created_at", "responded_at", "response_due_at", "completed_at", "resolution_due_at")}
+    assert order["status"] == "completed"
+    assert at["created_at"] < at["responded_at"] <= at["completed_at"]
+    assert at["responded_at"] <= at["response_due_at"]
+    assert at["completed_at"] <= at["resolution_due_at"]
     assert not order["sla"]["response_breached"] and not order["sla"]["resolution_breached"]
-    inbox = dispatcher.call("GET", "/api/v1/me/notifications")
-    assert "fault_reported" in [n["kind"] for n in inbox]
+
+    assert "fault_reported" in [n["kind"] for n in dispatcher.call(
+        "GET", "/api/v1/me/notifications")]
+    assert "route_released" in [n["kind"] for n in phone.call(
+        "GET", "/api/v1/me/notifications")]
 
 
 def test_a_whole_working_day_over_http(scratch_databases: Any, tmp_path: Any,
@@ -294,17 +310,39 @@ def test_a_whole_working_day_over_http(scratch_databases: Any, tmp_path: Any,
         close(app)
 
 
+def celery_worker(database_url: str, tmp_dir: Any) -> tuple[Any, Any]:
+    """A real `celery -A app.celery_worker worker` process on the local Redis (queue purged)."""
+    import subprocess
+    import sys
+
+    from tests.ops.gunicorn_server import REPO
+
+    log_path = tmp_dir / "celery.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "app.celery_worker", "worker", "--pool=solo",
+         "--purge", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={
+            **os.environ, "PYTHONPATH": str(REPO), "DATABASE_URL": database_url,
+            "FIELDOPS_INSTANCE_DIR": str(tmp_dir), "SECRET_KEY": "test-secret",
+            "JWT_SECRET_KEY": "test-jwt-secret-that-is-long-enough-for-hs256",
+            "CELERY_BROKER_URL": REDIS, "CELERY_RESULT_BACKEND": REDIS})
+    deadline = time.monotonic() + 60
+    while " ready." not in log_path.read_text(errors="replace"):
+        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.1)
+    return process, log
+
+
 def test_the_same_day_served_by_gunicorn_with_a_celery_worker(scratch_databases: Any,
                                                                tmp_path: Any) -> None:
     """Two gunicorn workers answer the people; the plan run is queued on the local Redis and
-    solved by a real Celery worker. Those processes run on the system clock, so this run does
-    too: the next Monday at least two days ahead, whatever the hour, under a two-week SLA (the
-planner rightly leaves a job whose deadline is before the day it plans)."""
-    from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
+    solved by a real Celery worker process. Those processes run on the system clock, so this
+    run does too: the next Monday at least two days ahead, whatever the hour, under a
+    two-week SLA (the planner rightly leaves a job whose deadline is before the day)."""
+    import signal
 
     from app.db import pin_clock, utcnow
-    from app.worker import init_celery
     from tests.ops.gunicorn_server import GunicornServer
 
     pin_clock(None)
@@ -313,28 +351,21 @@ planner rightly leaves a job whose deadline is before the day it plans)."""
     fcm = FakeFcm()
     fcm.thread.start()
     url = scratch_databases.create()
-    app = build_app(url, tmp_path, FCM_PROJECT_ID=PROJECT, FCM_ENDPOINT=fcm.url,
-                    CELERY_BROKER_URL=REDIS, CELERY_RESULT_BACKEND=REDIS)
+    app = build_app(url, tmp_path, FCM_PROJECT_ID=PROJECT, FCM_ENDPOINT=fcm.url)
     ids = seed(app, sla_minutes=(14 * 24 * 60, 14 * 24 * 60 + 8 * 60))
-    ran: list[str] = []
-
-    def record(sender: Any = None, **_kw: Any) -> None:
-        ran.append(sender.name)
-
-    task_postrun.connect(record, weak=False)
-    celery = init_celery(app)
-    celery.control.purge()
+    worker, worker_log = celery_worker(url, tmp_path)
     server = GunicornServer(url, tmp_path, CELERY_BROKER_URL=REDIS,
                             CELERY_RESULT_BACKEND=REDIS, DISPATCH_INLINE_LIMIT_S="0")
     try:
-        with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=10,
-                          loglevel="WARNING"):
-            working_day(f"http://127.0.0.1:{server.port}", app, ids, fcm, day)
+        working_day(f"http://127.0.0.1:{server.port}", app, ids, fcm, day)
     finally:
-        task_postrun.disconnect(record)
         log = server.stop()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        worker_log.close()
         fcm.server.shutdown()
         fcm.server.server_close()
         close(app)
-    assert ran == ["fieldops.run_plan"]
     assert log.count("Booting worker") >= 2
+    solved = (tmp_path / "celery.log").read_text(errors="replace")
+    assert len(re.findall(r"Task fieldops\.run_plan\[[\w-]+\] succeeded", solved)) == 1, solved
