@@ -104,8 +104,7 @@ def seed(app: Any, sla_minutes: tuple[int, int] = (4 * 60, 8 * 60)) -> dict[str,
         tokens = {role: create_access_token(identity=str(u.id), additional_claims={"role": role})
                   for role, u in people.items()}
         return {"tokens": tokens, "tech_id": tech.id, "part_id": part.id,
-                "warehouse_id": warehouse.id, "van_id": van.id,
-                "dispatcher_id": people["dispatcher"].id}
+                "warehouse_id": warehouse.id, "van_id": van.id}
 
 
 # --- each person's actions ---------------------------------------------------------------
