@@ -13,6 +13,8 @@ from marshmallow import Schema, fields
 
 from app.auth.models import Role
 from app.auth.permissions import ANY_ROLE, actor, require_roles
+from app.db import utcnow
+from app.dispatch import service as dispatch
 from app.errors import ErrorSchema
 from app.extensions import db
 from app.notifications.texts import N_
@@ -103,6 +105,10 @@ def _count_request() -> None:
     db.session.commit()
 
 
+def _live_arrival(work_order: Any) -> Any:
+    return dispatch.live_arrival(db.session, work_order, now=utcnow())
+
+
 def _with_headers(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
     return response
@@ -110,7 +116,7 @@ def _with_headers(response: Response) -> Response:
 
 def _json(token: str) -> Response:
     _count_request()
-    view = tracking.tracking_by_token(db.session, token)
+    view = tracking.tracking_by_token(db.session, token, live_arrival=_live_arrival)
     return _with_headers(current_app.json.response(_dump(view)))
 
 
@@ -172,7 +178,7 @@ class TrackingPage(MethodView):
 
         try:
             _count_request()
-            view = tracking.tracking_by_token(db.session, token)
+            view = tracking.tracking_by_token(db.session, token, live_arrival=_live_arrival)
         except DomainError as exc:
             return _error_page(exc.code)
         return _with_headers(Response(_html(view), mimetype="text/html"))
@@ -195,7 +201,8 @@ class WorkOrderTracking(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="Not an order you may see.")
     def get(self, work_order_id: int) -> dict[str, Any]:
         """The customer tracking view of one of your orders."""
-        return _prepared(tracking.tracking_for(db.session, work_order_id, actor=actor()))
+        return _prepared(tracking.tracking_for(db.session, work_order_id, actor=actor(),
+                                                   live_arrival=_live_arrival))
 
 
 @blp.route("/api/v1/work-orders/<id:work_order_id>/tracking/revoke")

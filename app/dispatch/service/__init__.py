@@ -10,7 +10,7 @@ from app.dispatch.service.board import (
     pick_lists,
 )
 from app.dispatch.service.candidates import Candidate, candidates_for
-from app.dispatch.service.day_route import DayRoute, Stop, technician_route
+from app.dispatch.service.day_route import DayRoute, Stop, live_arrival, technician_route
 from app.dispatch.service.insertions import Insertion, insert_emergency
 from app.dispatch.service.plans import (
     Solver,
@@ -79,6 +79,7 @@ __all__ = [
     "list_runs",
     "list_technicians",
     "list_territories",
+    "live_arrival",
     "local_day",
     "pick_lists",
     "pooled_solver",

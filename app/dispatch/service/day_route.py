@@ -27,6 +27,7 @@ from app.dispatch.service.problem import (
     TRAVEL,
     DayClock,
     day_clock,
+    local_day,
     point_of,
     service_windows,
     sla_due,
@@ -140,6 +141,20 @@ def technician_route(session: Session, tech: Technician, day: date, *,
     _travel(stops, start_point)
     position_at = _live_etas(tech, stops, clock, now=now)
     return DayRoute(tech, day, run.id if run is not None else None, stops, position_at)
+
+
+def live_arrival(session: Session, work_order: WorkOrder, *, now: datetime) -> datetime | None:
+    """When the assignee will arrive at `work_order`, from their fresh GPS fix over the
+    remaining route of its day; None without a fresh fix (or no such stop)."""
+    if work_order.assignee_user_id is None or work_order.scheduled_start is None:
+        return None
+    tech = session.scalar(select(Technician).where(
+        Technician.user_id == work_order.assignee_user_id))
+    if tech is None:
+        return None
+    route = technician_route(session, tech, local_day(work_order.scheduled_start), now=now)
+    stop = route.stop_of(work_order.id)
+    return stop.eta if stop is not None and stop.eta_source == "gps" else None
 
 
 def _route_frame(inputs: dict[str, Any], result: dict[str, Any] | None, tech_id: int,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,11 @@ ETA_WINDOW_MINUTES = 60
 DONE_STATES = ("completed", "closed")
 
 
+# The technician's live arrival at an en-route order (None: no fresh position), from the
+# dispatch route; handed in by the caller, as workorders does not import dispatch.
+LiveArrival = Callable[[WorkOrder], "datetime | None"]
+
+
 class TrackingRevoked(DomainError):
     code, error = 410, "tracking_revoked"
 
@@ -50,18 +56,21 @@ def _report_for_token(session: Session, token: str) -> FaultReport:
     return report
 
 
-def tracking_by_token(session: Session, token: str) -> dict[str, Any]:
+def tracking_by_token(session: Session, token: str, *,
+                      live_arrival: LiveArrival | None = None) -> dict[str, Any]:
     """The public view for a tracking token (404 unknown, 410 revoked)."""
     report = _report_for_token(session, token)
     work_order = session.get(WorkOrder, report.work_order_id)
     if work_order is None:  # the order was deleted (cascade removes the report too)
         raise NotFound("No work order is tracked with this link.")
-    return tracking_view(session, work_order)
+    return tracking_view(session, work_order, live_arrival=live_arrival)
 
 
-def tracking_for(session: Session, work_order_id: int, *, actor: User) -> dict[str, Any]:
+def tracking_for(session: Session, work_order_id: int, *, actor: User,
+                 live_arrival: LiveArrival | None = None) -> dict[str, Any]:
     """The same view for a logged-in user who may see the order (customers: their own)."""
-    return tracking_view(session, get_work_order_for(session, work_order_id, actor=actor))
+    return tracking_view(session, get_work_order_for(session, work_order_id, actor=actor),
+                         live_arrival=live_arrival)
 
 
 def revoke_token(session: Session, token: str) -> None:
@@ -92,7 +101,8 @@ def eta_window(start: datetime) -> dict[str, datetime]:
     return {"from": floor, "to": floor + timedelta(minutes=ETA_WINDOW_MINUTES)}
 
 
-def tracking_view(session: Session, work_order: WorkOrder) -> dict[str, Any]:
+def tracking_view(session: Session, work_order: WorkOrder, *,
+                  live_arrival: LiveArrival | None = None) -> dict[str, Any]:
     technician = None
     if work_order.assignee_user_id is not None and work_order.status not in ("new",
                                                                               "cancelled"):
@@ -100,8 +110,11 @@ def tracking_view(session: Session, work_order: WorkOrder) -> dict[str, Any]:
         first = (user.full_name or "").split()[0] if user and user.full_name else None
         technician = {"first_name": first} if first else None
     window = None
-    if work_order.status == "en_route" and work_order.scheduled_start is not None:
-        window = eta_window(work_order.scheduled_start)
+    if work_order.status == "en_route":
+        # The live arrival from the technician's last fix; the schedule when there is none.
+        arrival = (live_arrival(work_order) if live_arrival is not None else None) \
+            or work_order.scheduled_start
+        window = eta_window(arrival) if arrival is not None else None
     done = None
     if work_order.status in DONE_STATES and work_order.completed_at is not None:
         done = {"completed_at": work_order.completed_at, "remedy_code": work_order.remedy_code,
