@@ -4,9 +4,10 @@ inspection on site whose failed item raised a repair order."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from app.auth.models import Role, User
 from app.db import utcnow
 from app.demo_calendar import next_working_day, plan_day
 from app.maintenance import service
-from app.workorders.models import WorkOrder
+from app.workorders.models import BusinessCalendar, WorkOrder, WorkOrderTimeWindow
 
 CHILLER_ITEMS = [
     {"label": "Refrigerant leak test", "kind": "pass_fail", "severity": "high"},
@@ -68,6 +69,10 @@ def seed_maintenance(session: Session, ctx: Any) -> dict[str, int]:
     # PMs start the working day after the demo's plan day: that day's plan stays within the
     # technicians' capacity (the corrective demo jobs fill it), the PMs follow this week.
     pm_start = next_working_day(plan_day(utcnow()))
+    office = session.scalar(select(BusinessCalendar).order_by(BusinessCalendar.id))
+    # Due dates on working days only (moved to the next one), one day's window each.
+    on_working_days = {"calendar_id": office.id if office else None, "shift": "next",
+                       "window_before_days": 0, "window_after_days": 0}
     chiller_list = service.create_template(session, code="CHILLER-Q", name="Chiller quarterly",
                                            items=CHILLER_ITEMS, equipment_model_id=chiller.id,
                                            actor=planner)
@@ -79,13 +84,14 @@ def seed_maintenance(session: Session, ctx: Any) -> dict[str, int]:
             "name": "Chiller quarterly service", "equipment_model_id": chiller.id,
             "checklist_template_id": chiller_list.id, "interval_unit": "month",
             "interval_count": 3, "start_date": pm_start,
-            "estimated_duration_min": 120, "horizon_days": 28, "window_after_days": 3},
+            "estimated_duration_min": 120, "horizon_days": 28, **on_working_days},
             actor=planner),
         service.create_plan(session, {
             "name": "Lift monthly inspection", "equipment_model_id": lift.id,
             "checklist_template_id": lift_list.id, "requires_signature": True,
             "interval_unit": "month", "interval_count": 1,
-            "start_date": next_working_day(pm_start), "horizon_days": 14}, actor=planner),
+            "start_date": next_working_day(pm_start), "horizon_days": 14,
+            **on_working_days}, actor=planner),
     ]
     # One compressor on a running-hours plan whose trend reaches the threshold soon.
     compressor = session.scalar(select(Asset).join(EquipmentModel).where(
@@ -100,7 +106,8 @@ def seed_maintenance(session: Session, ctx: Any) -> dict[str, int]:
             "name": "Compressor 500 h service", "asset_id": compressor.id,
             "schedule_kind": "both", "meter": "hours", "meter_interval": Decimal(600),
             "interval_unit": "month", "interval_count": 6, "anchor": "floating",
-            "start_date": today + timedelta(days=120), "horizon_days": 21}, actor=planner))
+            "start_date": today + timedelta(days=120), "horizon_days": 21,
+            **on_working_days}, actor=planner))
     session.flush()  # flush: the plans and readings for the generator
     report = service.generate_preventive_orders(session, plan_ids=[p.id for p in plans])
     codes = _seed_taxonomy(session, chiller, planner)
@@ -151,4 +158,13 @@ def _inspection_with_a_repair(session: Session, template_id: int, planner: User)
         session, job, item_id=items["Refrigerant leak test"].id, answer={"passed": False},
         note="Oil trace and bubbles at the brazed joint after the expansion valve.",
         actor=technician)
-    return 1 if failed.corrective_work_order_id is not None else 0
+    if failed.corrective_work_order_id is None:
+        return 0
+    # The customer takes the repair the working day after the plan day (the brazing needs
+    # the plant off): the plan day keeps to the demo's capacity.
+    repair = session.get_one(WorkOrder, failed.corrective_work_order_id)
+    day = next_working_day(plan_day(utcnow()))
+    tz = ZoneInfo("Europe/Berlin")
+    repair.time_windows = [WorkOrderTimeWindow(
+        start_at=datetime.combine(day, time(8), tz), end_at=datetime.combine(day, time(17), tz))]
+    return 1

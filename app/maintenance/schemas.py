@@ -39,6 +39,9 @@ class PlanSkill(Schema):
     min_level = fields.Integer(load_default=1, validate=validate.Range(1, 5))
 
 
+_INT_LIST = {"type": "array", "items": {"type": "integer"}}  # documented type of id lists
+
+
 class PlanPart(Schema):
     part_id = IdField(required=True)
     quantity = fields.Integer(required=True, validate=validate.Range(1, 10_000))
@@ -131,7 +134,7 @@ class PmGenerateRequest(Schema):
 class PmGenerateOut(Schema):
     created = fields.Integer(attribute="created_count")
     already_there = fields.Integer()
-    work_order_ids = fields.Method("_ids")
+    work_order_ids = fields.Method("_ids", metadata=_INT_LIST)
 
     def _ids(self, report):
         return [o.work_order_id for o in report.created]
@@ -266,7 +269,7 @@ class Inspection(Schema):
     requires_signature = StrictBoolean()
     template = fields.Nested(ChecklistTemplate)
     results = fields.List(fields.Nested(ChecklistResult))
-    missing_item_ids = fields.Method("_missing")
+    missing_item_ids = fields.Method("_missing", metadata=_INT_LIST)
 
     def _missing(self, inspection):
         done = {r.item_id for r in inspection.results}
@@ -338,8 +341,8 @@ class ArticleOut(Schema):
     body = Text()
     steps = fields.List(Text())
     images = fields.List(fields.Nested(ArticleImage))
-    equipment_model_ids = fields.Method("_models")
-    codes = fields.Method("_codes")
+    equipment_model_ids = fields.Method("_models", metadata=_INT_LIST)
+    codes = fields.Method("_codes", metadata={"type": "array", "items": {"type": "string"}})
     score = fields.Integer(metadata={"description": "How well it matches (search, suggestions)."})
     useful = fields.Integer(metadata={"description": "Technicians who found it useful."})
     not_useful = fields.Integer()

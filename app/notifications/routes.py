@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -116,7 +116,9 @@ class EventStream(MethodView):
         sub = bus.subscribe()
         db.session.close()  # a stream may stay open for hours: hold no connection
         keepalive = float(current_app.config.get("EVENTS_KEEPALIVE_SECONDS", 15))
-        response = Response(stream_with_context(iter_events(sub, keepalive_s=keepalive)),
+        # No request context held while streaming: the stream needs none, and a context kept
+        # for hours would tear down (and close the session) whenever the client leaves.
+        response = Response(iter_events(sub, keepalive_s=keepalive),
                             mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"

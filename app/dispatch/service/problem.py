@@ -153,7 +153,7 @@ def service_windows(wo: WorkOrder, clock: DayClock) -> tuple[opt.TimeWindow, ...
     for w in wo.time_windows:
         lo, hi = max(clock.seconds(w.start_at), 0), min(clock.seconds(w.end_at) - duration,
                                                          horizon)
-        if hi >= lo:
+        if lo < horizon and hi >= lo:  # a window opening as the day ends is the next day's
             out.append(opt.TimeWindow(lo, hi))
     return tuple(out) or None
 

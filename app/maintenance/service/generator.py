@@ -11,7 +11,7 @@ cycle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -194,8 +194,9 @@ def due_occurrences(session: Session, plan: MaintenancePlan, asset: Asset, *, to
     if plan.schedule_kind != ScheduleKind.calendar:
         by_meter = meter_due(session, plan, asset, today=today, horizon_end=horizon_end,
                              serviced_at=completed_at)
-        if by_meter is not None:
-            candidates.append(by_meter)
+        if by_meter is not None:  # a forecast date moves to a working day like a calendar one
+            candidates.append(replace(by_meter, due_date=working.shift(by_meter.due_date,
+                                                                       plan.shift)))
     if not candidates:
         return []
     first = min(candidates, key=lambda d: d.due_date)
