@@ -10,19 +10,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?= -q
 
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite debian-packages clean
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean fuzz
+.PHONY: run test test-spatialite test-postgis lint bench setup spatialite debian-packages \
+	pg-client chromium translations jq-curl fuzz clean
 
-setup: $(VENV)/.installed spatialite debian-packages
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean translations
-
-setup: $(VENV)/.installed spatialite translations
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean jq-curl
-
-setup: $(VENV)/.installed spatialite jq-curl
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite clean translations chromium
-
-setup: $(VENV)/.installed spatialite translations chromium
+setup: $(VENV)/.installed spatialite debian-packages translations jq-curl chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +32,7 @@ debian-packages:
 # pg_dump/pg_restore for `flask backup`/`flask restore` on PostgreSQL (when a server answers).
 pg-client: | $(BIN)/python
 	@PY=$(BIN)/python scripts/ensure-pg-client
+
 # Headless Chromium and its driver for the console's browser tests (tests/console/).
 chromium:
 	@scripts/ensure-chromium
@@ -48,6 +40,8 @@ chromium:
 # Compile the committed .po catalogues to .mo (the app also does it at start when missing).
 translations: $(VENV)/.installed
 	$(BIN)/python -c "from app.i18n import compile_catalogues; compile_catalogues()"
+
+# jq and curl: the README's examples, run by tests/test_readme.py.
 jq-curl:
 	@scripts/ensure-jq-curl
 

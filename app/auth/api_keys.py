@@ -130,6 +130,11 @@ def authenticate_api_key(session: Session, secret: str, *, blueprint: str | None
     return key, user
 
 
+def due_for_touch(key: ApiKey) -> bool:
+    """Whether the key's last use is older than LAST_USED_EVERY (or unknown)."""
+    return key.last_used_at is None or key.last_used_at < utcnow() - LAST_USED_EVERY
+
+
 def touch(session: Session, key_id: int) -> None:
     """Record the last use, at most once a minute."""
     now = utcnow()

@@ -52,13 +52,18 @@ def _authenticate_api_key(secret: str) -> None:
     from flask import g
 
     from app.auth import api_keys
+    from app.db import begin_writing
     from app.extensions import db
 
     key, user = api_keys.authenticate_api_key(db.session, secret, blueprint=request.blueprint,
                                               method=request.method)
-    api_keys.touch(db.session, key.id)
-    db.session.commit()  # the last use is kept even when the call itself writes nothing
-    g._jwt_extended_jwt = {"sub": str(user.id), "type": "access", "api_key_id": key.id}
+    key_id, user_id = key.id, user.id
+    if api_keys.due_for_touch(key):  # at most once a minute: the last use is kept even
+        begin_writing(db.session)    # when the call itself writes nothing (e.g. a GET)
+        api_keys.touch(db.session, key_id)
+        db.session.commit()
+    user = db.session.get(User, user_id)
+    g._jwt_extended_jwt = {"sub": str(user_id), "type": "access", "api_key_id": key_id}
     g._jwt_extended_jwt_user = {"loaded_user": user}
 
 

@@ -13,7 +13,7 @@ from marshmallow import Schema, fields
 
 from app.auth.models import Role
 from app.auth.permissions import ANY_ROLE, actor, require_roles
-from app.db import utcnow
+from app.db import begin_writing, utcnow
 from app.dispatch import service as dispatch
 from app.errors import ErrorSchema
 from app.extensions import db
@@ -98,6 +98,7 @@ def _dump(view: dict[str, Any]) -> dict[str, Any]:
 
 def _count_request() -> None:
     """Count and commit first, so refused and probing requests count too."""
+    begin_writing(db.session)  # a GET that counts: a write transaction (SQLite: IMMEDIATE)
     service.count_public_request(
         db.session, client_address=request.remote_addr or "unknown", bucket="tracking",
         limit=current_app.config.get("PUBLIC_TRACKING_LIMIT", 120),

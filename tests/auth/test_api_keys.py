@@ -134,3 +134,29 @@ def test_every_operation_honours_a_keys_role_and_scopes(app, client, login):
                 if expect_refused != (status in (401, 403)):
                     wrong.append((method.upper(), path, may_write, status))
     assert not wrong, wrong
+
+
+def test_a_read_with_a_key_records_its_use_on_a_real_request(scratch_databases, tmp_path):
+    """Without the test harness's outer transaction: a GET begins a read-only transaction on
+    SQLite, and recording the key's use must switch to a write transaction first."""
+    from app.auth import api_keys
+    from app.auth.models import ApiKey, User
+    from app.extensions import db
+    from tests.conftest import build_app
+
+    app = build_app(scratch_databases.create(), tmp_path)
+    with app.app_context():
+        admin = User(email="admin@example.test", full_name="Admin", role="admin",
+                     password_hash="x")
+        db.session.add(admin)
+        db.session.flush()  # flush: the key's creator
+        made = api_keys.create_api_key(db.session, name="BI", role="dispatcher",
+                                       scopes=["*:read"], expires_at=None, actor=admin)
+        db.session.commit()
+        key_id, secret = made.key.id, made.secret
+    response = app.test_client().get("/api/v1/work-orders", headers={"X-API-Key": secret})
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        assert db.session.get(ApiKey, key_id).last_used_at is not None
+        db.session.remove()
+        db.engine.dispose()
