@@ -31,8 +31,12 @@ def served(scratch_databases: Any, tmp_path_factory: Any) -> Any:
                                 "correct-horse-battery", method="pbkdf2:sha256:1000")))
         db.session.commit()
         db.engine.dispose()
+    # The kill test logs in wrongly on purpose, many times: the login limits (tested in
+    # tests/auth) would answer 429 long before the run ends.
     server = GunicornServer(url, instance,
-                            PROMETHEUS_MULTIPROC_DIR=str(instance / "prometheus"))
+                            PROMETHEUS_MULTIPROC_DIR=str(instance / "prometheus"),
+                            LOGIN_FAILURES_PER_ACCOUNT="1000000",
+                            LOGIN_FAILURES_PER_ADDRESS="1000000")
     server.database_name = url.rsplit("/", 1)[-1]
     server.database_url = url
     yield server
