@@ -49,6 +49,6 @@ def serve_command(host: str, port: int) -> None:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        pass
+        click.echo("stopping")
     finally:
         smtp.stop()

@@ -85,7 +85,7 @@ class MaintenancePlanCreate(MaintenancePlanFields):
 
 
 class MaintenancePlanUpdate(MaintenancePlanFields):
-    pass
+    """Any of the plan's fields; the schedule is checked again as a whole."""
 
 
 class MaintenancePlanQuery(Schema):
@@ -325,7 +325,7 @@ class ArticleCreate(ArticleFields):
 
 
 class ArticleUpdate(ArticleFields):
-    pass
+    """Any of the article's fields (title and body keep their limits)."""
 
 
 class ArticleQuery(Schema):

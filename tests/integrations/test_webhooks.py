@@ -43,7 +43,7 @@ class Receiver:
                 self.end_headers()
 
             def log_message(self, *_args: Any) -> None:
-                pass
+                """Quiet: the tests read the recorded requests, not the access log."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
