@@ -77,3 +77,26 @@ def test_inbox_titles_follow_the_readers_language(db_session: Any, login: Any) -
     assert zh.get_json()[0]["body"] == "P1 Leak — 解决 截止 2026-11-30T10:00+00:00"
     assert en.get_json()[0]["title"] == "WO-2026-000009: resolution SLA breached"
     assert zh.get_json()[0]["kind"] == en.get_json()[0]["kind"] == "sla_breached"
+
+
+def test_a_route_push_reads_in_the_technicians_language(db_session: Any, login: Any) -> None:
+    """The day's route push (dispatch releases) has catalogue texts; an empty route keeps its
+    translated title and its queued body."""
+    from app.notifications.service import queue_notification
+
+    reader = login("technician")
+    queue_notification(db_session, user_ids=[reader.user.id], kind="route_released",
+                       title="Your route for Mon 07 Dec is ready",
+                       body="3 jobs, first at 08:30 (Klinikum)",
+                       data={"date": "2026-12-07", "jobs": 3, "first": "08:30",
+                             "site": "Klinikum"})
+    queue_notification(db_session, user_ids=[reader.user.id], kind="route_changed",
+                       title="Your route for Mon 07 Dec changed",
+                       body="No jobs left on your route.", data={"date": "2026-12-07"})
+    db_session.commit()
+    zh = reader.get("/api/v1/me/notifications", headers={"Accept-Language": "zh-CN"})
+    items = {i["kind"]: i for i in zh.get_json()}
+    assert items["route_released"]["title"] == "2026-12-07 的路线已就绪"
+    assert items["route_released"]["body"] == "共 3 个工单，第一个 08:30（Klinikum）"
+    assert items["route_changed"]["title"] == "2026-12-07 的路线已变更"
+    assert items["route_changed"]["body"] == "No jobs left on your route."

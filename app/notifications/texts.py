@@ -34,6 +34,10 @@ TEMPLATES: dict[str, tuple[str, str | None]] = {
     "job_rescheduled": (N_("Job %(number)s rescheduled"), None),
     "job_dispatched": (N_("New job %(number)s"), None),
     "job_cancelled": (N_("Job %(number)s cancelled"), None),
+    "route_released": (N_("Your route for %(date)s is ready"),
+                       N_("%(jobs)s jobs, first at %(first)s (%(site)s)")),
+    "route_changed": (N_("Your route for %(date)s changed"),
+                      N_("%(jobs)s jobs, first at %(first)s (%(site)s)")),
 }
 
 CLOCKS = {"response": N_("response"), "resolution": N_("resolution")}
@@ -62,12 +66,18 @@ def render(notification: Any) -> tuple[str, str]:
         return notification.title, notification.body
     title_t, body_t = template
     params = _params(notification)
-    try:
-        title = gettext(title_t, **params)
-        body = notification.body if body_t is None else gettext(body_t, **params)
-    except (KeyError, ValueError, TypeError):
-        return notification.title, notification.body
+    title = _translated(title_t, params, notification.title)
+    body = notification.body if body_t is None else _translated(body_t, params,
+                                                                  notification.body)
     return title, body
+
+
+def _translated(template: str, params: dict[str, Any], queued: str) -> str:
+    """The template in the current locale; the queued text when a value is missing."""
+    try:
+        return gettext(template, **params)
+    except (KeyError, ValueError, TypeError):
+        return queued
 
 
 def localized(notification: Any) -> dict[str, Any]:

@@ -132,6 +132,9 @@ def _push_route(session: Session, tech: Technician, day: date, kind: str) -> Not
     [note] = queue_notification(
         session, user_ids=[tech.user_id], kind=kind, title=title.format(day=label), body=body,
         data={"date": day.isoformat(), "technician_id": tech.id,
-              "work_order_ids": [wo.id for wo in open_jobs]})
+              "work_order_ids": [wo.id for wo in open_jobs],
+              # what the reader's-language texts need (app/notifications/texts.py)
+              **({"jobs": len(open_jobs), "first": start.strftime("%H:%M"),
+                  "site": first.site.name} if open_jobs else {})})
     session.flush()  # flush: the notification id goes into the answer
     return note
