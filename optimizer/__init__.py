@@ -28,7 +28,12 @@ Inputs
   stops, never during a service.
 - ``Job(id, location, duration, windows=(), skills={skill: min level}, priority=1..4,
   sla_due=None, parts={part: qty}, scale_duration_by_level=False, same_technician_as=None,
-  not_before=None, location_index=None)``. Service must *start* inside a window (hard); the
+  not_before=None, location_index=None, value=None, must_serve=False, tools=frozenset())``.
+  ``value``: the drop penalty (default ``Weights.drop_penalty[priority]``); ``must_serve``:
+  priced 1000 x the largest job value, so it is left out only when it cannot be served; then
+  its ``Unassigned`` detail starts "must be served, but:", ``Plan.stats["must_serve_unserved"]``
+  lists it with its reason, and ``validate`` reports ``must_serve``. Service must *start*
+  inside a window (hard); the
   SLA is soft on the service start. ``same_technician_as`` means the same route (technician and
   shift); ``not_before`` means start after that job ends (if both are planned).
 - ``Warehouse(id, location, stock, pickup_duration=600, hours=None, location_index=None,
@@ -117,9 +122,10 @@ def solve(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
     OR-Tools is imported here, on first use, so that ``validate``/``insert`` users (and the
     web app at start-up) do not pay for it.
     """
+    from optimizer.decode import mark_must_serve
     from optimizer.search import solve_problem
 
-    return solve_problem(problem, time_limit_s, seed=seed)
+    return mark_must_serve(problem, solve_problem(problem, time_limit_s, seed=seed))
 
 
 __all__ = [

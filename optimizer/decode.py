@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from optimizer.eligibility import capacity_reason
-from optimizer.model import Problem, Route, ScheduledBreak, Technician, Unassigned, Visit
+from optimizer.model import Plan, Problem, Route, ScheduledBreak, Technician, Unassigned, Visit
 from optimizer.routing_model import Built
 
 
@@ -157,3 +157,19 @@ def dropped_jobs(
         else:
             out.append(capacity_reason(job))
     return out
+
+
+def mark_must_serve(problem: Problem, plan: Plan) -> Plan:
+    """Say clearly when a must-serve job is left out: its ``Unassigned`` detail starts with
+    "must be served" and keeps the reason, and ``stats["must_serve_unserved"]`` lists
+    ``{"job_id", "reason", "detail"}`` for each such job (absent when every one is served)."""
+    must = {j.id for j in problem.jobs if j.must_serve}
+    left = [u for u in plan.unassigned if u.job_id in must]
+    if not left:
+        return plan
+    unassigned = tuple(
+        dataclasses.replace(u, detail=f"must be served, but: {u.detail}") if u.job_id in must
+        else u for u in plan.unassigned)
+    stats = {**plan.stats, "must_serve_unserved": [
+        {"job_id": u.job_id, "reason": u.reason, "detail": u.detail} for u in left]}
+    return dataclasses.replace(plan, unassigned=unassigned, stats=stats)

@@ -56,6 +56,9 @@ def validate(problem: Problem, plan: Plan) -> list[Violation]:
             out.append(Violation("unassigned_reason", u.job_id, None, f"unknown {u.reason!r}"))
         if u.job_id in seen:
             out.append(Violation("duplicate_job", u.job_id, None, "both planned and unassigned"))
+        elif u.job_id in jobs and jobs[u.job_id].must_serve:
+            out.append(Violation("must_serve", u.job_id, None,
+                                 f"must be served, left out: {u.reason}"))
     for jid in jobs:
         if jid not in seen and jid not in dropped:
             out.append(Violation("missing_job", jid, None, "neither planned nor unassigned"))

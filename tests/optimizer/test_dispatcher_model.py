@@ -17,7 +17,17 @@ from optimizer_factories import (
     solve_valid,
 )
 
-from optimizer import Plan, Problem, SolverOptions, TimeWindow, Warehouse, validate
+from optimizer import (
+    Plan,
+    Problem,
+    SolverOptions,
+    Technician,
+    TimeWindow,
+    Unassigned,
+    Warehouse,
+    solve,
+    validate,
+)
 from optimizer.kpis import plan_costs
 
 ONE = SolverOptions(solution_limit=50)
@@ -153,3 +163,51 @@ def _move_job(plan: Plan, job_id: object, tech_id: object) -> Plan:
         src = next(r for r in plan.routes if visit in r.visits)
         routes.append(dataclasses.replace(src, technician_id=tech_id, visits=(visit,)))
     return dataclasses.replace(plan, routes=tuple(routes))
+
+
+# --- job value and must-serve -----------------------------------------------------------------
+
+def _short_day() -> Technician:
+    """Time for one of the two one-hour jobs below, not both."""
+    return make_tech(shifts=(TimeWindow(8 * H, 9 * H + 40 * 60),))
+
+
+def test_a_job_value_overrides_the_priority_penalty() -> None:
+    urgent = make_job("P1", priority=1, duration=H)
+    valuable = make_job("P4", priority=4, duration=H, location=at(-0.01), value=250_000.0)
+    plan = solve_valid(Problem((_short_day(),), (urgent, valuable)))
+    assert set(assigned(plan)) == {"P4"}
+    assert plan.kpis["cost"]["unassigned"] == 100_000.0  # type: ignore[index]
+    cheap = dataclasses.replace(valuable, value=10.0)
+    assert set(assigned(solve_valid(Problem((_short_day(),), (urgent, cheap))))) == {"P1"}
+
+
+def test_a_must_serve_job_beats_any_priority() -> None:
+    urgent = make_job("P1", priority=1, duration=H, value=10_000_000.0)
+    must = make_job("P4", priority=4, duration=H, location=at(-0.01), must_serve=True)
+    problem = Problem((_short_day(),), (urgent, must))
+    plan = solve_valid(problem)
+    assert set(assigned(plan)) == {"P4"} and "must_serve_unserved" not in plan.stats
+    # Drop it by hand: validate flags the must-serve job.
+    r = plan.routes[0]
+    broken = dataclasses.replace(plan, routes=(), unassigned=(
+        *plan.unassigned, Unassigned("P4", "out_of_capacity", "by hand")))
+    assert ("must_serve", "P4") in {(v.code, v.job_id) for v in validate(problem, broken)}
+    assert r.visits
+
+
+def test_an_impossible_must_serve_job_is_reported_with_its_reason() -> None:
+    must = make_job("M1", skills={"gas": 3}, must_serve=True)
+    ok = make_job("J2")
+    two = make_job("M2", duration=H, location=at(0.005), must_serve=True)
+    three = make_job("M3", duration=H, location=at(-0.005), must_serve=True)
+    problem = Problem((_short_day(),), (must, ok, two, three), options=ONE)
+    plan = solve(problem, 1.0)
+    stats = {d["job_id"]: d["reason"] for d in plan.stats["must_serve_unserved"]}  # type: ignore[union-attr, index]
+    assert stats["M1"] == "missing_skill"
+    assert len(stats) == 2  # only one of M2/M3 fits in the day
+    [other] = set(stats) - {"M1"}
+    assert stats[other] == "out_of_capacity"
+    detail = {u.job_id: u.detail for u in plan.unassigned}
+    assert detail["M1"].startswith("must be served, but: no technician has skill gas")
+    assert {v.code for v in validate(problem, plan)} == {"must_serve"}
