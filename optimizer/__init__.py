@@ -24,8 +24,9 @@ Inputs
   shift is planned as its own route (a few days = a few shifts); ``max_work_s`` caps each
   route's span; ``pins`` are ``Pin(job_id, start=None)`` (locked to this technician;
   ``start`` also fixes the start time).
-- ``Break(id, window, duration)``: must start inside ``window``; taken while waiting or between
-  stops, never during a service.
+- ``Break(id, window, duration)``: taken wholly inside ``window`` (start and end; a break
+  longer than its window is a ``ValueError``); taken while waiting or between stops, never
+  during a service.
 - ``Job(id, location, duration, windows=(), skills={skill: min level}, priority=1..4,
   sla_due=None, parts={part: qty}, scale_duration_by_level=False, same_technician_as=None,
   not_before=None, location_index=None, value=None, must_serve=False, tools=frozenset())``.

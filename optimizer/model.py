@@ -40,7 +40,8 @@ class TimeWindow:
 
 @dataclass(frozen=True, slots=True)
 class Break:
-    """A break (e.g. lunch) that must *start* inside ``window`` and lasts ``duration`` s.
+    """A break (e.g. lunch) of ``duration`` s taken wholly inside ``window`` (start and end,
+    as dispatch systems state it: "30 minutes between 12:00 and 13:30").
 
     Breaks are taken while waiting or between stops (never during a service); a break may also
     fall before the route starts or after it ends (the technician is at home then).
@@ -49,6 +50,15 @@ class Break:
     id: Id
     window: TimeWindow
     duration: int
+
+    def __post_init__(self) -> None:
+        if self.duration < 0 or self.duration > self.window.end - self.window.start:
+            raise ValueError(f"break {self.id!r} of {self.duration}s does not fit in its window "
+                             f"{self.window.start}..{self.window.end}")
+
+    @property
+    def latest_start(self) -> int:
+        return self.window.end - self.duration
 
 
 @dataclass(frozen=True, slots=True)

@@ -319,8 +319,8 @@ def _add_breaks(built: Built) -> None:
     for v, s in enumerate(built.shifts):
         items: list[tuple[Id, pywrapcp.IntervalVar]] = []
         for b in s.breaks:
-            iv = solver.FixedDurationIntervalVar(
-                b.window.start, b.window.end, b.duration, False, f"break {s.tech.id} {b.id}"
+            iv = solver.FixedDurationIntervalVar(  # the whole break inside its window
+                b.window.start, b.latest_start, b.duration, False, f"break {s.tech.id} {b.id}"
             )
             items.append((b.id, iv))
             routing.AddIntervalToAssignment(iv)

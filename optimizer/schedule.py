@@ -41,7 +41,7 @@ def _with_break(
     drive-then-break, or None if the break window is gone."""
     best: tuple[int, int, int] | None = None
     for bs, drive_first in ((max(t, b.window.start), False), (max(t + d, b.window.start), True)):
-        if bs > b.window.end:
+        if bs > b.latest_start:
             continue
         ready = bs + b.duration + (0 if drive_first else d)
         s = earliest_start(windows, ready)
@@ -76,7 +76,7 @@ def time_route(
         s = earliest_start(stop.windows, arrival)
         while pend:
             b = pend[0]
-            late = s is None or s + stop.duration > b.window.end
+            late = s is None or s + stop.duration > b.latest_start
             option = _with_break(t, d, b, stop.windows)
             if option is None:
                 if late:
@@ -99,7 +99,7 @@ def time_route(
     end = t + back[1]
     for b in pend:
         bs = max(t, b.window.start)
-        if bs > b.window.end:
+        if bs > b.latest_start:
             return None
         if bs < end:  # taken before driving home
             end += b.duration

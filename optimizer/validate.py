@@ -196,8 +196,9 @@ def _check_breaks(
             out.append(Violation("break", None, tid, f"unexpected break {sb.id!r}"))
             continue
         done.add(sb.id)
-        if not b.window.contains(sb.start):
-            out.append(Violation("break", None, tid, f"{sb.id!r} starts at {sb.start}"))
+        if not (b.window.contains(sb.start) and b.window.contains(sb.end)):
+            out.append(Violation("break", None, tid,
+                                 f"{sb.id!r} at {sb.start}..{sb.end} outside its window"))
         if sb.end - sb.start != b.duration:
             out.append(Violation("break", None, tid, f"{sb.id!r} lasts {sb.end - sb.start}s"))
         for edge in (route.start_time, route.end_time):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from optimizer_factories import (
     H,
     assigned,
@@ -18,15 +19,19 @@ from optimizer_factories import (
 )
 
 from optimizer import (
+    Break,
     Plan,
     Problem,
+    ScheduledBreak,
     SolverOptions,
     Technician,
     TimeWindow,
     Unassigned,
     Warehouse,
+    insert,
     solve,
     validate,
+    with_job,
 )
 from optimizer.kpis import plan_costs
 
@@ -211,3 +216,45 @@ def test_an_impossible_must_serve_job_is_reported_with_its_reason() -> None:
     detail = {u.job_id: u.detail for u in plan.unassigned}
     assert detail["M1"].startswith("must be served, but: no technician has skill gas")
     assert {v.code for v in validate(problem, plan)} == {"must_serve"}
+
+
+# --- breaks: the window bounds the whole break ------------------------------------------------
+
+def test_the_whole_break_lies_in_its_window_in_both_break_modes() -> None:
+    lunch = Break("lunch", TimeWindow(12 * H, 13 * H), 45 * 60)
+    techs = (make_tech("T1", breaks=(lunch,)), make_tech("T2", breaks=(lunch,), start=at(0.03)))
+    jobs = tuple(make_job(f"J{i}", location=at(0.01 * (i % 4), 0.01 * (i // 4)), duration=H,
+                          windows=(TimeWindow(11 * H, 16 * H),)) for i in range(10))
+    for max_jobs in (150, 0):  # break intervals in the search / reserved and placed after
+        problem = Problem(techs, jobs, options=SolverOptions(exact_breaks_max_jobs=max_jobs))
+        plan = solve_valid(problem)
+        assert plan.stats["breaks"] == ("intervals" if max_jobs else "reserved")
+        for route in plan.routes:
+            [brk] = route.breaks
+            assert brk.start >= 12 * H and brk.end <= 13 * H
+    # A break ending after its window closes is caught, though it starts inside it.
+    route = plan.routes[0]
+    late = ScheduledBreak("lunch", 13 * H - 600, 13 * H - 600 + 45 * 60)
+    visits = tuple(v for v in route.visits if v.end <= late.start or v.start >= late.end)
+    broken = dataclasses.replace(plan, routes=(dataclasses.replace(route, breaks=(late,),
+                                                                   visits=visits),))
+    assert any(v.code == "break" and "outside its window" in v.detail
+               for v in validate(problem, broken))
+
+
+def test_a_break_longer_than_its_window_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        Break("lunch", TimeWindow(12 * H, 12 * H + 600), 1800)
+
+
+def test_insert_keeps_the_whole_break_in_its_window() -> None:
+    lunch = Break("lunch", TimeWindow(12 * H, 13 * H), 1800)
+    tech = make_tech(breaks=(lunch,))
+    jobs = (make_job("J1", duration=2 * H, windows=(TimeWindow(10 * H, 10 * H + 900),)),)
+    problem = Problem((tech,), jobs)
+    plan = solve_valid(problem)
+    urgent = make_job("U", location=at(0.02), duration=H, windows=(TimeWindow(11 * H, 12 * H),))
+    after = insert(problem, plan, urgent, now=9 * H)
+    assert validate(with_job(problem, urgent), after) == []
+    [brk] = after.routes[0].breaks
+    assert brk.start >= 12 * H and brk.end <= 13 * H
