@@ -18,7 +18,8 @@ Inputs
 - ``Point(lat, lng)``; ``TimeWindow(start, end)`` (closed).
 - ``Technician(id, start, shifts, end=None, breaks=(), skills={skill: level 1..5},
   max_work_s=None, cost_per_km=0.5, cost_per_hour=30.0, van_stock={part: qty}, pins=(),
-  start_location=None, end_location=None, cost_per_working_hour=0.0, tools=frozenset())``.
+  start_location=None, end_location=None, cost_per_working_hour=0.0, tools=frozenset(),
+  profile=None)``.
   ``cost_per_km``/``cost_per_hour`` price driving; ``cost_per_working_hour`` prices each
   route's span, departure to return (travel + service + waiting + breaks on the way). Each
   shift is planned as its own route (a few days = a few shifts); ``max_work_s`` caps each
@@ -45,8 +46,14 @@ Inputs
   ``Visit.tools`` say what was taken (parts: as much as the rest of the route needs).
 - Tools: ``Technician.tools`` and ``Job.tools`` are reusable (never used up); a job needing a
   tool the van lacks is possible only when the route visits a warehouse with it before the job.
-- ``TravelModel(road_factor=1.3, speed_kmh=40.0, distances=None, durations=None)``: haversine
-  x road factor at a speed, or explicit matrices over location indexes.
+- ``TravelModel(road_factor=1.3, speed_kmh=40.0, distances=None, durations=None,
+  distance_scale=1.0, duration_scale=1.0, profiles={})``: haversine x road factor at a speed,
+  or explicit matrices over location indexes (entries may be floats in any unit: x scale,
+  rounded inside; lists or arrays accepted). With a matrix, a place is named by its
+  ``location_index``/``start_location``/``end_location`` or directly by an ``int`` as
+  ``location``/``start``/``end`` (no dummy points). ``profiles`` are vehicle profiles (car,
+  van, bike, walking: a speed or a matrix each; a matrix profile may give durations only)
+  selected by ``Technician.profile``; every leg of that technician's routes uses it.
 - ``Weights``: drop penalty and lateness cost per priority, travel multiplier, balance cost
   per hour of the busiest route, fixed cost per route, service-time factor per skill surplus
   (see the class docstring for defaults and meaning).

@@ -15,7 +15,15 @@ from __future__ import annotations
 from optimizer.eligibility import Shift, capacity_reason, job_windows, pickup_windows, pinned_to
 from optimizer.model import Id, Job, Problem, Route, TimeWindow, Unassigned, Visit
 from optimizer.schedule import Stop, time_route
-from optimizer.travel import Place, end_place, job_place, leg, start_place, warehouse_place
+from optimizer.travel import (
+    Place,
+    end_place,
+    job_place,
+    leg,
+    start_place,
+    travel_of,
+    warehouse_place,
+)
 
 
 def reserved(shift: Shift) -> int:
@@ -77,8 +85,9 @@ def _time(
             stops.append(Stop("pickup", wh.id, warehouse_place(problem, wh), v.end - v.start,
                               hours, dict(v.picked), v.tools))
             places.append(warehouse_place(problem, wh))
-    legs = [leg(problem.travel, places[i], places[i + 1]) for i in range(len(stops))]
-    back = leg(problem.travel, places[-1], end_place(problem, tech))
+    travel = travel_of(problem, tech)
+    legs = [leg(travel, places[i], places[i + 1]) for i in range(len(stops))]
+    back = leg(travel, places[-1], end_place(problem, tech))
     timed = time_route(stops, legs, back, shift.window.start, list(shift.breaks))
     if timed is None:
         return None

@@ -20,6 +20,7 @@ def decode_routes(problem: Problem, built: Built, assignment: object) -> list[Ro
                 st = a.StartValue(iv)  # type: ignore[attr-defined]
                 brks.append(ScheduledBreak(bid, st, st + a.DurationValue(iv)))  # type: ignore[attr-defined]
         brks.sort(key=lambda b: b.start)
+        dist, travel_s = built.metres_seconds(v)
         idx = routing.Start(v)
         start_time = a.Value(time.CumulVar(idx))  # type: ignore[attr-defined]
         prev_node = manager.IndexToNode(idx)
@@ -29,7 +30,7 @@ def decode_routes(problem: Problem, built: Built, assignment: object) -> list[Ro
         while not routing.IsEnd(idx):
             node = manager.IndexToNode(idx)
             start = a.Value(time.CumulVar(idx))  # type: ignore[attr-defined]
-            t_s, t_m = built.travel_s[prev_node][node], built.dist[prev_node][node]
+            t_s, t_m = travel_s[prev_node][node], dist[prev_node][node]
             arrival = prev_end + t_s + _breaks_between(brks, prev_end, start)
             arrival = min(arrival, start)
             end = start + built.service[v][node]
@@ -52,8 +53,8 @@ def decode_routes(problem: Problem, built: Built, assignment: object) -> list[Ro
         routes.append(Route(
             technician_id=shift.tech.id, shift=shift.shift_index, start_time=start_time,
             end_time=end_time, visits=tuple(visits), breaks=tuple(brks),
-            return_travel_s=built.travel_s[prev_node][end_node],
-            return_travel_m=built.dist[prev_node][end_node],
+            return_travel_s=travel_s[prev_node][end_node],
+            return_travel_m=dist[prev_node][end_node],
         ))
     return routes
 

@@ -26,6 +26,7 @@ from optimizer.travel import (
     service_duration,
     skill_surplus,
     start_place,
+    travel_of,
 )
 
 OPEN = TimeWindow(0, 10**9)
@@ -100,8 +101,9 @@ def tools_coverable(problem: Problem, job: Job, tech: Technician) -> bool:
 def _reach(problem: Problem, job: Job, shift: Shift, fixed: int | None) -> str | None:
     """None if some window is reachable and the job fits in the shift, else a reason code."""
     tech = shift.tech
-    _go_m, go_s = leg(problem.travel, start_place(problem, tech), job_place(problem, job))
-    _back_m, back_s = leg(problem.travel, job_place(problem, job), end_place(problem, tech))
+    travel = travel_of(problem, tech)
+    _go_m, go_s = leg(travel, start_place(problem, tech), job_place(problem, job))
+    _back_m, back_s = leg(travel, job_place(problem, job), end_place(problem, tech))
     dur = service_duration(job, tech, problem.weights.level_duration_factor)
     reachable = False
     for win in job_windows(job):

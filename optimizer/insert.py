@@ -23,6 +23,7 @@ from optimizer.travel import (
     leg,
     service_duration,
     start_place,
+    travel_of,
     warehouse_place,
 )
 
@@ -102,14 +103,15 @@ def _candidates(problem: Problem, plan: Plan, shift: Shift, job: Job, now: int) 
     # A break already begun is finished before anything else happens.
     depart = max([depart, *(b.end for b in kept_breaks)])
     end_pl = end_place(problem, tech)
+    travel = travel_of(problem, tech)
     out: list[Route] = []
     tail = [_stop(problem, jobs, shift, v) for v in movable]
     new = _stop(problem, jobs, shift, job)
     for pos in range(len(tail) + 1):
         stops = [*tail[:pos], new, *tail[pos:]]
         places = [prev_place] + [s.place for s in stops]
-        legs = [leg(problem.travel, places[i], places[i + 1]) for i in range(len(stops))]
-        timed = time_route(stops, legs, leg(problem.travel, places[-1], end_pl), depart, pending,
+        legs = [leg(travel, places[i], places[i + 1]) for i in range(len(stops))]
+        timed = time_route(stops, legs, leg(travel, places[-1], end_pl), depart, pending,
                            at_home=not fixed)
         if timed is None:
             continue
@@ -121,7 +123,7 @@ def _candidates(problem: Problem, plan: Plan, shift: Shift, job: Job, now: int) 
         all_visits = (*fixed, *tvisits)
         if not _parts_ok(problem, shift, all_visits):
             continue
-        back = leg(problem.travel, places[-1], end_pl)
+        back = leg(travel, places[-1], end_pl)
         out.append(Route(tech.id, shift.shift_index, begin, end, all_visits,
                          tuple(sorted([*kept_breaks, *tbreaks], key=lambda b: b.start)),
                          back[1], back[0]))

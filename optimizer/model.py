@@ -79,9 +79,9 @@ class Technician:
     """
 
     id: Id
-    start: Point
+    start: Point | int  # an int is a location index of a matrix travel model
     shifts: tuple[TimeWindow, ...]
-    end: Point | None = None  # None: back to ``start``
+    end: Point | int | None = None  # None: back to ``start``
     breaks: tuple[Break, ...] = ()
     skills: Mapping[str, int] = field(default_factory=dict)  # skill -> level 1..5
     max_work_s: int | None = None
@@ -93,9 +93,10 @@ class Technician:
     end_location: int | None = None
     cost_per_working_hour: float = 0.0  # per hour of route span (departure to return)
     tools: frozenset[str] = frozenset()  # reusable tools in the van (never used up)
+    profile: str | None = None  # a name in TravelModel.profiles; None: the problem's model
 
     @property
-    def end_point(self) -> Point:
+    def end_point(self) -> Point | int:
         return self.end if self.end is not None else self.start
 
 
@@ -111,7 +112,7 @@ class Job:
     """
 
     id: Id
-    location: Point
+    location: Point | int  # an int is a location index of a matrix travel model
     duration: int
     windows: tuple[TimeWindow, ...] = ()
     skills: Mapping[str, int] = field(default_factory=dict)  # skill -> minimum level
@@ -137,7 +138,7 @@ class Warehouse:
     (``pickup_duration``) within ``hours``."""
 
     id: Id
-    location: Point
+    location: Point | int  # an int is a location index of a matrix travel model
     stock: Mapping[str, int]
     pickup_duration: int = 600
     hours: TimeWindow | None = None
@@ -150,18 +151,60 @@ class TravelModel:
     """How long and how far it is between two points.
 
     Either haversine distance x ``road_factor`` driven at ``speed_kmh``, or explicit
-    ``distances`` (metres) and ``durations`` (seconds) over ``locations``; jobs, technicians and
-    warehouses then name their ``location_index``.
+    ``distances`` and ``durations`` matrices over location indexes; jobs, technicians and
+    warehouses then name their index, either as ``location_index`` / ``start_location`` /
+    ``end_location`` or directly as their ``location`` / ``start`` / ``end`` (an ``int``: no
+    dummy point needed). Matrix entries may be floats in any unit: they are multiplied by
+    ``distance_scale`` (metres per unit) and ``duration_scale`` (seconds per unit) and rounded
+    to integers here (any sequence of sequences is accepted, e.g. lists or numpy arrays).
+
+    ``profiles``: vehicle profiles by name (car, van, bike, walking...), each a travel model of
+    its own, which a technician selects with ``Technician.profile``; a matrix profile may give
+    ``durations`` only and then shares this model's ``distances``.
     """
 
     road_factor: float = 1.3
     speed_kmh: float = 40.0
     distances: tuple[tuple[int, ...], ...] | None = None
     durations: tuple[tuple[int, ...], ...] | None = None
+    distance_scale: float = 1.0
+    duration_scale: float = 1.0
+    profiles: Mapping[str, TravelModel] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, scale in (("distances", self.distance_scale),
+                            ("durations", self.duration_scale)):
+            raw = getattr(self, name)
+            if raw is not None:
+                object.__setattr__(self, name, _int_matrix(name, raw, scale))
+        if self.distances is not None and self.durations is None:
+            raise ValueError("a matrix travel model needs durations as well as distances")
+        if self.distances is not None and self.durations is not None and (
+                len(self.distances) != len(self.durations)):
+            raise ValueError("distances and durations matrices differ in size")
+        if self.profiles:  # durations-only profiles share this model's distances
+            object.__setattr__(self, "profiles", {
+                name: TravelModel(p.road_factor, p.speed_kmh, self.distances, p.durations)
+                if p.distances is None and p.durations is not None else p
+                for name, p in self.profiles.items()})
 
     @property
     def is_matrix(self) -> bool:
         return self.distances is not None
+
+
+def _int_matrix(name: str, raw: object, scale: float) -> tuple[tuple[int, ...], ...]:
+    """A square matrix of ints (entries x ``scale``, rounded); already-int tuples as they are."""
+    rows = tuple(tuple(r) for r in raw)  # type: ignore[attr-defined]
+    n = len(rows)
+    if any(len(r) != n for r in rows):
+        raise ValueError(f"the {name} matrix is not square")
+    if scale == 1.0 and all(type(x) is int for r in rows for x in r):
+        return rows
+    out = tuple(tuple(round(float(x) * scale) for x in r) for r in rows)
+    if any(x < 0 for r in out for x in r):
+        raise ValueError(f"the {name} matrix has negative entries")
+    return out
 
 
 @dataclass(frozen=True, slots=True)

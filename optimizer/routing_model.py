@@ -38,6 +38,7 @@ from optimizer.travel import (
     end_place,
     job_place,
     matrices,
+    profile_model,
     service_duration,
     start_place,
     warehouse_place,
@@ -64,6 +65,15 @@ class Built:
     tool_dims: dict[str, pywrapcp.RoutingDimension] = field(default_factory=dict)
     breaks: list[list[tuple[Id, pywrapcp.IntervalVar]]] = field(default_factory=list)
     allowed: dict[int, list[int]] = field(default_factory=dict)  # job index -> shifts
+    # (metres, seconds) matrices per travel profile (0: the problem's model = dist, travel_s)
+    legs: list[tuple[list[list[int]], list[list[int]]]] = field(default_factory=list)
+    vehicle_profile: list[int] = field(default_factory=list)  # shift -> index into legs
+
+    def metres_seconds(self, v: int) -> tuple[list[list[int]], list[list[int]]]:
+        """The (metres, seconds) matrices route ``v`` drives by."""
+        if not self.legs:
+            return self.dist, self.travel_s
+        return self.legs[self.vehicle_profile[v]]
 
 
 def binding_parts(problem: Problem, shifts: list[Shift], jobs: list[int]) -> list[str]:
@@ -145,6 +155,11 @@ def build(
 
     n = len(places)
     dist, tsec = matrices(problem.travel, places)
+    # Vehicle profiles: matrices per travel profile (0 = the problem's model).
+    names = sorted({s.tech.profile for s in shifts if s.tech.profile is not None})
+    legs = [(dist, tsec)] + [matrices(profile_model(problem.travel, nm), places) for nm in names]
+    vehicle_profile = [0 if s.tech.profile is None else 1 + names.index(s.tech.profile)
+                       for s in shifts]
 
     manager = pywrapcp.RoutingIndexManager(n, n_vehicles, starts, ends)
     routing = pywrapcp.RoutingModel(manager)
@@ -160,32 +175,34 @@ def build(
         for node, (wi, _) in pickup_of_node.items():
             vec[node] = problem.warehouses[wi].pickup_duration
         service.append(vec)
-    tarr = np.asarray(tsec, dtype=np.int64)
-    darr = np.asarray(dist, dtype=np.int64)
-    profile_cb: dict[tuple[int, ...], int] = {}
+    tarrs = [np.asarray(t, dtype=np.int64) for _, t in legs]
+    darrs = [np.asarray(d, dtype=np.int64) for d, _ in legs]
+    profile_cb: dict[tuple[int, tuple[int, ...]], int] = {}
     time_cbs: list[int] = []
-    for vec in service:
-        key = tuple(vec)
+    for v, vec in enumerate(service):
+        key = (vehicle_profile[v], tuple(vec))
         if key not in profile_cb:
-            matrix = tarr + np.asarray(vec, dtype=np.int64)[:, None]
+            matrix = tarrs[key[0]] + np.asarray(vec, dtype=np.int64)[:, None]
             profile_cb[key] = routing.RegisterTransitMatrix(matrix.tolist())
         time_cbs.append(profile_cb[key])
 
-    # Arc costs: one matrix per distinct (cost per km, cost per hour).
-    cost_cb: dict[tuple[float, float], int] = {}
+    # Arc costs: one matrix per distinct (travel profile, cost per km, cost per hour).
+    cost_cb: dict[tuple[int, float, float], int] = {}
     w = problem.weights
+    cost_keys = {(vehicle_profile[v], x.tech.cost_per_km, x.tech.cost_per_hour)
+                 for v, x in enumerate(shifts)}
     for v, s in enumerate(shifts):
-        key2 = (s.tech.cost_per_km, s.tech.cost_per_hour)
+        key2 = (vehicle_profile[v], s.tech.cost_per_km, s.tech.cost_per_hour)
         if key2 not in cost_cb:
             km = w.travel * s.tech.cost_per_km * SCALE / 1000.0
             hr = w.travel * s.tech.cost_per_hour * SCALE / 3600.0
-            cost = np.rint(darr * km + tarr * hr).astype(np.int64)
+            cost = np.rint(darrs[key2[0]] * km + tarrs[key2[0]] * hr).astype(np.int64)
             # A pick-up costs its time at the driving rate (at least 1 unit), so that the
             # search never keeps one that takes nothing.
             for node, (wi, _) in pickup_of_node.items():
                 cost[node, :] += max(1, round(problem.warehouses[wi].pickup_duration * hr))
             cost_cb[key2] = routing.RegisterTransitMatrix(cost.tolist())
-        if len({(x.tech.cost_per_km, x.tech.cost_per_hour) for x in shifts}) == 1:
+        if len(cost_keys) == 1:
             routing.SetArcCostEvaluatorOfAllVehicles(cost_cb[key2])
         else:
             routing.SetArcCostEvaluatorOfVehicle(cost_cb[key2], v)
@@ -252,7 +269,7 @@ def build(
                 wh.hours.start, max(wh.hours.start, wh.hours.end - wh.pickup_duration))
 
     built = Built(routing, manager, shifts, job_of_node, pickup_of_node, places, dist, tsec,
-                  service, time, allowed=allowed)
+                  service, time, allowed=allowed, legs=legs, vehicle_profile=vehicle_profile)
     if reserve_breaks:
         built.breaks = [[] for _ in shifts]
     else:

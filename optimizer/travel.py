@@ -85,12 +85,34 @@ def leg(travel: TravelModel, a: Place, b: Place) -> tuple[int, int]:
     return _road(travel, haversine_m(a, b))
 
 
-def _place(travel: TravelModel, point: Point, index: int | None) -> Place:
+def _place(travel: TravelModel, point: Point | int, index: int | None) -> Place:
     if travel.is_matrix:
+        if index is None and isinstance(point, int):
+            index = point
         if index is None:
             raise ValueError("a matrix travel model needs a location_index on every place")
         return index
+    if isinstance(point, int):
+        raise ValueError("a location index needs a matrix travel model")
     return point
+
+
+def travel_of(problem: Problem, tech: Technician) -> TravelModel:
+    """The travel model of ``tech``: its profile's, or the problem's."""
+    if tech.profile is None:
+        return problem.travel
+    return profile_model(problem.travel, tech.profile)
+
+
+def profile_model(base: TravelModel, name: str) -> TravelModel:
+    try:
+        prof = base.profiles[name]
+    except KeyError:
+        raise ValueError(f"unknown travel profile {name!r}") from None
+    if prof.is_matrix != base.is_matrix:
+        raise ValueError(f"profile {name!r} and the problem's travel model differ in kind "
+                         "(matrix or haversine)")
+    return prof
 
 
 def job_place(problem: Problem, job: Job) -> Place:

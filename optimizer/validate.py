@@ -17,6 +17,7 @@ from optimizer.travel import (
     leg,
     service_duration,
     start_place,
+    travel_of,
     warehouse_place,
 )
 
@@ -98,6 +99,7 @@ def _check_route(
         out.append(Violation("max_work", None, tid,
                              f"works {route.end_time - route.start_time}s > {tech.max_work_s}s"))
     stock = {p: q for p, q in tech.van_stock.items()}
+    travel = travel_of(problem, tech)
     carried = set(tech.tools)
     services: list[tuple[int, int]] = []
     prev_place: Place = start_place(problem, tech)
@@ -149,7 +151,7 @@ def _check_route(
                 if qty < 0 or qty > wh.stock.get(part, 0):
                     out.append(Violation("pickup", None, tid, f"{qty} x {part} at {wh.id!r}"))
                 stock[part] = stock.get(part, 0) + qty
-        metres, secs = leg(problem.travel, prev_place, place)
+        metres, secs = leg(travel, prev_place, place)
         if (visit.travel_s, visit.travel_m) != (secs, metres):
             out.append(Violation("travel", _ref(visit), tid,
                                  f"leg is {secs}s/{metres}m, plan says "
@@ -159,7 +161,7 @@ def _check_route(
             out.append(Violation("travel", _ref(visit), tid, "arrival/waiting inconsistent"))
         services.append((visit.start, visit.end))
         prev_place, prev_end = place, visit.end
-    metres, secs = leg(problem.travel, prev_place, end_place(problem, tech))
+    metres, secs = leg(travel, prev_place, end_place(problem, tech))
     if (route.return_travel_s, route.return_travel_m) != (secs, metres):
         out.append(Violation("travel", None, tid, "return leg differs from the travel model"))
     out += _gap(route, tid, prev_end, route.end_time, secs, None)

@@ -20,12 +20,14 @@ from optimizer_factories import (
 
 from optimizer import (
     Break,
+    Job,
     Plan,
     Problem,
     ScheduledBreak,
     SolverOptions,
     Technician,
     TimeWindow,
+    TravelModel,
     Unassigned,
     Warehouse,
     insert,
@@ -258,3 +260,49 @@ def test_insert_keeps_the_whole_break_in_its_window() -> None:
     assert validate(with_job(problem, urgent), after) == []
     [brk] = after.routes[0].breaks
     assert brk.start >= 12 * H and brk.end <= 13 * H
+
+
+# --- vehicle profiles and matrix input --------------------------------------------------------
+
+def test_each_technician_drives_at_the_speed_of_its_profile() -> None:
+    travel = TravelModel(profiles={"bike": TravelModel(speed_kmh=15.0)})
+    job = make_job("J1", location=at(0.045), windows=(TimeWindow(8 * H, 8 * H + 15 * 60),))
+    car = make_tech("car")
+    bike = make_tech("bike", profile="bike", cost_per_working_hour=0.0, cost_per_km=0.0,
+                     cost_per_hour=0.0)
+    # The bike is free, but cannot get there in a quarter of an hour (5 km at 15 km/h).
+    plan = solve_valid(Problem((car, bike), (job,), travel=travel))
+    assert assigned(plan) == {"J1": "car"}
+    alone = Problem((bike,), (dataclasses.replace(job, windows=()),), travel=travel)
+    plan = solve_valid(alone)
+    leg = plan.routes[0].visits[0]
+    by_car = TravelModel(profiles={"bike": TravelModel()})
+    car_leg = solve_valid(dataclasses.replace(alone, travel=by_car)).routes[0].visits[0]
+    assert leg.travel_m == car_leg.travel_m and leg.travel_s > 2.5 * car_leg.travel_s
+    # A plan timed at car speed for the bike is caught.
+    wrong = replace_visit(plan, "bike", 0, travel_s=car_leg.travel_s)
+    assert "travel" in codes(alone, wrong)
+    assert reasons(solve_valid(Problem((bike,), (job,), travel=travel))) == {
+        "J1": "no_reachable_window"}
+
+
+def test_matrix_input_with_indexes_floats_and_a_walking_profile() -> None:
+    # 0: depot, 1..3: jobs; kilometres and minutes as floats, scaled inside.
+    km = [[0, 2.5, 4.0, 3.2], [2.5, 0, 1.5, 2.0], [4.0, 1.5, 0, 1.1], [3.2, 2.0, 1.1, 0]]
+    minutes = [[x * 1.5 for x in row] for row in km]
+    walking = TravelModel(durations=[[x * 12.0 for x in row] for row in km], duration_scale=60)
+    travel = TravelModel(distances=km, durations=minutes, distance_scale=1000.0,
+                         duration_scale=60.0, profiles={"walk": walking})
+    assert travel.durations is not None and travel.durations[0][1] == 225  # 3.75 min
+    jobs = tuple(Job(f"J{i}", location=i, duration=1800) for i in (1, 2, 3))
+    van = Technician("van", start=0, shifts=(TimeWindow(8 * H, 17 * H),))
+    walker = dataclasses.replace(van, id="walker", profile="walk")
+    for tech, per_km in ((van, 90), (walker, 720)):
+        problem = Problem((tech,), jobs, travel=travel)
+        plan = solve_valid(problem)
+        [route] = plan.routes
+        assert len(route.visits) == 3
+        for v in route.visits:
+            assert v.travel_s == round(v.travel_m / 1000 * per_km)
+    with pytest.raises(ValueError, match="not square"):
+        TravelModel(distances=[[0, 1]], durations=[[0, 1]])
