@@ -94,3 +94,14 @@ def TimeZoneField(**kwargs: Any) -> fields.String:
 # The documented shape of a computed {"lat", "lng"} value (fields.Function/Method carry no type).
 LATLNG_DOC: dict[str, Any] = {
     "type": "object", "properties": {"lat": {"type": "number"}, "lng": {"type": "number"}}}
+
+
+def ToolCodes(**kwargs: Any) -> fields.List:
+    """Reusable tool codes (e.g. "ladder-3m"): up to 50, each 1..40 characters; stored trimmed,
+    sorted and without repeats (``tool_codes``)."""
+    return fields.List(fields.String(validate=validate.Length(1, 40)),
+                       validate=validate.Length(max=50), **kwargs)
+
+
+def tool_codes(codes: list[str]) -> list[str]:
+    return sorted({c.strip() for c in codes if c.strip()})

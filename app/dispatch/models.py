@@ -66,6 +66,8 @@ class Technician(Model):
     max_daily_minutes: Mapped[int] = mapped_column(default=480)
     cost_per_km: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("0.35"))
     cost_per_hour: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("55.00"))
+    # Reusable tools in the van (codes, sorted): never used up; jobs may require them.
+    tools: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     is_active: Mapped[bool] = mapped_column(default=True)
     last_position: Mapped[Any | None] = mapped_column(
         geo.point_type(nullable=True))

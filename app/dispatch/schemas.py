@@ -5,7 +5,14 @@ from datetime import date, datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.dispatch.models import EXCEPTION_KIND_VALUES
-from app.fields import LATLNG_DOC, BoundedDecimal, IdField, QueryBoolean, StrictBoolean
+from app.fields import (
+    LATLNG_DOC,
+    BoundedDecimal,
+    IdField,
+    QueryBoolean,
+    StrictBoolean,
+    ToolCodes,
+)
 from app.geo import LatLng, PointField, polygon_vertices
 from app.geo import to_latlng as geo_latlng
 
@@ -86,6 +93,7 @@ class TechnicianCreate(Schema):
     skills = fields.List(fields.Nested(SkillLevel), load_default=list,
                          validate=validate.Length(max=30))
     shifts = fields.List(fields.Nested(Shift), load_default=list, validate=validate.Length(max=7))
+    tools = ToolCodes(load_default=list, metadata={"description": "Reusable tools in the van."})
 
 
 class TechnicianUpdate(Schema):
@@ -100,6 +108,7 @@ class TechnicianUpdate(Schema):
     is_active = StrictBoolean()
     skills = fields.List(fields.Nested(SkillLevel), validate=validate.Length(max=30))
     shifts = fields.List(fields.Nested(Shift), validate=validate.Length(max=7))
+    tools = ToolCodes(metadata={"description": "Reusable tools in the van (replaces the list)."})
 
 
 class Technician(Schema):
@@ -119,6 +128,7 @@ class Technician(Schema):
     is_active = StrictBoolean()
     skills = fields.List(fields.Nested(SkillLevelOut))
     shifts = fields.List(fields.Nested(Shift))
+    tools = fields.List(fields.String())
     last_position = PointField(allow_none=True)
     last_position_at = fields.DateTime(allow_none=True)
     last_position_accuracy_m = fields.Float(allow_none=True)
@@ -346,7 +356,8 @@ class InsertionOut(Schema):
                        "off_sick, in_training, shift_over, outside_customer_window, "
                        "missing_skill, parts_unavailable, no_capacity, no_free_slot, "
                        "no_qualified_technician_free, no_technicians, or the planner's "
-                       "(out_of_capacity, shift_too_short, no_reachable_window)."})
+                       "(out_of_capacity, shift_too_short, no_reachable_window, "
+                       "tools_unavailable)."})
     eta = fields.DateTime(allow_none=True)
     start = fields.DateTime(allow_none=True)
     moved = fields.List(fields.Nested(MovedVisit))

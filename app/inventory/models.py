@@ -12,18 +12,20 @@ its tests plug their own work orders into that seam.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
     Numeric,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -125,6 +127,11 @@ class StockLocation(Model):
     # A warehouse's address point; a van's last known position.
     location: Mapped[Any] = mapped_column(geo.point_type(nullable=True), nullable=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # A warehouse's daily opening hours (local wall clock; NULL: always open) and the reusable
+    # tools a technician may fetch there (codes, sorted).
+    opens_at: Mapped[time | None] = mapped_column(Time)
+    closes_at: Mapped[time | None] = mapped_column(Time)
+    tools: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.fields import QueryBoolean, StrictBoolean
+from app.dispatch.schemas import WallClock
+from app.fields import QueryBoolean, StrictBoolean, ToolCodes
 from app.geo import LatLng
 from app.inventory.models import (
     LOCATION_KIND_VALUES,
@@ -128,6 +129,9 @@ class StockLocationOut(Schema):
     address_line = fields.String(allow_none=True)
     point = fields.Nested(LatLng, allow_none=True)
     is_active = StrictBoolean()
+    opens_at = WallClock(allow_none=True)
+    closes_at = WallClock(allow_none=True)
+    tools = fields.List(fields.String())
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -140,6 +144,9 @@ class StockLocationCreate(Schema):
     address_line = _text(300, allow_none=True)
     point = fields.Nested(LatLng, allow_none=True)
     is_active = StrictBoolean(load_default=True)
+    opens_at = WallClock(allow_none=True)
+    closes_at = WallClock(allow_none=True)
+    tools = ToolCodes(metadata={"description": "Reusable tools technicians may fetch here."})
 
 
 class StockLocationUpdate(Schema):
@@ -149,6 +156,9 @@ class StockLocationUpdate(Schema):
     address_line = _text(300, allow_none=True)
     point = fields.Nested(LatLng, allow_none=True)
     is_active = StrictBoolean()
+    opens_at = WallClock(allow_none=True)
+    closes_at = WallClock(allow_none=True)
+    tools = ToolCodes(metadata={"description": "Replaces the list."})
 
 
 class StockLocationQuery(Schema):

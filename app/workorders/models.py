@@ -159,6 +159,8 @@ class WorkOrder(Model):
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     internal_notes: Mapped[str | None] = mapped_column(Text)
     estimated_duration_min: Mapped[int] = mapped_column(default=60)
+    # Reusable tools the technician needs (codes, sorted): in the van or fetched at a warehouse.
+    required_tools: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     scheduled_start: Mapped[datetime | None] = mapped_column(UTCDateTime)

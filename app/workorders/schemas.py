@@ -6,7 +6,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from app.errors import ErrorSchema
-from app.fields import QueryBoolean, StrictBoolean
+from app.fields import QueryBoolean, StrictBoolean, ToolCodes
 from app.routing import MAX_ID
 from app.workorders.models import (
     HOLD_REASON_VALUES,
@@ -78,6 +78,8 @@ class WorkOrderCreate(Schema):
     internal_notes = fields.String(allow_none=True, validate=validate.Length(max=MAX_TEXT))
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=200))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    required_tools = ToolCodes(metadata={
+        "description": "Reusable tools the technician needs (in the van or from a warehouse)."})
 
     @validates_schema
     def _place(self, data: dict[str, Any], **_kw: Any) -> None:
@@ -98,6 +100,7 @@ class WorkOrderUpdate(Schema):
     internal_notes = fields.String(allow_none=True, validate=validate.Length(max=MAX_TEXT))
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=200))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    required_tools = ToolCodes(metadata={"description": "Replaces the list."})
 
 
 class WorkOrderQuery(Schema):
@@ -180,6 +183,7 @@ class WorkOrderOut(Schema):
     internal_notes = fields.String(allow_none=True, metadata={"description": "Staff only."})
     estimated_duration_min = fields.Integer()
     required_skills = fields.List(fields.Nested(RequiredSkillOut), attribute="skills")
+    required_tools = fields.List(fields.String())
     time_windows = fields.List(fields.Nested(TimeWindowOut))
     assignee_user_id = fields.Integer(allow_none=True)
     scheduled_start = fields.DateTime(allow_none=True)

@@ -58,7 +58,7 @@ def test_problem_maps_shifts_breaks_skills_windows_and_sla(db_session, make_tech
     (t,) = dp.problem.technicians
     assert t.shifts[0].start == 8 * 3600 and t.shifts[0].end == 17 * 3600
     assert t.breaks[0].window.start == 12 * 3600 and t.breaks[0].duration == 1800
-    assert t.breaks[0].window.end == 13 * 3600  # latest end 13:30 minus 30 minutes
+    assert t.breaks[0].window.end == 13 * 3600 + 1800  # the whole break by its latest end
     assert t.skills == {"hvac": 3} and t.max_work_s == 480 * 60
     job = next(j for j in dp.problem.jobs if j.id == wo.id)
     assert job.priority == 1 and job.duration == 5400 and job.skills == {"hvac": 2}

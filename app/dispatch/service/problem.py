@@ -113,6 +113,15 @@ def stock_with_reservations(available: dict[int, int], location_id: int,
     return {p: q for p, q in stock.items() if q > 0}
 
 
+def warehouse_hours(wh: StockLocation, clock: DayClock) -> opt.TimeWindow | None:
+    """A warehouse's opening hours on the day (local wall clock), None when always open."""
+    if wh.opens_at is None or wh.closes_at is None:
+        return None
+    lo = clock.seconds(datetime.combine(clock.day, wh.opens_at, clock.zone).astimezone(UTC))
+    hi = clock.seconds(datetime.combine(clock.day, wh.closes_at, clock.zone).astimezone(UTC))
+    return opt.TimeWindow(lo, max(lo, hi))
+
+
 def warehouses(session: Session) -> list[StockLocation]:
     return list(session.scalars(select(StockLocation).where(
         StockLocation.kind == LocationKind.warehouse, StockLocation.is_active.is_(True),
@@ -131,8 +140,9 @@ def technician_input(tech: Technician, avail: Availability, clock: DayClock, *,
     shifts = tuple(opt.TimeWindow(clock.seconds(s), clock.seconds(e)) for s, e in avail.windows)
     breaks: tuple[opt.Break, ...] = ()
     if avail.break_minutes and avail.break_earliest and avail.break_latest:
+        # The whole break lies between its earliest start and its latest end.
         lo = clock.seconds(avail.break_earliest)
-        hi = max(lo, clock.seconds(avail.break_latest) - avail.break_minutes * 60)
+        hi = max(lo + avail.break_minutes * 60, clock.seconds(avail.break_latest))
         breaks = (opt.Break(BREAK_ID, opt.TimeWindow(lo, hi), avail.break_minutes * 60),)
     home = point_of(tech.home_base)
     return opt.Technician(
@@ -140,7 +150,7 @@ def technician_input(tech: Technician, avail: Availability, clock: DayClock, *,
         skills={ts.skill.code: ts.level for ts in tech.skills},
         max_work_s=tech.max_daily_minutes * 60, cost_per_km=float(tech.cost_per_km),
         cost_per_hour=float(tech.cost_per_hour), van_stock=_parts_key(van_stock or {}),
-        pins=pins)
+        pins=pins, tools=frozenset(tech.tools or ()))
 
 
 def service_windows(wo: WorkOrder, clock: DayClock) -> tuple[opt.TimeWindow, ...] | None:
@@ -172,7 +182,7 @@ def job_input(wo: WorkOrder, clock: DayClock, parts: dict[int, int],
         id=wo.id, location=point_of(wo.site.location), duration=wo.estimated_duration_min * 60,
         windows=windows, skills={s.skill.code: s.min_level for s in wo.skills},
         priority=int(wo.priority[1]), sla_due=clock.seconds(due) if due is not None else None,
-        parts=_parts_key(parts))
+        parts=_parts_key(parts), tools=frozenset(wo.required_tools or ()))
 
 
 @dataclass
@@ -246,6 +256,7 @@ def build_day_problem(session: Session, day: date, *, technician_ids: list[int] 
         jobs.append(job_input(wo, clock, parts.get(wo.id, {}), windows))
         kept[wo.id] = wo
     needs_parts = any(j.parts for j in jobs)
+    needs_tools = any(j.tools for j in jobs)
     opt_techs = []
     for tech in techs:
         van = inventory.van_of_technician(session, tech.user_id)
@@ -253,11 +264,12 @@ def build_day_problem(session: Session, day: date, *, technician_ids: list[int] 
         opt_techs.append(technician_input(tech, avail[tech.id], clock, van_stock=stock,
                                           pins=tuple(pins.get(tech.id, ()))))
     houses = []
-    if needs_parts:
+    if needs_parts or needs_tools:  # every warehouse: restocking may stop at any of them
         for wh in warehouses(session):
-            houses.append(opt.Warehouse(id=wh.id, location=point_of(wh.location),
-                                        stock=_parts_key(stock_for_jobs(session, wh.id,
-                                                                        reservations))))
+            houses.append(opt.Warehouse(
+                id=wh.id, location=point_of(wh.location),
+                stock=_parts_key(stock_for_jobs(session, wh.id, reservations)) if needs_parts
+                else {}, hours=warehouse_hours(wh, clock), tools=frozenset(wh.tools or ())))
     problem = opt.Problem(technicians=tuple(opt_techs), jobs=tuple(jobs),
                           warehouses=tuple(houses), allow_pickups=bool(houses))
     return DayProblem(clock, problem, {t.id: t for t in techs}, kept,
@@ -270,25 +282,32 @@ def _window(w: opt.TimeWindow) -> list[int]:
     return [w.start, w.end]
 
 
+def _latlng(place: opt.Point | int) -> list[float]:
+    assert isinstance(place, opt.Point)  # the app plans on coordinates, never on a matrix
+    return [place.lat, place.lng]
+
+
 def problem_to_json(problem: opt.Problem) -> dict[str, Any]:
     """The inputs the run stores (travel model, weights and options are the defaults)."""
     return {
         "technicians": [{
-            "id": t.id, "start": [t.start.lat, t.start.lng], "end": [t.end_point.lat,
-                                                                     t.end_point.lng],
+            "id": t.id, "start": _latlng(t.start), "end": _latlng(t.end_point),
             "shifts": [_window(w) for w in t.shifts],
             "breaks": [{"id": b.id, "window": _window(b.window), "duration": b.duration}
                        for b in t.breaks],
             "skills": dict(t.skills), "max_work_s": t.max_work_s, "cost_per_km": t.cost_per_km,
             "cost_per_hour": t.cost_per_hour, "van_stock": dict(t.van_stock),
-            "pins": [[p.job_id, p.start] for p in t.pins]} for t in problem.technicians],
+            "pins": [[p.job_id, p.start] for p in t.pins], "tools": sorted(t.tools)}
+            for t in problem.technicians],
         "jobs": [{
-            "id": j.id, "location": [j.location.lat, j.location.lng], "duration": j.duration,
+            "id": j.id, "location": _latlng(j.location), "duration": j.duration,
             "windows": [_window(w) for w in j.windows], "skills": dict(j.skills),
-            "priority": j.priority, "sla_due": j.sla_due, "parts": dict(j.parts)}
-            for j in problem.jobs],
-        "warehouses": [{"id": w.id, "location": [w.location.lat, w.location.lng],
-                        "stock": dict(w.stock), "pickup_duration": w.pickup_duration}
+            "priority": j.priority, "sla_due": j.sla_due, "parts": dict(j.parts),
+            "tools": sorted(j.tools)} for j in problem.jobs],
+        "warehouses": [{"id": w.id, "location": _latlng(w.location),
+                        "stock": dict(w.stock), "pickup_duration": w.pickup_duration,
+                        "hours": _window(w.hours) if w.hours is not None else None,
+                        "tools": sorted(w.tools)}
                        for w in problem.warehouses],
         "allow_pickups": problem.allow_pickups,
     }
@@ -304,13 +323,17 @@ def problem_from_json(data: dict[str, Any]) -> opt.Problem:
         breaks=tuple(opt.Break(b["id"], tw(b["window"]), b["duration"]) for b in t["breaks"]),
         skills=t["skills"], max_work_s=t["max_work_s"], cost_per_km=t["cost_per_km"],
         cost_per_hour=t["cost_per_hour"], van_stock=t["van_stock"],
-        pins=tuple(opt.Pin(p[0], p[1]) for p in t["pins"])) for t in data["technicians"])
+        pins=tuple(opt.Pin(p[0], p[1]) for p in t["pins"]),
+        tools=frozenset(t.get("tools", ()))) for t in data["technicians"])
     jobs = tuple(opt.Job(
         id=j["id"], location=opt.Point(*j["location"]), duration=j["duration"],
         windows=tuple(tw(w) for w in j["windows"]), skills=j["skills"], priority=j["priority"],
-        sla_due=j["sla_due"], parts=j["parts"]) for j in data["jobs"])
+        sla_due=j["sla_due"], parts=j["parts"], tools=frozenset(j.get("tools", ())))
+        for j in data["jobs"])
     houses = tuple(opt.Warehouse(id=w["id"], location=opt.Point(*w["location"]),
-                                 stock=w["stock"], pickup_duration=w["pickup_duration"])
+                                 stock=w["stock"], pickup_duration=w["pickup_duration"],
+                                 hours=tw(w["hours"]) if w.get("hours") else None,
+                                 tools=frozenset(w.get("tools", ())))
                    for w in data["warehouses"])
     return opt.Problem(technicians=techs, jobs=jobs, warehouses=houses,
                        allow_pickups=data["allow_pickups"])
@@ -324,7 +347,7 @@ def digest(data: dict[str, Any]) -> str:
 def _visit_json(v: opt.Visit) -> dict[str, Any]:
     return {"kind": v.kind, "ref": v.ref, "arrival": v.arrival, "start": v.start, "end": v.end,
             "waiting": v.waiting, "travel_s": v.travel_s, "travel_m": v.travel_m,
-            "picked": dict(v.picked)}
+            "picked": dict(v.picked), "tools": sorted(v.tools)}
 
 
 def jsonable(value: Any) -> Any:
@@ -356,7 +379,8 @@ def plan_from_json(data: dict[str, Any]) -> opt.Plan:
     routes = tuple(opt.Route(
         technician_id=r["technician_id"], shift=r["shift"], start_time=r["start_time"],
         end_time=r["end_time"],
-        visits=tuple(opt.Visit(**{**v, "picked": dict(v["picked"])}) for v in r["visits"]),
+        visits=tuple(opt.Visit(**{**v, "picked": dict(v["picked"]),
+                                  "tools": frozenset(v.get("tools", ()))}) for v in r["visits"]),
         breaks=tuple(opt.ScheduledBreak(*b) for b in r["breaks"]),
         return_travel_s=r["return_travel_s"], return_travel_m=r["return_travel_m"])
         for r in data["routes"])

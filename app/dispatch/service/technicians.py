@@ -20,6 +20,7 @@ from app.dispatch.models import (
     WeeklyShift,
 )
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.fields import tool_codes
 
 # What the API shows of a technician, loaded for a whole page in one query per relation.
 TECHNICIAN_SHOWN = (selectinload(Technician.skills).selectinload(TechnicianSkill.skill),
@@ -93,6 +94,7 @@ def create_technician(session: Session, data: dict[str, Any], *, actor: User) ->
     skills = _skills(session, values.pop("skills", []))
     shifts = _shifts(values.pop("shifts", []))
     home = values.pop("home_base")
+    values["tools"] = tool_codes(values.get("tools", []))
     tech = Technician(**values, home_base=geo.to_point(home["lat"], home["lng"]))
     tech.skills = skills
     tech.shifts = shifts
@@ -113,6 +115,8 @@ def update_technician(session: Session, tech: Technician, changes: dict[str, Any
         tech.skills = _skills(session, values.pop("skills"))
     if "shifts" in values:
         tech.shifts = _shifts(values.pop("shifts"))
+    if "tools" in values:
+        values["tools"] = tool_codes(values["tools"])
     for key, value in values.items():
         setattr(tech, key, value)
     return tech

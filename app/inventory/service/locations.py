@@ -6,6 +6,7 @@ only its own van and moves stock only out of it.
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any, TypeGuard
 
 from sqlalchemy import Select, func, or_, select
@@ -15,6 +16,7 @@ from app import geo
 from app.auth.models import Role, User
 from app.db import matches_text
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.fields import tool_codes
 from app.inventory.models import LocationKind, StockLevel, StockLocation
 
 MANAGERS = (Role.admin, Role.warehouse)
@@ -112,9 +114,21 @@ def _check_code_free(session: Session, code: str, location_id: int | None = None
                        error="duplicate_code", errors={"code": ["Already taken."]})
 
 
+def _check_hours(opens_at: time | None, closes_at: time | None) -> None:
+    """Opening hours: both or neither, closing after opening (local wall clock)."""
+    if (opens_at is None) != (closes_at is None):
+        raise Unprocessable("Give both opening and closing time, or neither.",
+                            errors={"closes_at": ["Both or neither."]})
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
+        raise Unprocessable("A warehouse closes after it opens.",
+                            errors={"closes_at": ["After opens_at."]})
+
+
 def create_location(session: Session, *, code: str, name: str, kind: str,
                     owner_user_id: int | None = None, address_line: str | None = None,
                     point: dict[str, float] | None = None, is_active: bool = True,
+                    opens_at: time | None = None, closes_at: time | None = None,
+                    tools: list[str] | None = None,
                     actor: User | None) -> StockLocation:
     """A warehouse (needs a point, no owner) or a van (at most one per active technician)."""
     code = code.strip()
@@ -126,12 +140,14 @@ def create_location(session: Session, *, code: str, name: str, kind: str,
             raise Unprocessable("Only vans have an owner.",
                                 errors={"owner_user_id": ["Only for vans."]})
     _check_code_free(session, code)
+    _check_hours(opens_at, closes_at)
     if owner_user_id is not None:
         _check_owner(session, owner_user_id, None)
     location = StockLocation(
         code=code, name=name.strip(), kind=kind, owner_user_id=owner_user_id,
         address_line=address_line, is_active=is_active,
         location=geo.to_point(point["lat"], point["lng"]) if point else None,
+        opens_at=opens_at, closes_at=closes_at, tools=tool_codes(tools or []),
     )
     session.add(location)
     session.flush()  # flush: the response needs the new id
@@ -165,6 +181,10 @@ def update_location(session: Session, location: StockLocation, changes: dict[str
         if held:
             raise Conflict("Move the stock out before deactivating the location.",
                            error="location_has_stock", on_hand=int(held))
+    if "tools" in changes:
+        changes["tools"] = tool_codes(changes["tools"])
+    _check_hours(changes.get("opens_at", location.opens_at),
+                 changes.get("closes_at", location.closes_at))
     for key, value in changes.items():
         setattr(location, key, value)
     session.flush()  # flush: updated_at in the response

@@ -12,6 +12,7 @@ from app.assets.models import Asset, Site, Skill
 from app.auth.models import User
 from app.db import matches_text, utcnow
 from app.errors import Conflict, Unprocessable
+from app.fields import tool_codes
 from app.workorders.models import (
     Channel,
     Status,
@@ -80,7 +81,8 @@ def new_work_order(session: Session, *, site: Site, asset: Asset | None, title: 
                    time_windows: list[tuple[datetime, datetime]] = (),  # type: ignore[assignment]
                    internal_notes: str | None = None, contact_name: str | None = None,
                    contact_phone: str | None = None,
-                   follow_up_of_id: int | None = None) -> WorkOrder:
+                   follow_up_of_id: int | None = None,
+                   required_tools: list[str] | None = None) -> WorkOrder:
     """Number, SLA due times, skills and duration defaulted from the equipment model, and the
     `created` timeline entry: everything a new work order gets, whatever its channel."""
     now = utcnow()
@@ -95,7 +97,7 @@ def new_work_order(session: Session, *, site: Site, asset: Asset | None, title: 
         contact_name=contact_name, contact_phone=contact_phone, internal_notes=internal_notes,
         estimated_duration_min=estimated_duration_min or (
             model.default_duration_min if model is not None else DEFAULT_DURATION_MIN),
-        skills=skills,
+        skills=skills, required_tools=tool_codes(required_tools or []),
         time_windows=[WorkOrderTimeWindow(start_at=a, end_at=b) for a, b in time_windows],
         follow_up_of_id=follow_up_of_id, created_by_id=actor.id if actor else None,
         created_at=now, updated_at=now,
@@ -135,7 +137,8 @@ def create_work_order(session: Session, *, title: str, description: str,
                       estimated_duration_min: int | None = None,
                       time_windows: list[dict[str, datetime]] | None = None,
                       internal_notes: str | None = None, contact_name: str | None = None,
-                      contact_phone: str | None = None) -> WorkOrder:
+                      contact_phone: str | None = None,
+                      required_tools: list[str] | None = None) -> WorkOrder:
     """Office staff create work orders for any site; skills default from the equipment model."""
     require_office(actor, "create work orders")
     site, asset = _resolve_place(session, site_id=site_id, asset_id=asset_id)
@@ -144,13 +147,13 @@ def create_work_order(session: Session, *, title: str, description: str,
         type=type, priority=priority, estimated_duration_min=estimated_duration_min,
         skills=_skills(session, required_skills) if required_skills is not None else None,
         time_windows=check_time_windows(time_windows or []), internal_notes=internal_notes,
-        contact_name=contact_name, contact_phone=contact_phone)
+        contact_name=contact_name, contact_phone=contact_phone, required_tools=required_tools)
 
 
 # Fields an edit may change, and whether customers may see the change on the timeline.
 EDITABLE = {"title": False, "description": False, "type": False, "priority": False,
             "estimated_duration_min": True, "internal_notes": True, "contact_name": False,
-            "contact_phone": False}
+            "contact_phone": False, "required_tools": True}
 
 
 def update_work_order(session: Session, work_order: WorkOrder, changes: dict[str, Any], *,
@@ -176,6 +179,8 @@ def update_work_order(session: Session, work_order: WorkOrder, changes: dict[str
 def _apply_changes(session: Session, work_order: WorkOrder, changes: dict[str, Any],
                    actor: User) -> bool:
     changed = False
+    if "required_tools" in changes:
+        changes = {**changes, "required_tools": tool_codes(changes["required_tools"])}
     for field, internal in EDITABLE.items():
         if field in changes and changes[field] != getattr(work_order, field):
             changed = True
