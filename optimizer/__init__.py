@@ -34,10 +34,10 @@ Inputs
   ``value``: the drop penalty (default ``Weights.drop_penalty[priority]``); ``must_serve``:
   priced 1000 x the largest job value, so it is left out only when it cannot be served; then
   its ``Unassigned`` detail starts "must be served, but:", ``Plan.stats["must_serve_unserved"]``
-  lists it with its reason, and ``validate`` reports ``must_serve``. Service must *start*
-  inside a window (hard); the
-  SLA is soft on the service start. ``same_technician_as`` means the same route (technician and
-  shift); ``not_before`` means start after that job ends (if both are planned).
+  lists it with its reason, and ``validate`` reports ``must_serve``. ``tools``: see Tools.
+  Service must *start* inside a window (hard); the SLA is soft on the service start.
+  ``same_technician_as`` means the same route (technician and shift); ``not_before`` means
+  start after that job ends (if both are planned).
 - ``Warehouse(id, location, stock, pickup_duration=600, hours=None, location_index=None,
   tools=frozenset())``: with ``Problem.allow_pickups`` a route may stop at any warehouse, any
   number of times (restocking), to pick up parts it stocks and fetch tools it has; the whole
@@ -60,8 +60,10 @@ Inputs
 - ``SolverOptions(first_solution="LOCAL_CHEAPEST_INSERTION",
   metaheuristic="ITERATED_LOCAL_SEARCH", solution_limit=None, log_search=False,
   parameters_text="", exact_breaks_max_jobs=150, light_operators_min_jobs=200,
-  bandit_operators=True, multi_start=True, portfolio=False)``. The default search is iterated
-  local search: from the insertion start taken to a local optimum, strings of nearby visits
+  bandit_operators=True, multi_start=True, portfolio=False, pickups_per_warehouse=None)``
+  (``pickups_per_warehouse``: optional pick-up nodes per warehouse, shared by all routes;
+  default one per job that may need a pick-up, at most two per route). The default search is
+  iterated local search: from the insertion start taken to a local optimum, strings of nearby visits
   are removed (SISR ruin), re-inserted by cheapest insertion in random order, improved by
   greedy descent and accepted by simulated annealing, until the time or solution limit. Any
   OR-Tools metaheuristic name (e.g. ``GUIDED_LOCAL_SEARCH``) selects that instead; then, up to
@@ -74,7 +76,7 @@ Inputs
 Outputs
 - ``Plan(routes, unassigned, kpis, objective, stats)``; ``Route(technician_id, shift,
   start_time, end_time, visits, breaks, return_travel_s, return_travel_m)``; ``Visit(kind
-  "job"|"pickup", ref, arrival, start, end, waiting, travel_s, travel_m, picked)``;
+  "job"|"pickup", ref, arrival, start, end, waiting, travel_s, travel_m, picked, tools)``;
   ``ScheduledBreak(id, start, end)``.
 - ``Unassigned(job_id, reason, detail)`` with reason one of ``missing_skill``,
   ``parts_unavailable``, ``tools_unavailable``, ``no_reachable_window``, ``shift_too_short``,
@@ -84,14 +86,17 @@ Outputs
   working_min (sum of route spans), cost (currency by component: travel, working_time,
   lateness, unassigned, fixed, total; recomputed from the routes by
   ``optimizer.kpis.plan_costs``).
+- ``Plan.stats``: ``status`` and search figures; ``must_serve_unserved`` (see ``Job``).
 - ``Violation(code, job_id, technician_id, detail)``; codes are listed in
-  ``optimizer.validate``.
+  ``optimizer.validate`` (e.g. ``tools``, ``pickup`` for a pick-up outside opening hours or
+  over the warehouse's stock, ``break`` for a break not wholly in its window, ``must_serve``).
 
 Objective (one integer sum, in the order of magnitude the defaults give): drop penalties
-(P1 100 000 >> P4 1 000 per job, so serving always beats travel), then SLA lateness
+(``Job.value`` or P1 100 000 >> P4 1 000 per job, so serving always beats travel; must-serve
+jobs 1000 x the largest), then SLA lateness
 (P1 400/h .. P4 15/h), then travel (cost per km and per driving hour of the technician) and
-working time (cost per working hour x route span, a span cost on the time dimension), then
-load balance (``balance_per_hour`` on the busiest route's travel + service time).
+working time (cost per working hour x route span, a span cost on the time dimension) and
+pick-up time, then load balance (``balance_per_hour`` on the busiest route's travel + service time).
 
 Parts: a job goes only to a route whose van stock covers its parts *cumulatively* along the
 route (one OR-Tools dimension per part whose total demand exceeds some van's stock), plus what
