@@ -12,9 +12,21 @@ priority first, until it fits. ``validate`` checks the result like any plan.
 
 from __future__ import annotations
 
+import itertools
+
 from optimizer.eligibility import Shift, capacity_reason, job_windows, pickup_windows, pinned_to
-from optimizer.model import Id, Job, Problem, Route, TimeWindow, Unassigned, Visit
-from optimizer.schedule import Stop, time_route
+from optimizer.model import (
+    Break,
+    Id,
+    Job,
+    Problem,
+    Route,
+    ScheduledBreak,
+    TimeWindow,
+    Unassigned,
+    Visit,
+)
+from optimizer.schedule import Stop, earliest_start, time_route
 from optimizer.travel import (
     Place,
     end_place,
@@ -28,6 +40,108 @@ from optimizer.travel import (
 
 def reserved(shift: Shift) -> int:
     return sum(b.duration for b in shift.breaks)
+
+
+Timed = tuple[list[Visit], list[ScheduledBreak], int, int]
+# Breaks per route above which ``place_exactly`` gives up (the positions multiply).
+EXACT_MAX_BREAKS = 3
+
+
+def _fits(shift: Shift, timed: Timed) -> bool:
+    _visits, _brks, depart, end = timed
+    limit = shift.tech.max_work_s
+    return end <= shift.window.end and (limit is None or end - depart <= limit)
+
+
+def place_exactly(
+    stops: list[Stop],
+    legs: list[tuple[int, int]],
+    back: tuple[int, int],
+    depart: int,
+    breaks: list[Break],
+    latest_end: int,
+    max_work_s: int | None,
+) -> Timed | None:
+    """Breaks placed exactly on a fixed sequence of stops, when the greedy placement of
+    ``optimizer.schedule`` fails: every combination of places (at home before leaving, before a
+    drive, on arrival before a service, at home after the return), in window order, is timed
+    as early as possible, and the one returning first wins (None when none fits). Each break
+    lies wholly inside its window. Up to ``EXACT_MAX_BREAKS`` breaks per route."""
+    if len(breaks) > EXACT_MAX_BREAKS:
+        return None
+    pend = sorted(breaks, key=lambda b: (b.window.start, b.window.end))
+    n = len(stops)
+    # Place codes: 0 = at home before leaving; 2i+1 = before the drive into stop i (i = n:
+    # before driving home); 2i+2 = on arrival at stop i; 2n+2 = at home after the return.
+    places = range(2 * n + 3)
+    best: Timed | None = None
+    for combo in itertools.combinations_with_replacement(places, len(pend)):
+        timed = _timed_with(stops, legs, back, depart, list(zip(combo, pend, strict=True)))
+        if timed is None:
+            continue
+        _v, _b, start, end = timed
+        if end > latest_end or (max_work_s is not None and end - start > max_work_s):
+            continue
+        if best is None or end < best[3]:
+            best = timed
+    return best
+
+
+def _timed_with(
+    stops: list[Stop],
+    legs: list[tuple[int, int]],
+    back: tuple[int, int],
+    depart: int,
+    placed: list[tuple[int, Break]],
+) -> Timed | None:
+    brks: list[ScheduledBreak] = []
+    n = len(stops)
+
+    def take(code: int, t: int) -> int | None:
+        """Take the breaks placed at ``code`` from time ``t`` on; the time after them."""
+        for c, b in placed:
+            if c == code:
+                bs = max(t, b.window.start)
+                if bs > b.latest_start:
+                    return None
+                brks.append(ScheduledBreak(b.id, bs, bs + b.duration))
+                t = bs + b.duration
+        return t
+
+    home = [b for c, b in placed if c == 0]
+    t = depart
+    if home:  # before leaving: the departure waits for them
+        after = take(0, min(b.window.start for b in home))
+        if after is None:
+            return None
+        t = max(after, depart)
+    first_depart = t
+    visits: list[Visit] = []
+    for i, stop in enumerate(stops):
+        metres, d = legs[i]
+        left = take(2 * i + 1, t)
+        if left is None:
+            return None
+        arrival = left + d
+        ready = take(2 * i + 2, arrival)
+        if ready is None:
+            return None
+        s = earliest_start(stop.windows, ready)
+        if s is None:
+            return None
+        if i == 0 and not brks and not home:  # leave just in time
+            first_depart = max(first_depart, s - d)
+            arrival = s
+        visits.append(Visit(stop.kind, stop.ref, arrival, s, s + stop.duration, s - arrival, d,
+                            metres, dict(stop.picked), stop.tools))
+        t = s + stop.duration
+    last = take(2 * n + 1, t)
+    if last is None:
+        return None
+    end = last + back[1]
+    if take(2 * n + 2, end) is None:
+        return None
+    return visits, brks, first_depart, end
 
 
 def retime(
@@ -89,6 +203,9 @@ def _time(
     legs = [leg(travel, places[i], places[i + 1]) for i in range(len(stops))]
     back = leg(travel, places[-1], end_place(problem, tech))
     timed = time_route(stops, legs, back, shift.window.start, list(shift.breaks))
+    if timed is None or not _fits(shift, timed):
+        timed = place_exactly(stops, legs, back, shift.window.start, list(shift.breaks),
+                              shift.window.end, tech.max_work_s)
     if timed is None:
         return None
     tvisits, brks, depart, end = timed

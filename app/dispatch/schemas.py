@@ -235,8 +235,8 @@ class CandidateOut(Schema):
     reason_codes = fields.List(fields.String(), metadata={
         "description": "Stable machine codes: not_on_shift, on_leave, off_sick, in_training, "
                        "shift_over, outside_customer_window, missing_skill, parts_unavailable, "
-                       "no_capacity, no_free_slot (blocking); outside_territory, "
-                       "parts_to_pick (not blocking)."})
+                       "no_capacity, no_free_slot, missing_tools (blocking); "
+                       "outside_territory, parts_to_pick, tools_to_fetch (not blocking)."})
     missing_skills = fields.List(fields.Nested(MissingSkill))
     in_territory = StrictBoolean(allow_none=True,
                                   metadata={"description": "null: no territory assigned."})

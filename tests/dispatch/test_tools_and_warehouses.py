@@ -82,3 +82,29 @@ def test_a_missing_tool_is_fetched_at_an_open_warehouse_that_has_it(
     body = _plan(login("dispatcher"), technician_ids=[tech.id],
                  work_order_ids=[wo.id]).get_json()
     assert [u["reason"] for u in body["unassigned"]] == ["tools_unavailable"]
+
+
+def test_candidates_say_which_tools_are_missing_or_to_fetch(
+        db_session, make_technician, make_order, make_stock_location):
+    from app.dispatch.service.candidates import rank_candidates
+    from tests.dispatch.factories import local
+
+    equipped = make_technician(skills={"hvac": 2}, tools=["ladder", "crimper"])
+    bare = make_technician(skills={"hvac": 2})
+    wo = make_order(skills={"hvac": 2})
+    wo.required_tools = ["crimper", "ladder"]
+    wh = make_stock_location("warehouse")
+    wh.tools = ["ladder"]
+    db_session.commit()
+    ranked = {c.technician.id: c for c in rank_candidates(db_session, wo, now=local(7),
+                                                          day=MONDAY)}
+    assert ranked[equipped.id].eligible
+    assert not any("tools" in r for r in ranked[equipped.id].reasons)
+    assert not ranked[bare.id].eligible
+    assert "missing tools, in no warehouse: crimper" in ranked[bare.id].reasons
+    wh.tools = ["crimper", "ladder"]
+    db_session.commit()
+    ranked = {c.technician.id: c for c in rank_candidates(db_session, wo, now=local(7),
+                                                          day=MONDAY)}
+    assert ranked[bare.id].eligible  # a detour to the warehouse, not a refusal
+    assert "tools to fetch at a warehouse: crimper, ladder" in ranked[bare.id].reasons

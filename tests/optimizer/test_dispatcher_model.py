@@ -306,3 +306,29 @@ def test_matrix_input_with_indexes_floats_and_a_walking_profile() -> None:
             assert v.travel_s == round(v.travel_m / 1000 * per_km)
     with pytest.raises(ValueError, match="not square"):
         TravelModel(distances=[[0, 1]], durations=[[0, 1]])
+
+
+def test_exact_break_placement_where_the_greedy_one_fails() -> None:
+    from optimizer.breaks import place_exactly
+    from optimizer.schedule import Stop, time_route
+
+    # One job 11:10-12:10, 15 minutes from home; the shift ends 12:40; lunch 30 minutes in
+    # 12:00-13:00. Taken before driving home it ends the route at 12:55, too late; taken at
+    # home after the return (12:25-12:55) it fits.
+    job = Stop("job", "J1", at(0.01), H, (TimeWindow(11 * H + 600, 11 * H + 600),), {})
+    lunch = Break("lunch", TimeWindow(12 * H, 13 * H), 1800)
+    legs, back = [(5000, 900)], (5000, 900)
+    greedy = time_route([job], legs, back, 8 * H, [lunch])
+    assert greedy is not None and greedy[3] == 12 * H + 55 * 60
+    timed = place_exactly([job], legs, back, 8 * H, [lunch], 12 * H + 40 * 60, None)
+    assert timed is not None
+    _visits, brks, depart, end = timed
+    assert (depart, end) == (11 * H - 300, 12 * H + 1500)
+    assert [(b.start, b.end) for b in brks] == [(12 * H + 1500, 12 * H + 1500 + 1800)]
+    # Two breaks, each wholly inside its window, around the same job.
+    coffee = Break("coffee", TimeWindow(10 * H, 11 * H), 900)
+    timed = place_exactly([job], legs, back, 8 * H, [lunch, coffee], 13 * H, None)
+    assert timed is not None
+    for b, brk in zip(sorted([coffee, lunch], key=lambda x: x.window.start), timed[1],
+                      strict=True):
+        assert brk.id == b.id and b.window.start <= brk.start and brk.end <= b.window.end

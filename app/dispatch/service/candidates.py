@@ -62,9 +62,11 @@ REASON_TEXTS = {
     "no_free_slot": "no free slot before the shift ends",
     "outside_territory": "site outside territory {detail}",
     "parts_to_pick": "parts to pick up: {detail}",
+    "missing_tools": "missing tools, in no warehouse: {detail}",
+    "tools_to_fetch": "tools to fetch at a warehouse: {detail}",
 }
 # Codes that are a detour or a note, not a refusal.
-NOT_BLOCKING = frozenset({"outside_territory", "parts_to_pick"})
+NOT_BLOCKING = frozenset({"outside_territory", "parts_to_pick", "tools_to_fetch"})
 ABSENT = ("not_on_shift", "on_leave", "off_sick", "in_training", "shift_over")
 _ABSENCE_OF_EXCEPTION = {ExceptionKind.leave: "on_leave", ExceptionKind.sickness: "off_sick",
                          ExceptionKind.training: "in_training"}
@@ -347,6 +349,8 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
                              exclude=wo.id)
     exceptions = exceptions_on(session, techs, day)
     sources = PartSources.read(session, [t.user_id for t in techs], needs)
+    tools = set(wo.required_tools or ())
+    fetchable = {t for wh in warehouses(session) for t in (wh.tools or ())} if tools else set()
     for tech in techs:
         c = Candidate(technician=tech)
         c.missing_skills = missing_skills(tech, wo)
@@ -354,6 +358,11 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
             c.add_reason("missing_skill", ", ".join(
                 f"{m['skill']} level {m['required']} (has {m['have']})"
                 for m in c.missing_skills))
+        lacking = tools - set(tech.tools or ())
+        if lacking - fetchable:
+            c.add_reason("missing_tools", ", ".join(sorted(lacking - fetchable)))
+        elif lacking:
+            c.add_reason("tools_to_fetch", ", ".join(sorted(lacking)))
         if tech.territory is not None:
             latlng = geo.to_latlng(wo.site.location) or {}
             c.in_territory = geo.point_in_polygon(latlng["lat"], latlng["lng"],
