@@ -227,6 +227,10 @@ def build(
         # Working-time cost: the route's span (departure to return) at the technician's rate.
         if s.tech.cost_per_working_hour > 0:
             time.SetSpanCostCoefficientForVehicle(per_second(s.tech.cost_per_working_hour), v)
+        elif s.breaks and not reserve_breaks:
+            # A tie-break of 1 unit (1/10 000 currency) per second of return time: with break
+            # intervals and no time cost OR-Tools may time a route anyhow (hours of waiting).
+            time.SetCumulVarSoftUpperBound(routing.End(v), s.window.start, 1)
 
     pins = pinned_to(problem)
     top = top_value(w, problem.jobs)
