@@ -18,9 +18,12 @@ Inputs
 - ``Point(lat, lng)``; ``TimeWindow(start, end)`` (closed).
 - ``Technician(id, start, shifts, end=None, breaks=(), skills={skill: level 1..5},
   max_work_s=None, cost_per_km=0.5, cost_per_hour=30.0, van_stock={part: qty}, pins=(),
-  start_location=None, end_location=None)``. Each shift is planned as its own route (a few
-  days = a few shifts); ``max_work_s`` caps each route's span; ``pins`` are ``Pin(job_id,
-  start=None)`` (locked to this technician; ``start`` also fixes the start time).
+  start_location=None, end_location=None, cost_per_working_hour=0.0, tools=frozenset())``.
+  ``cost_per_km``/``cost_per_hour`` price driving; ``cost_per_working_hour`` prices each
+  route's span, departure to return (travel + service + waiting + breaks on the way). Each
+  shift is planned as its own route (a few days = a few shifts); ``max_work_s`` caps each
+  route's span; ``pins`` are ``Pin(job_id, start=None)`` (locked to this technician;
+  ``start`` also fixes the start time).
 - ``Break(id, window, duration)``: must start inside ``window``; taken while waiting or between
   stops, never during a service.
 - ``Job(id, location, duration, windows=(), skills={skill: min level}, priority=1..4,
@@ -58,13 +61,17 @@ Outputs
 - ``Unassigned(job_id, reason, detail)`` with reason one of ``missing_skill``,
   ``parts_unavailable``, ``no_reachable_window``, ``shift_too_short``, ``out_of_capacity``.
 - KPIs: travel_km, travel_min, jobs_total, jobs_assigned, assigned_share, on_time_share,
-  lateness_min, routes_used, unassigned_by_priority, utilisation (per technician shift).
+  lateness_min, routes_used, unassigned_by_priority, utilisation (per technician shift),
+  working_min (sum of route spans), cost (currency by component: travel, working_time,
+  lateness, unassigned, fixed, total; recomputed from the routes by
+  ``optimizer.kpis.plan_costs``).
 - ``Violation(code, job_id, technician_id, detail)``; codes are listed in
   ``optimizer.validate``.
 
 Objective (one integer sum, in the order of magnitude the defaults give): drop penalties
 (P1 100 000 >> P4 1 000 per job, so serving always beats travel), then SLA lateness
-(P1 400/h .. P4 15/h), then travel (cost per km and per driving hour of the technician), then
+(P1 400/h .. P4 15/h), then travel (cost per km and per driving hour of the technician) and
+working time (cost per working hour x route span, a span cost on the time dimension), then
 load balance (``balance_per_hour`` on the busiest route's travel + service time).
 
 Parts: a job goes only to a route whose van stock covers its parts *cumulatively* along the

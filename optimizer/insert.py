@@ -142,13 +142,14 @@ def _parts_ok(problem: Problem, shift: Shift, visits: tuple[Visit, ...]) -> bool
 
 
 def _cost(problem: Problem, shift: Shift, route: Route | None) -> float:
-    """Travel cost + SLA lateness cost of a route, in solver cost units."""
+    """Travel + working-time + SLA lateness cost of a route, in solver cost units."""
     if route is None:
         return 0.0
     w, tech = problem.weights, shift.tech
     metres = route.return_travel_m + sum(v.travel_m for v in route.visits)
     secs = route.return_travel_s + sum(v.travel_s for v in route.visits)
     cost = w.travel * (metres / 1000 * tech.cost_per_km + secs / 3600 * tech.cost_per_hour)
+    cost += (route.end_time - route.start_time) / 3600 * tech.cost_per_working_hour
     cost *= SCALE
     jobs = {j.id: j for j in problem.jobs}
     for v in route.visits:

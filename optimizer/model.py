@@ -81,6 +81,8 @@ class Technician:
     pins: tuple[Pin, ...] = ()
     start_location: int | None = None  # index into TravelModel.locations (matrix models)
     end_location: int | None = None
+    cost_per_working_hour: float = 0.0  # per hour of route span (departure to return)
+    tools: frozenset[str] = frozenset()  # reusable tools in the van (never used up)
 
     @property
     def end_point(self) -> Point:
@@ -110,6 +112,12 @@ class Job:
     same_technician_as: Id | None = None
     not_before: Id | None = None  # may start only after that job has ended
     location_index: int | None = None  # index into TravelModel.locations (matrix models)
+    # Drop penalty (currency) when left unassigned; None: ``Weights.drop_penalty[priority]``.
+    value: float | None = None
+    # Must be served: priced far above every other cost (see ``optimizer.costs.drop_units``);
+    # when it cannot be, the plan lists it with its reason and ``stats["must_serve_unserved"]``.
+    must_serve: bool = False
+    tools: frozenset[str] = frozenset()  # reusable tools the technician needs (not consumed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +130,7 @@ class Warehouse:
     pickup_duration: int = 600
     hours: TimeWindow | None = None
     location_index: int | None = None
+    tools: frozenset[str] = frozenset()  # tools a technician may fetch here (not consumed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp  # type: ignore[import-untyped]
 
 from optimizer.breaks import reserved
-from optimizer.costs import SCALE, per_hour, per_second
+from optimizer.costs import SCALE, drop_units, per_hour, per_second, top_value
 from optimizer.eligibility import Shift, job_windows, pickup_warehouse, pinned_to
 from optimizer.model import Id, Job, Problem, TimeWindow
 from optimizer.travel import (
@@ -172,8 +172,12 @@ def build(
                                                                    s.window.end - r))
         if s.tech.max_work_s is not None:
             time.SetSpanUpperBoundForVehicle(max(0, s.tech.max_work_s - r), v)
+        # Working-time cost: the route's span (departure to return) at the technician's rate.
+        if s.tech.cost_per_working_hour > 0:
+            time.SetSpanCostCoefficientForVehicle(per_second(s.tech.cost_per_working_hour), v)
 
     pins = pinned_to(problem)
+    top = top_value(w, problem.jobs)
     job_index_of_id = {problem.jobs[ji].id: ji for ji in jobs}
     node_of_job = {ji: node for node, ji in job_of_node.items()}
     built_links = _Links(routing, manager, time, node_of_job, job_index_of_id, service)
@@ -197,8 +201,8 @@ def build(
             coef = per_second(w.lateness_per_hour.get(job.priority, 0.0))
             if coef > 0:
                 time.SetCumulVarSoftUpperBound(idx, job.sla_due, coef)
-        penalty = round(w.drop_penalty.get(job.priority, 1.0) * SCALE) * (10 if pin else 1)
-        routing.AddDisjunction([idx], max(1, penalty))
+        penalty = drop_units(w, job, top) * (10 if pin and not job.must_serve else 1)
+        routing.AddDisjunction([idx], penalty)
         vehicles = allowed[ji]
         if len(vehicles) < n_vehicles:
             _allow(routing, idx, vehicles)
