@@ -165,20 +165,15 @@ def to_problem(inst: Trsp, objective: str, options: SolverOptions | None = None)
 
 
 def with_working_time_cost(problem: Problem) -> Problem:
-    """Price each hour of a route's span, if the optimizer has a working-time cost.
+    """Price each hour of a route's span (``Technician.cost_per_working_hour``).
 
-    Scaled time: 1 TRSP time unit = 100 "seconds", so a cost per hour of 36 gives 1 cost unit
-    per scaled time unit, as the distance objective gives 1 per scaled distance unit.
+    Scaled time: 1 TRSP time unit = 100 "seconds"; 36 per hour = 1 currency unit per TRSP
+    time unit (the distance objective pays 0.1 per scaled "km" = 1 per TRSP distance unit).
     """
     import dataclasses
 
-    fields = {f.name for f in dataclasses.fields(Technician)}
-    if "cost_per_work_hour" in fields:
-        techs = tuple(dataclasses.replace(t, cost_per_work_hour=3.6)  # type: ignore[call-arg]
-                      for t in problem.technicians)
-        return dataclasses.replace(problem, technicians=techs)
-    # Fallback while the optimizer has no span cost: driving time only (waiting is not priced).
-    techs = tuple(dataclasses.replace(t, cost_per_hour=3.6) for t in problem.technicians)
+    techs = tuple(dataclasses.replace(t, cost_per_working_hour=36.0)
+                  for t in problem.technicians)
     return dataclasses.replace(problem, technicians=techs)
 
 
@@ -308,12 +303,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--objective", choices=("working", "distance"), default="working")
     ap.add_argument("--json", default=None, help="write per-instance results to this file")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--first-solution", default=SolverOptions().first_solution)
+    ap.add_argument("--metaheuristic", default=SolverOptions().metaheuristic)
     args = ap.parse_args(argv)
     folder = Path(args.data)
     names = [n.strip().upper() for n in args.instances.split(",") if n.strip()] or sorted(
         p.name.split(".")[0] for p in (folder / "crew25").glob(f"*{SUFFIX}.txt"))
     published = read_published(folder / "pillac-minwt.sol")
-    options = SolverOptions()
+    options = SolverOptions(first_solution=args.first_solution, metaheuristic=args.metaheuristic)
     print(f"Pillac TRSP, {len(names)} instances, {args.limit_s:g} s each, "
           f"objective {args.objective}")
     print(f"{'inst':6} {'tech':>4} {'pub':>3} {'dep':>3} {'WT':>9} {'WT_pub':>9} {'WT%':>7} "
