@@ -28,12 +28,22 @@ Inputs
   stops, never during a service.
 - ``Job(id, location, duration, windows=(), skills={skill: min level}, priority=1..4,
   sla_due=None, parts={part: qty}, scale_duration_by_level=False, same_technician_as=None,
-  not_before=None, location_index=None)``. Service must *start* inside a window (hard); the
+  not_before=None, location_index=None, value=None, must_serve=False, tools=frozenset())``.
+  ``value``: the drop penalty (default ``Weights.drop_penalty[priority]``); ``must_serve``:
+  priced 1000 x the largest job value, so it is left out only when it cannot be served; then
+  its ``Unassigned`` detail starts "must be served, but:", ``Plan.stats["must_serve_unserved"]``
+  lists it with its reason, and ``validate`` reports ``must_serve``. Service must *start*
+  inside a window (hard); the
   SLA is soft on the service start. ``same_technician_as`` means the same route (technician and
   shift); ``not_before`` means start after that job ends (if both are planned).
-- ``Warehouse(id, location, stock, pickup_duration=600, hours=None)``: with
-  ``Problem.allow_pickups`` the solver may add one pick-up visit per route, at the warehouse
-  nearest to the route's start.
+- ``Warehouse(id, location, stock, pickup_duration=600, hours=None, location_index=None,
+  tools=frozenset())``: with ``Problem.allow_pickups`` a route may stop at any warehouse, any
+  number of times (restocking), to pick up parts it stocks and fetch tools it has; the whole
+  pick-up lies within ``hours``; all pick-ups at a warehouse together take at most its stock.
+  Each visit costs its duration at the technician's driving rate. ``Visit.picked`` /
+  ``Visit.tools`` say what was taken (parts: as much as the rest of the route needs).
+- Tools: ``Technician.tools`` and ``Job.tools`` are reusable (never used up); a job needing a
+  tool the van lacks is possible only when the route visits a warehouse with it before the job.
 - ``TravelModel(road_factor=1.3, speed_kmh=40.0, distances=None, durations=None)``: haversine
   x road factor at a speed, or explicit matrices over location indexes.
 - ``Weights``: drop penalty and lateness cost per priority, travel multiplier, balance cost
@@ -59,7 +69,8 @@ Outputs
   "job"|"pickup", ref, arrival, start, end, waiting, travel_s, travel_m, picked)``;
   ``ScheduledBreak(id, start, end)``.
 - ``Unassigned(job_id, reason, detail)`` with reason one of ``missing_skill``,
-  ``parts_unavailable``, ``no_reachable_window``, ``shift_too_short``, ``out_of_capacity``.
+  ``parts_unavailable``, ``tools_unavailable``, ``no_reachable_window``, ``shift_too_short``,
+  ``out_of_capacity``, ``invalid_link``.
 - KPIs: travel_km, travel_min, jobs_total, jobs_assigned, assigned_share, on_time_share,
   lateness_min, routes_used, unassigned_by_priority, utilisation (per technician shift),
   working_min (sum of route spans), cost (currency by component: travel, working_time,
@@ -75,8 +86,10 @@ working time (cost per working hour x route span, a span cost on the time dimens
 load balance (``balance_per_hour`` on the busiest route's travel + service time).
 
 Parts: a job goes only to a route whose van stock covers its parts *cumulatively* along the
-route (one OR-Tools dimension per part whose total demand exceeds some van's stock), unless a
-warehouse pick-up visit (optional node whose slack refills the van) is added by the solver.
+route (one OR-Tools dimension per part whose total demand exceeds some van's stock), plus what
+the route's warehouse pick-ups (optional nodes whose slack refills the van) give it. Tools:
+one dimension per tool some job needs and some allowed van lacks, counting the tool's sources
+(van, warehouse visits) along the route.
 """
 
 from optimizer.insert import insert, with_job
@@ -109,9 +122,10 @@ def solve(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
     OR-Tools is imported here, on first use, so that ``validate``/``insert`` users (and the
     web app at start-up) do not pay for it.
     """
+    from optimizer.decode import mark_must_serve
     from optimizer.search import solve_problem
 
-    return solve_problem(problem, time_limit_s, seed=seed)
+    return mark_must_serve(problem, solve_problem(problem, time_limit_s, seed=seed))
 
 
 __all__ = [

@@ -12,7 +12,7 @@ priority first, until it fits. ``validate`` checks the result like any plan.
 
 from __future__ import annotations
 
-from optimizer.eligibility import Shift, capacity_reason, job_windows, pinned_to
+from optimizer.eligibility import Shift, capacity_reason, job_windows, pickup_windows, pinned_to
 from optimizer.model import Id, Job, Problem, Route, TimeWindow, Unassigned, Visit
 from optimizer.schedule import Stop, time_route
 from optimizer.travel import Place, end_place, job_place, leg, start_place, warehouse_place
@@ -73,9 +73,9 @@ def _time(
             places.append(job_place(problem, job))
         else:
             wh = next(w for w in problem.warehouses if w.id == v.ref)
-            hours = (wh.hours,) if wh.hours is not None else (TimeWindow(0, 10**9),)
+            hours = pickup_windows(wh)
             stops.append(Stop("pickup", wh.id, warehouse_place(problem, wh), v.end - v.start,
-                              hours, dict(v.picked)))
+                              hours, dict(v.picked), v.tools))
             places.append(warehouse_place(problem, wh))
     legs = [leg(problem.travel, places[i], places[i + 1]) for i in range(len(stops))]
     back = leg(problem.travel, places[-1], end_place(problem, tech))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from optimizer.eligibility import capacity_reason
-from optimizer.model import Problem, Route, ScheduledBreak, Unassigned, Visit
+from optimizer.model import Plan, Problem, Route, ScheduledBreak, Technician, Unassigned, Visit
 from optimizer.routing_model import Built
 
 
@@ -23,7 +25,6 @@ def decode_routes(problem: Problem, built: Built, assignment: object) -> list[Ro
         prev_node = manager.IndexToNode(idx)
         prev_end = start_time
         visits: list[Visit] = []
-        picked_at: int | None = None
         idx = a.Value(routing.NextVar(idx))  # type: ignore[attr-defined]
         while not routing.IsEnd(idx):
             node = manager.IndexToNode(idx)
@@ -37,7 +38,6 @@ def decode_routes(problem: Problem, built: Built, assignment: object) -> list[Ro
                 visits.append(Visit("job", ref, arrival, start, end, start - arrival, t_s, t_m))
             else:
                 wi, _ = built.pickup_of_node[node]
-                picked_at = len(visits)
                 visits.append(Visit("pickup", problem.warehouses[wi].id, arrival, start, end,
                                     start - arrival, t_s, t_m))
             prev_node, prev_end = node, end
@@ -47,8 +47,8 @@ def decode_routes(problem: Problem, built: Built, assignment: object) -> list[Ro
         if not visits:
             continue
         visits[0], start_time = _leave_late(visits[0], start_time, brks)
-        if picked_at is not None:
-            visits[picked_at] = _with_picks(problem, shift.tech.van_stock, visits, picked_at)
+        if any(v.kind == "pickup" for v in visits):
+            visits = with_picks(problem, shift.tech, visits, _solver_picks(built, a, v))
         routes.append(Route(
             technician_id=shift.tech.id, shift=shift.shift_index, start_time=start_time,
             end_time=end_time, visits=tuple(visits), breaks=tuple(brks),
@@ -64,28 +64,62 @@ def _leave_late(first: Visit, start_time: int, brks: list[ScheduledBreak]) -> tu
         return first, start_time
     depart = first.start - first.travel_s
     v = first
-    return Visit(v.kind, v.ref, v.start, v.start, v.end, 0, v.travel_s, v.travel_m, v.picked), (
-        max(start_time, depart)
-    )
+    return dataclasses.replace(v, arrival=v.start, waiting=0), max(start_time, depart)
 
 
 def _breaks_between(brks: list[ScheduledBreak], lo: int, hi: int) -> int:
     return sum(b.end - b.start for b in brks if b.start >= lo and b.end <= hi)
 
 
-def _with_picks(problem: Problem, stock: object, visits: list[Visit], at: int) -> Visit:
-    """The pick-up carries exactly what the rest of the route needs beyond the van stock."""
+def _solver_picks(built: Built, a: object, v: int) -> list[dict[str, int]]:
+    """What each pick-up of route ``v`` takes in the solver's assignment, in route order."""
+    routing, manager = built.routing, built.manager
+    out: list[dict[str, int]] = []
+    idx = a.Value(routing.NextVar(routing.Start(v)))  # type: ignore[attr-defined]
+    while not routing.IsEnd(idx):
+        if manager.IndexToNode(idx) in built.pickup_of_node:
+            picks = {}
+            for part, dim in built.part_dims.items():
+                k = dim.CumulVar(routing.Start(v))
+                offset = a.Value(k)  # type: ignore[attr-defined]
+                qty = offset - a.Value(dim.SlackVar(idx))  # type: ignore[attr-defined]
+                if qty > 0:
+                    picks[part] = qty
+            out.append(picks)
+        idx = a.Value(routing.NextVar(idx))  # type: ignore[attr-defined]
+    return out
+
+
+def with_picks(problem: Problem, tech: Technician, visits: list[Visit],
+               picks: list[dict[str, int]]) -> list[Visit]:
+    """Each pick-up with what it takes: the solver's ``picks`` (in route order), trimmed from
+    the last pick-up backwards so the van comes home with no part it picked up in vain
+    (stock after the last pick-up only falls, so its surplus can always go); and each tool
+    the van lacks that a later job needs and was not fetched before."""
     jobs = {j.id: j for j in problem.jobs}
-    total: dict[str, int] = {}
-    for vis in visits:
-        if vis.kind == "job":
-            for part, qty in jobs[vis.ref].parts.items():
-                total[part] = total.get(part, 0) + qty
-    van = dict(stock)  # type: ignore[call-overload]
-    picks = {p: q - van.get(p, 0) for p, q in sorted(total.items()) if q > van.get(p, 0)}
-    v = visits[at]
-    return Visit(v.kind, v.ref, v.arrival, v.start, v.end, v.waiting, v.travel_s, v.travel_m,
-                 picks)
+    houses = {w.id: w for w in problem.warehouses}
+    at = [i for i, v in enumerate(visits) if v.kind == "pickup"]
+    picks = [dict(p) for p in picks]
+    for part in {p for pk in picks for p in pk}:
+        stock = tech.van_stock.get(part, 0) + sum(pk.get(part, 0) for pk in picks)
+        surplus = stock - sum(jobs[v.ref].parts.get(part, 0) for v in visits if v.kind == "job")
+        for pk in reversed(picks):
+            cut = min(pk.get(part, 0), surplus)
+            if cut > 0:
+                pk[part] -= cut
+                surplus -= cut
+                if not pk[part]:
+                    del pk[part]
+    carried = set(tech.tools)
+    out = list(visits)
+    for n, i in enumerate(at):
+        later = [jobs[x.ref] for x in visits[i + 1:] if x.kind == "job"]
+        wanted = set().union(*(j.tools for j in later)) if later else set()
+        fetched = frozenset((wanted - carried) & houses[visits[i].ref].tools)
+        carried |= fetched
+        out[i] = dataclasses.replace(visits[i], picked=dict(sorted(picks[n].items())),
+                                     tools=fetched)
+    return out
 
 
 def dropped_jobs(
@@ -123,3 +157,19 @@ def dropped_jobs(
         else:
             out.append(capacity_reason(job))
     return out
+
+
+def mark_must_serve(problem: Problem, plan: Plan) -> Plan:
+    """Say clearly when a must-serve job is left out: its ``Unassigned`` detail starts with
+    "must be served" and keeps the reason, and ``stats["must_serve_unserved"]`` lists
+    ``{"job_id", "reason", "detail"}`` for each such job (absent when every one is served)."""
+    must = {j.id for j in problem.jobs if j.must_serve}
+    left = [u for u in plan.unassigned if u.job_id in must]
+    if not left:
+        return plan
+    unassigned = tuple(
+        dataclasses.replace(u, detail=f"must be served, but: {u.detail}") if u.job_id in must
+        else u for u in plan.unassigned)
+    stats = {**plan.stats, "must_serve_unserved": [
+        {"job_id": u.job_id, "reason": u.reason, "detail": u.detail} for u in left]}
+    return dataclasses.replace(plan, unassigned=unassigned, stats=stats)

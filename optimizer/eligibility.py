@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.model import Break, Id, Job, Problem, Technician, TimeWindow, Unassigned
+from optimizer.model import (
+    Break,
+    Id,
+    Job,
+    Problem,
+    Technician,
+    TimeWindow,
+    Unassigned,
+    Warehouse,
+)
 from optimizer.travel import (
     end_place,
     job_place,
@@ -17,7 +26,6 @@ from optimizer.travel import (
     service_duration,
     skill_surplus,
     start_place,
-    warehouse_place,
 )
 
 OPEN = TimeWindow(0, 10**9)
@@ -50,6 +58,13 @@ def job_windows(job: Job) -> tuple[TimeWindow, ...]:
     return job.windows or (OPEN,)
 
 
+def pickup_windows(wh: Warehouse) -> tuple[TimeWindow, ...]:
+    """When a pick-up may start: the whole pick-up within the warehouse's opening hours."""
+    if wh.hours is None:
+        return (OPEN,)
+    return (TimeWindow(wh.hours.start, max(wh.hours.start, wh.hours.end - wh.pickup_duration)),)
+
+
 def pinned_to(problem: Problem) -> dict[Id, tuple[Id, int | None]]:
     """job id -> (technician id, fixed start or None)."""
     pins: dict[Id, tuple[Id, int | None]] = {}
@@ -59,26 +74,27 @@ def pinned_to(problem: Problem) -> dict[Id, tuple[Id, int | None]]:
     return pins
 
 
-def pickup_warehouse(problem: Problem, tech: Technician) -> int | None:
-    """The warehouse a technician's route may stop at: the one nearest its start."""
-    if not problem.allow_pickups or not problem.warehouses:
-        return None
-    home = start_place(problem, tech)
-    return min(range(len(problem.warehouses)), key=lambda w: leg(
-        problem.travel, home, warehouse_place(problem, problem.warehouses[w]))[1])
-
-
 def parts_coverable(problem: Problem, job: Job, tech: Technician) -> bool:
-    """The van alone, or the van plus one pick-up at its warehouse, covers the job's parts."""
-    wi = None
+    """The van alone, or the van plus pick-ups at any warehouses, covers the job's parts."""
     for part, qty in job.parts.items():
         have = tech.van_stock.get(part, 0)
         if have >= qty:
             continue
-        wi = pickup_warehouse(problem, tech) if wi is None else wi
-        if wi is None or have + problem.warehouses[wi].stock.get(part, 0) < qty:
+        if not problem.allow_pickups:
+            return False
+        if have + sum(w.stock.get(part, 0) for w in problem.warehouses) < qty:
             return False
     return True
+
+
+def tools_coverable(problem: Problem, job: Job, tech: Technician) -> bool:
+    """The van carries the job's tools, or each missing one can be fetched at a warehouse."""
+    missing = job.tools - tech.tools
+    if not missing:
+        return True
+    if not problem.allow_pickups:
+        return False
+    return all(any(t in w.tools for w in problem.warehouses) for t in missing)
 
 
 def _reach(problem: Problem, job: Job, shift: Shift, fixed: int | None) -> str | None:
@@ -124,8 +140,16 @@ def analyse(problem: Problem, shifts: list[Shift]) -> tuple[dict[int, list[int]]
             )
             unassigned.append(Unassigned(job.id, "parts_unavailable", f"{parts} not {where}"))
             continue
+        tooled = [s for s in stocked if tools_coverable(problem, job, shifts[s].tech)]
+        if not tooled:
+            need = ", ".join(sorted(job.tools))
+            where = "in any qualified van or warehouse" if problem.allow_pickups else (
+                "in any qualified technician's van (warehouse pick-ups not allowed)"
+            )
+            unassigned.append(Unassigned(job.id, "tools_unavailable", f"{need} not {where}"))
+            continue
         fixed = pin[1] if pin else None
-        reasons = {s: _reach(problem, job, shifts[s], fixed) for s in stocked}
+        reasons = {s: _reach(problem, job, shifts[s], fixed) for s in tooled}
         ok = [s for s, r in reasons.items() if r is None]
         if ok:
             allowed[ji] = ok

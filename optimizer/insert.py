@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from optimizer.costs import SCALE, per_second
-from optimizer.eligibility import Shift, analyse, job_windows, shifts_of
+from optimizer.eligibility import Shift, analyse, job_windows, pickup_windows, shifts_of
 from optimizer.kpis import compute_kpis
 from optimizer.model import Id, Job, Plan, Problem, Route, Unassigned, Visit
 from optimizer.schedule import Stop, time_route
@@ -77,9 +77,9 @@ def _stop(
         dur = service_duration(job, shift.tech, problem.weights.level_duration_factor)
         return Stop("job", job.id, job_place(problem, job), dur, job_windows(job), {})
     wh = next(w for w in problem.warehouses if w.id == visit_or_job.ref)
-    hours = (wh.hours,) if wh.hours is not None else job_windows(Job(0, wh.location, 0))
+    hours = pickup_windows(wh)
     return Stop("pickup", wh.id, warehouse_place(problem, wh), wh.pickup_duration, hours,
-                dict(visit_or_job.picked))
+                dict(visit_or_job.picked), visit_or_job.tools)
 
 
 def _candidates(problem: Problem, plan: Plan, shift: Shift, job: Job, now: int) -> list[Route]:
@@ -131,13 +131,17 @@ def _candidates(problem: Problem, plan: Plan, shift: Shift, job: Job, now: int) 
 def _parts_ok(problem: Problem, shift: Shift, visits: tuple[Visit, ...]) -> bool:
     jobs = {j.id: j for j in problem.jobs}
     stock = dict(shift.tech.van_stock)
+    carried = set(shift.tech.tools)
     for v in visits:
         for part, qty in v.picked.items():
             stock[part] = stock.get(part, 0) + qty
+        carried |= v.tools
         for part, qty in (jobs[v.ref].parts.items() if v.kind == "job" else ()):
             stock[part] = stock.get(part, 0) - qty
             if stock[part] < 0:
                 return False
+        if v.kind == "job" and not jobs[v.ref].tools <= carried:
+            return False
     return True
 
 

@@ -122,7 +122,9 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class Warehouse:
-    """A stock location where a technician may stop to pick up parts (``allow_pickups``)."""
+    """A stock location where a technician may stop to pick up parts and fetch tools
+    (``allow_pickups``): any number of times per route, at any warehouse, the whole pick-up
+    (``pickup_duration``) within ``hours``."""
 
     id: Id
     location: Point
@@ -204,6 +206,9 @@ class SolverOptions:
     exact_breaks_max_jobs: int = 150
     # Above this many jobs the slowest insertion-based LNS operators are switched off.
     light_operators_min_jobs: int = 200
+    # Optional pick-up nodes per warehouse (shared by all routes); None: one per job that may
+    # need a pick-up, at most two per route.
+    pickups_per_warehouse: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +236,7 @@ class Visit:
     travel_s: int
     travel_m: int
     picked: Mapping[str, int] = field(default_factory=dict)  # pickups only
+    tools: frozenset[str] = frozenset()  # pickups only: tools fetched here
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Build the OR-Tools routing model of a :class:`Problem`.
 
-Node layout: eligible jobs, then warehouse pick-up nodes (one per warehouse and shift, when
-pick-ups are allowed and some job needs parts), then one start and one end node per shift.
+Node layout: eligible jobs, then warehouse pick-up nodes (when pick-ups are allowed and some
+job needs parts or a tool a van may lack: for each warehouse that has some, optional nodes any
+route may visit, see ``pickup_copies``), then one node per distinct start and end place.
 Every arc figure comes from :func:`optimizer.travel.leg` and is registered once as a matrix
 (``RegisterTransitMatrix``); no per-arc Python callback is ever called by the search.
 
@@ -15,6 +16,8 @@ Dimensions:
 - ``part:<name>`` per part whose demand can exceed some van: a capacity dimension over the
   units used along the route (capacity = van stock), with pick-up nodes giving units back
   (see ``_add_parts``).
+- ``tool:<name>`` per tool some job needs and some allowed van lacks: how many sources of the
+  tool (the van, warehouses visited) the route has had so far; >= 1 at jobs needing it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from ortools.constraint_solver import pywrapcp  # type: ignore[import-untyped]
 
 from optimizer.breaks import reserved
 from optimizer.costs import SCALE, drop_units, per_hour, per_second, top_value
-from optimizer.eligibility import Shift, job_windows, pickup_warehouse, pinned_to
+from optimizer.eligibility import Shift, job_windows, pinned_to
 from optimizer.model import Id, Job, Problem, TimeWindow
 from optimizer.travel import (
     Place,
@@ -58,6 +61,7 @@ class Built:
     service: list[list[int]]  # per shift, per node
     time: pywrapcp.RoutingDimension
     part_dims: dict[str, pywrapcp.RoutingDimension] = field(default_factory=dict)
+    tool_dims: dict[str, pywrapcp.RoutingDimension] = field(default_factory=dict)
     breaks: list[list[tuple[Id, pywrapcp.IntervalVar]]] = field(default_factory=list)
     allowed: dict[int, list[int]] = field(default_factory=dict)  # job index -> shifts
 
@@ -73,6 +77,30 @@ def binding_parts(problem: Problem, shifts: list[Shift], jobs: list[int]) -> lis
     )
 
 
+def missing_tools(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]]
+                  ) -> list[str]:
+    """Tools some job needs that some route allowed to serve it does not carry."""
+    out: set[str] = set()
+    for ji, vs in allowed.items():
+        need = problem.jobs[ji].tools
+        if need:
+            for v in vs:
+                out |= need - shifts[v].tech.tools
+    return sorted(out)
+
+
+def pickup_copies(problem: Problem, shifts: list[Shift], allowed: dict[int, list[int]],
+                  parts: list[str], tools: list[str]) -> int:
+    """Pick-up nodes per warehouse: ``SolverOptions.pickups_per_warehouse`` or one per job
+    that may need a pick-up, at most two per route."""
+    if problem.options.pickups_per_warehouse is not None:
+        return max(1, problem.options.pickups_per_warehouse)
+    binding, wanted = set(parts), set(tools)
+    needy = sum(1 for ji in allowed
+                if binding & set(problem.jobs[ji].parts) or wanted & problem.jobs[ji].tools)
+    return max(1, min(needy, 2 * len(shifts)))
+
+
 def build(
     problem: Problem,
     shifts: list[Shift],
@@ -86,18 +114,21 @@ def build(
     if seed:
         Random(seed).shuffle(jobs)
     parts = binding_parts(problem, shifts, jobs)
-    use_pickups = problem.allow_pickups and bool(parts) and bool(problem.warehouses)
+    tools = missing_tools(problem, shifts, allowed)
     places: list[Place] = [job_place(problem, problem.jobs[ji]) for ji in jobs]
     job_of_node = {n: ji for n, ji in enumerate(jobs)}
     pickup_of_node: dict[int, tuple[int, int]] = {}
-    if use_pickups:
-        for si, s in enumerate(shifts):
-            # One optional pick-up per route, at the warehouse closest to its start (keeps the
-            # model small: a pick-up node per warehouse and route would triple it).
-            wi = pickup_warehouse(problem, s.tech)
-            assert wi is not None
-            pickup_of_node[len(places)] = (wi, si)
-            places.append(warehouse_place(problem, problem.warehouses[wi]))
+    if problem.allow_pickups and (parts or tools):
+        # Restocking: every warehouse that has a binding part or a missing tool gets optional
+        # pick-up nodes any route may visit, as many as a route could usefully make there
+        # (never more than the jobs that need something a van may lack).
+        copies = pickup_copies(problem, shifts, allowed, parts, tools)
+        for wi, wh in enumerate(problem.warehouses):
+            if not (any(wh.stock.get(p, 0) > 0 for p in parts) or wh.tools & set(tools)):
+                continue
+            for c in range(copies):
+                pickup_of_node[len(places)] = (wi, c)
+                places.append(warehouse_place(problem, wh))
     n_vehicles = len(shifts)
     # One node per distinct start/end place: vehicles sharing a depot then share a vehicle
     # class, which OR-Tools' local search exploits (separate nodes cost ~3% on Solomon C101).
@@ -149,6 +180,10 @@ def build(
             km = w.travel * s.tech.cost_per_km * SCALE / 1000.0
             hr = w.travel * s.tech.cost_per_hour * SCALE / 3600.0
             cost = np.rint(darr * km + tarr * hr).astype(np.int64)
+            # A pick-up costs its time at the driving rate (at least 1 unit), so that the
+            # search never keeps one that takes nothing.
+            for node, (wi, _) in pickup_of_node.items():
+                cost[node, :] += max(1, round(problem.warehouses[wi].pickup_duration * hr))
             cost_cb[key2] = routing.RegisterTransitMatrix(cost.tolist())
         if len({(x.tech.cost_per_km, x.tech.cost_per_hour) for x in shifts}) == 1:
             routing.SetArcCostEvaluatorOfAllVehicles(cost_cb[key2])
@@ -208,13 +243,13 @@ def build(
             _allow(routing, idx, vehicles)
         _add_links(problem, built_links, job, idx)
 
-    for node, (wi, si) in pickup_of_node.items():
+    for node, (wi, _copy) in pickup_of_node.items():
         idx = manager.NodeToIndex(node)
         routing.AddDisjunction([idx], 0)
-        _allow(routing, idx, [si])
-        hours = problem.warehouses[wi].hours
-        if hours is not None:
-            time.CumulVar(idx).SetRange(hours.start, hours.end)
+        wh = problem.warehouses[wi]
+        if wh.hours is not None:  # the whole pick-up within opening hours
+            time.CumulVar(idx).SetRange(
+                wh.hours.start, max(wh.hours.start, wh.hours.end - wh.pickup_duration))
 
     built = Built(routing, manager, shifts, job_of_node, pickup_of_node, places, dist, tsec,
                   service, time, allowed=allowed)
@@ -223,6 +258,7 @@ def build(
     else:
         _add_breaks(built)
     _add_parts(problem, built, parts)
+    _add_tools(problem, built, tools)
     if w.balance_per_hour > 0 and n_vehicles > 1:
         routing.AddDimensionWithVehicleTransits(time_cbs, 0, horizon, True, "work")
         routing.GetDimensionOrDie("work").SetGlobalSpanCostCoefficient(per_hour(w.balance_per_hour))
@@ -299,21 +335,20 @@ def _add_breaks(built: Built) -> None:
 def _add_parts(problem: Problem, built: Built, parts: list[str]) -> None:
     """One capacity dimension per binding part.
 
-    Cumul = units used so far minus units picked up, offset by ``k`` (the most any warehouse
-    can give): it starts at ``k`` and must stay <= van stock + ``k``. Jobs add their quantity
-    (non-negative transits keep OR-Tools' fast capacity filters); a pick-up node adds ``-k``
-    and its slack (0..``k``) gives back what is not picked, so ``picked = k - slack``. Without
+    Cumul = units used so far minus units picked up, offset by ``k`` (the part's whole demand,
+    so that any number of pick-ups fits): it starts at ``k`` and must stay <= van stock +
+    ``k``. Jobs add their quantity; a pick-up node adds ``-k`` and its slack
+    (``k - stock there``..``k``) gives back what is not picked, so ``picked = k - slack``. Without
     pick-ups ``k`` = 0 and this is the classic VRP capacity dimension.
     """
     routing, manager = built.routing, built.manager
     n = len(built.places)
     for part in parts:
-        k = 0
-        if built.pickup_of_node:
-            k = max((wh.stock.get(part, 0) for wh in problem.warehouses), default=0)
         demand = [0] * n
         for node, ji in built.job_of_node.items():
             demand[node] = problem.jobs[ji].parts.get(part, 0)
+        # k = the whole demand: any sequence of pick-ups covering the route fits the offset.
+        k = sum(demand) if built.pickup_of_node else 0
         for node in built.pickup_of_node:
             demand[node] = -k
         cb = routing.RegisterUnaryTransitVector(demand)
@@ -326,11 +361,48 @@ def _add_parts(problem: Problem, built: Built, parts: list[str]) -> None:
             continue
         for v in range(len(built.shifts)):
             dim.CumulVar(routing.Start(v)).SetValue(k)
+        taken: dict[int, list[object]] = {}  # warehouse -> picked expressions
         for idx in range(routing.Size()):
             node = manager.IndexToNode(idx)
             if node in built.pickup_of_node:
                 wi, _ = built.pickup_of_node[node]
-                have = problem.warehouses[wi].stock.get(part, 0)
-                dim.SlackVar(idx).SetRange(k - have, k)
+                have = min(k, problem.warehouses[wi].stock.get(part, 0))
+                slack = dim.SlackVar(idx)
+                slack.SetRange(k - have, k)
+                routing.AddToAssignment(slack)  # decode reads what was picked
+                routing.AddVariableMaximizedByFinalizer(slack)  # fixed: picks no more than needed
+                if have:
+                    taken.setdefault(wi, []).append(k - slack)
             else:
                 dim.SlackVar(idx).SetValue(0)
+        # A warehouse's stock is shared by all its pick-ups (every route, every visit); an
+        # inactive pick-up node's slack is free, so it can always count as taking nothing.
+        solver = routing.solver()
+        for wi, exprs in taken.items():
+            have = problem.warehouses[wi].stock.get(part, 0)
+            if len(exprs) > 1 and have < k * len(exprs):
+                solver.Add(solver.Sum(exprs) <= have)
+
+
+def _add_tools(problem: Problem, built: Built, tools: list[str]) -> None:
+    """One dimension per missing tool: cumul = 1 if the van carries it, plus the pick-ups at
+    warehouses that have it so far; a job needing the tool needs cumul >= 1 (a route lacking
+    the tool must visit such a warehouse before the job). Non-negative transits, no slack."""
+    routing, manager = built.routing, built.manager
+    n = len(built.places)
+    for tool in tools:
+        gain = [0] * n
+        for node, (wi, _) in built.pickup_of_node.items():
+            if tool in problem.warehouses[wi].tools:
+                gain[node] = 1
+        cap = 1 + sum(gain)
+        cb = routing.RegisterUnaryTransitVector(gain)
+        name = f"tool:{tool}"
+        routing.AddDimension(cb, 0, cap, False, name)
+        dim = routing.GetDimensionOrDie(name)
+        for v, s in enumerate(built.shifts):
+            dim.CumulVar(routing.Start(v)).SetValue(1 if tool in s.tech.tools else 0)
+        for node, ji in built.job_of_node.items():
+            if tool in problem.jobs[ji].tools:
+                dim.CumulVar(manager.NodeToIndex(node)).SetMin(1)
+        built.tool_dims[tool] = dim

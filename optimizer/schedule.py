@@ -22,6 +22,7 @@ class Stop:
     duration: int
     windows: tuple[TimeWindow, ...]
     picked: dict[str, int]
+    tools: frozenset[str] = frozenset()
 
 
 def earliest_start(windows: tuple[TimeWindow, ...], t: int) -> int | None:
@@ -93,7 +94,7 @@ def time_route(
             first_depart = max(t, s - d)
             arrival = s
         visits.append(Visit(stop.kind, stop.ref, arrival, s, s + stop.duration, s - arrival, d,
-                            metres, dict(stop.picked)))
+                            metres, dict(stop.picked), stop.tools))
         t = s + stop.duration
     end = t + back[1]
     for b in pend:

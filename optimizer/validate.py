@@ -2,7 +2,8 @@
 
 Codes (stable): unknown_job, duplicate_job, missing_job, unknown_technician, unknown_shift,
 skill, pin, time_window, duration, travel, shift, max_work, break, parts, pickup, link,
-unassigned_reason.
+unassigned_reason, tools (a job's tool neither in the van nor fetched at an earlier pick-up),
+must_serve (a must-serve job left unassigned).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from optimizer.travel import (
 
 REASONS = frozenset({
     "missing_skill", "no_reachable_window", "parts_unavailable", "out_of_capacity",
-    "shift_too_short", "invalid_link",
+    "shift_too_short", "invalid_link", "tools_unavailable",
 })
 
 
@@ -55,11 +56,30 @@ def validate(problem: Problem, plan: Plan) -> list[Violation]:
             out.append(Violation("unassigned_reason", u.job_id, None, f"unknown {u.reason!r}"))
         if u.job_id in seen:
             out.append(Violation("duplicate_job", u.job_id, None, "both planned and unassigned"))
+        elif u.job_id in jobs and jobs[u.job_id].must_serve:
+            out.append(Violation("must_serve", u.job_id, None,
+                                 f"must be served, left out: {u.reason}"))
     for jid in jobs:
         if jid not in seen and jid not in dropped:
             out.append(Violation("missing_job", jid, None, "neither planned nor unassigned"))
     out += _check_links(problem, seen)
+    out += _check_warehouse_stock(problem, plan)
     return out
+
+
+def _check_warehouse_stock(problem: Problem, plan: Plan) -> list[Violation]:
+    """All pick-ups at a warehouse together take no more than its stock."""
+    taken: dict[tuple[Id, str], int] = {}
+    for route in plan.routes:
+        for v in route.visits:
+            if v.kind == "pickup":
+                for part, qty in v.picked.items():
+                    taken[(v.ref, part)] = taken.get((v.ref, part), 0) + qty
+    stock = {w.id: w.stock for w in problem.warehouses}
+    return [Violation("pickup", None, None, f"{qty} x {part} taken at {wid!r} in all, "
+                      f"it has {stock[wid].get(part, 0)}")
+            for (wid, part), qty in sorted(taken.items(), key=str)
+            if wid in stock and qty > stock[wid].get(part, 0)]
 
 
 def _check_route(
@@ -78,6 +98,7 @@ def _check_route(
         out.append(Violation("max_work", None, tid,
                              f"works {route.end_time - route.start_time}s > {tech.max_work_s}s"))
     stock = {p: q for p, q in tech.van_stock.items()}
+    carried = set(tech.tools)
     services: list[tuple[int, int]] = []
     prev_place: Place = start_place(problem, tech)
     prev_end = route.start_time
@@ -107,6 +128,8 @@ def _check_route(
                 stock[part] = stock.get(part, 0) - qty
                 if stock[part] < 0:
                     out.append(Violation("parts", jid, tid, f"van runs out of {part}"))
+            for tool in sorted(job.tools - carried):
+                out.append(Violation("tools", jid, tid, f"{tool} neither in the van nor fetched"))
         else:
             wh = warehouses.get(visit.ref)
             if wh is None or not problem.allow_pickups:
@@ -115,8 +138,13 @@ def _check_route(
             place = warehouse_place(problem, wh)
             if visit.end - visit.start != wh.pickup_duration:
                 out.append(Violation("duration", None, tid, f"pick-up at {wh.id!r} duration"))
-            if wh.hours is not None and not wh.hours.contains(visit.start):
-                out.append(Violation("pickup", None, tid, f"{wh.id!r} closed at {visit.start}"))
+            if wh.hours is not None and not (wh.hours.contains(visit.start)
+                                             and wh.hours.contains(visit.end)):
+                out.append(Violation("pickup", None, tid,
+                                     f"{wh.id!r} closed during {visit.start}..{visit.end}"))
+            for tool in sorted(visit.tools - wh.tools):
+                out.append(Violation("pickup", None, tid, f"no {tool} at {wh.id!r}"))
+            carried |= visit.tools
             for part, qty in visit.picked.items():
                 if qty < 0 or qty > wh.stock.get(part, 0):
                     out.append(Violation("pickup", None, tid, f"{qty} x {part} at {wh.id!r}"))
