@@ -16,10 +16,10 @@ time (travel + service + waiting, from each technician's departure to return, th
 chosen as late as the windows allow).
 
 Mapping onto ``optimizer.Problem``: technicians with ``skills`` {"skill<k>": 1}; requests as
-jobs; spare parts as ``van_stock`` / ``Job.parts``; tools as parts too (a technician who owns
-a tool carries more units than there are requests, one unit per job that needs it), so a
-technician lacking a tool or part must pass the depot first; the main depot is a
-``Warehouse`` (``allow_pickups``, no pick-up time) holding every tool and part. Coordinates
+jobs; spare parts as ``van_stock`` / ``Job.parts``; tools as reusable ``Technician.tools`` /
+``Job.tools``; the main depot is a ``Warehouse`` (``allow_pickups``, no pick-up time) that
+stocks every part and has every tool, so a technician lacking a tool or part must pass the
+depot first (restocking: any number of pick-ups per route). Coordinates
 and times are scaled x100 to integers (distances rounded, times rounded up, so an
 integer-feasible plan is feasible in double precision). Objective: ``--objective mixed``
 (default) prices each hour of a route's span (``Technician.cost_per_working_hour``) plus the
@@ -65,7 +65,7 @@ from optimizer.model import SolverOptions
 SCALE = 100
 DATA = Path(__file__).resolve().parent / "data" / "trsp_pillac"
 SUFFIX = ".100_25-5-5-5"
-PLENTY = 1000  # units of a tool "carried" by its owner, and of everything at the depot
+PLENTY = 1000  # units of each part at the depot (more than all requests need together)
 
 
 @dataclass(frozen=True)
@@ -132,11 +132,11 @@ def to_problem(inst: Trsp, objective: str, options: SolverOptions | None = None)
     techs = []
     for k, home in enumerate(inst.techs):
         stock = {f"part{p}": q for p, q in enumerate(home.parts) if q}
-        stock |= {f"tool{t}": PLENTY for t in home.tools}
         techs.append(Technician(
             id=k + 1, start=Point(home.x, home.y),
             shifts=(TimeWindow(round(home.ready * SCALE), math.floor(home.due * SCALE)),),
             skills={f"skill{s}": 1 for s in home.skills}, van_stock=stock,
+            tools=frozenset(f"tool{t}" for t in home.tools),
             # distance objective: 1 cost unit per scaled distance unit (see the Solomon
             # mapping); working time: cost per hour of the route's span, set below
             cost_per_km=0.0 if objective == "working" else 0.1, cost_per_hour=0.0,
@@ -145,17 +145,17 @@ def to_problem(inst: Trsp, objective: str, options: SolverOptions | None = None)
     jobs = []
     for r in inst.requests:
         need = {f"part{p}": q for p, q in enumerate(r.parts) if q}
-        need |= {f"tool{t}": 1 for t in r.tools}
         jobs.append(Job(
             id=r.id, location=Point(r.x, r.y), duration=math.ceil(r.service * SCALE - 1e-7),
             windows=(TimeWindow(math.ceil(r.ready * SCALE - 1e-7), math.floor(r.due * SCALE)),),
             skills={f"skill{s}": 1 for s in r.skills}, parts=need, priority=1,
+            tools=frozenset(f"tool{t}" for t in r.tools),
             location_index=r.id,
         ))
     d = inst.depot
     everything = {f"part{p}": PLENTY for p in range(inst.n_parts)}
-    everything |= {f"tool{t}": PLENTY for t in range(inst.n_tools)}
     depot = Warehouse(id="depot", location=Point(d.x, d.y), stock=everything,
+                      tools=frozenset(f"tool{t}" for t in range(inst.n_tools)),
                       pickup_duration=0,
                       hours=TimeWindow(round(d.ready * SCALE), math.floor(d.due * SCALE)),
                       location_index=0)
@@ -310,12 +310,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--first-solution", default=SolverOptions().first_solution)
     ap.add_argument("--metaheuristic", default=SolverOptions().metaheuristic)
+    ap.add_argument("--pickups", type=int, default=None,
+                    help="optional depot-visit nodes (SolverOptions.pickups_per_warehouse)")
     args = ap.parse_args(argv)
     folder = Path(args.data)
     names = [n.strip().upper() for n in args.instances.split(",") if n.strip()] or sorted(
         p.name.split(".")[0] for p in (folder / "crew25").glob(f"*{SUFFIX}.txt"))
     published = read_published(folder / "pillac-minwt.sol")
-    options = SolverOptions(first_solution=args.first_solution, metaheuristic=args.metaheuristic)
+    options = SolverOptions(first_solution=args.first_solution, metaheuristic=args.metaheuristic,
+                            pickups_per_warehouse=args.pickups)
     print(f"Pillac TRSP, {len(names)} instances, {args.limit_s:g} s each, "
           f"objective {args.objective}")
     print(f"{'inst':6} {'tech':>4} {'pub':>3} {'dep':>3} {'WT':>9} {'WT_pub':>9} {'WT%':>7} "
