@@ -6,6 +6,9 @@ Contract (stable; ``app/dispatch`` converts rows to these dataclasses and back):
     validate(problem: Problem, plan: Plan) -> list[Violation]       # never imports ortools
     insert(problem: Problem, plan: Plan, job: Job, now: int) -> Plan  # valid for with_job()
     with_job(problem: Problem, job: Job) -> Problem
+    replan(problem, plan, now, positions, *, move_cost=500.0, time_tolerance_s=1800,
+           time_limit_s=5.0, seed=0) -> Plan   # valid for replan_problem(same arguments)
+    replan_problem(problem, plan, now, positions) -> Problem
 
 Units: times are integer seconds since an origin the caller chooses (e.g. local midnight of
 the first day, converted from UTC); distances are integer metres; money is in the caller's
@@ -62,6 +65,15 @@ Outputs
 - ``Violation(code, job_id, technician_id, detail)``; codes are listed in
   ``optimizer.validate``.
 
+Re-plan from now (``optimizer.replan``): ``Position(technician_id, location=None,
+location_index=None, available=True, current=None, current_state="on_site"|"en_route",
+current_start=None, done=())`` says where each technician is at ``now``. The rest of the day
+is re-planned from there: finished jobs leave, started visits (on site / en route) stay with
+their technician, locked visits (pins) stay locked, nothing new starts before ``now``, an
+unavailable technician's jobs move; the search starts from the old routes and pays
+``move_cost`` per visit moved to another technician and ``move_cost`` per hour a kept visit
+moves beyond ``time_tolerance_s``. ``stats`` counts ``moved_technician`` / ``moved_time``.
+
 Objective (one integer sum, in the order of magnitude the defaults give): drop penalties
 (P1 100 000 >> P4 1 000 per job, so serving always beats travel), then SLA lateness
 (P1 400/h .. P4 15/h), then travel (cost per km and per driving hour of the technician), then
@@ -93,6 +105,7 @@ from optimizer.model import (
     Warehouse,
     Weights,
 )
+from optimizer.replan import Position, replan, replan_problem
 from optimizer.validate import validate
 
 
@@ -108,7 +121,29 @@ def solve(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
 
 
 __all__ = [
-    "Break", "Id", "Job", "Pin", "Plan", "Point", "Problem", "Route", "ScheduledBreak",
-    "SolverOptions", "Technician", "TimeWindow", "TravelModel", "Unassigned", "Violation",
-    "Visit", "Warehouse", "Weights", "insert", "solve", "validate", "with_job",
+    "Break",
+    "Id",
+    "Job",
+    "Pin",
+    "Plan",
+    "Point",
+    "Position",
+    "Problem",
+    "Route",
+    "ScheduledBreak",
+    "SolverOptions",
+    "Technician",
+    "TimeWindow",
+    "TravelModel",
+    "Unassigned",
+    "Violation",
+    "Visit",
+    "Warehouse",
+    "Weights",
+    "insert",
+    "replan",
+    "replan_problem",
+    "solve",
+    "validate",
+    "with_job",
 ]
