@@ -18,13 +18,14 @@ of the day:
 :func:`replan` then searches that problem from the old plan: each remaining route keeps its
 old order (visits that no longer fit are left for the search to place), and the search is the
 normal objective plus a cost per moved visit: ``move_cost`` (currency) for each visit served
-by another technician than in the old plan (exact: added to each technician's arc costs
-into such visits), and, for a visit kept with its technician, the same ``move_cost`` per
-hour that its start moves beyond ``time_tolerance_s`` from the old start (soft bounds on the time dimension; where an SLA bound sits on the same visit the two are
-merged, which slightly overprices lateness there). Jobs that were unassigned before cost
-nothing to place. The result is valid for ``replan_problem(...)`` of the same arguments
-(``validate`` passes); ``stats`` counts the visits ``moved_technician`` and ``moved_time``
-(by more than the tolerance) against the old plan.
+by another technician than in the old plan (exact: added to each technician's arc costs into
+such visits), and, for a visit kept with its technician, the same ``move_cost`` per hour that
+its start moves beyond ``time_tolerance_s`` from the old start (soft bounds on the time
+dimension; where an SLA bound sits on the same visit the two are merged, which slightly
+overprices lateness there). Jobs that were unassigned before cost nothing to place. The
+result is valid for ``replan_problem(...)`` of the same arguments (``validate`` passes);
+``stats`` counts the visits ``moved_technician`` and ``moved_time`` (by more than the
+tolerance) against the old plan.
 """
 
 from __future__ import annotations
