@@ -20,8 +20,8 @@ old order (visits that no longer fit are left for the search to place), and the 
 normal objective plus a cost per moved visit: ``move_cost`` (currency) for each visit served
 by another technician than in the old plan (exact: added to each technician's arc costs into
 such visits), and, for a visit kept with its technician, the same ``move_cost`` per hour that
-its start moves beyond ``time_tolerance_s`` from the old start (soft bounds on the time
-dimension; where an SLA bound sits on the same visit the two are merged, which slightly
+it starts earlier than its old start or later than the old start plus ``time_tolerance_s``
+(soft bounds on the time dimension, so an unchanged route keeps its times exactly; where an SLA bound sits on the same visit the two are merged, which slightly
 overprices lateness there). Jobs that were unassigned before cost nothing to place. The
 result is valid for ``replan_problem(...)`` of the same arguments (``validate`` passes);
 ``stats`` counts the visits ``moved_technician`` and ``moved_time`` (by more than the
@@ -255,14 +255,14 @@ def replan(problem: Problem, plan: Plan, now: int, positions: Iterable[Position]
             cost[:, moved] += penalty
             cost_cb[s.tech.id] = routing.RegisterTransitMatrix(cost.tolist())
         routing.SetArcCostEvaluatorOfVehicle(cost_cb[s.tech.id], v)
-    # Moves in time: per second beyond the tolerance, move_cost per hour.
+    # Moves in time: earlier than before, or later beyond the tolerance: move_cost per hour.
     coef = per_second(move_cost)
     for jid, node in node_of_job.items():
         if jid not in old_start:
             continue
         idx = manager.NodeToIndex(node)
         s0 = old_start[jid]
-        time.SetCumulVarSoftLowerBound(idx, max(0, s0 - time_tolerance_s), coef)
+        time.SetCumulVarSoftLowerBound(idx, s0, coef)
         job = rest.jobs[built.job_of_node[node]]
         upper, extra = s0 + time_tolerance_s, 0
         if job.sla_due is not None:

@@ -52,6 +52,7 @@ def test_an_unchanged_situation_moves_nothing(day: tuple[Problem, Plan]) -> None
     problem, plan = day
     _, new = replanned(problem, plan, 7 * H, [])
     assert assigned(new) == assigned(plan)
+    assert starts(new) == starts(plan)  # not a minute earlier or later
     assert new.stats["moved_technician"] == 0 and new.stats["moved_time"] == 0
 
 
