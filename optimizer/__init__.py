@@ -72,7 +72,8 @@ is re-planned from there: finished jobs leave, started visits (on site / en rout
 their technician, locked visits (pins) stay locked, nothing new starts before ``now``, an
 unavailable technician's jobs move; the search starts from the old routes and pays
 ``move_cost`` per visit moved to another technician and ``move_cost`` per hour a kept visit
-starts earlier than before or later than before + ``time_tolerance_s``. ``stats`` counts ``moved_technician`` / ``moved_time``.
+starts earlier than before or later than before + ``time_tolerance_s``. ``stats`` counts
+``moved_technician`` / ``moved_time``.
 
 Objective (one integer sum, in the order of magnitude the defaults give): drop penalties
 (P1 100 000 >> P4 1 000 per job, so serving always beats travel), then SLA lateness

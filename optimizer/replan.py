@@ -21,7 +21,8 @@ normal objective plus a cost per moved visit: ``move_cost`` (currency) for each 
 by another technician than in the old plan (exact: added to each technician's arc costs into
 such visits), and, for a visit kept with its technician, the same ``move_cost`` per hour that
 it starts earlier than its old start or later than the old start plus ``time_tolerance_s``
-(soft bounds on the time dimension, so an unchanged route keeps its times exactly; where an SLA bound sits on the same visit the two are merged, which slightly
+(soft bounds on the time dimension, so an unchanged route keeps its times exactly; where an
+SLA bound sits on the same visit the two are merged, which slightly
 overprices lateness there). Jobs that were unassigned before cost nothing to place. The
 result is valid for ``replan_problem(...)`` of the same arguments (``validate`` passes);
 ``stats`` counts the visits ``moved_technician`` and ``moved_time`` (by more than the
