@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{s['repair_s']:.1f} s = {s['wall_s']:.1f} s; CPU workers {s['cpu_s_workers']:.1f} s "
           f"+ this process {cpu_here:.1f} s")
     print(f"split: jobs assigned {assigned} / {len(problem.jobs)} (border repair placed "
-          f"{s['repaired']}); validate: {len(violations)} violations")
+          f"{s['repaired']} of {s['repair_tried']} tried); validate: {len(violations)} violations")
     if args.peer:
         wall0, cpu0 = time.monotonic(), time.process_time()
         one = solve(problem, args.limit_s)

@@ -122,22 +122,31 @@ def merge(problem: Problem, plans: Iterable[Plan]) -> Plan:
                 {"parts": len(plans)})
 
 
-def repair(problem: Problem, plan: Plan, *, neighbours: int = 12) -> Plan:
-    """Try each unassigned job on the nearest qualified technicians' routes (any part);
-    highest priority first. Returns a plan valid for ``problem``."""
+def repair(problem: Problem, plan: Plan, *, parts: Sequence[Part] = (),
+           neighbours: int = 12) -> Plan:
+    """Try each unassigned job on the routes of the nearest qualified technicians of *other*
+    parts (the ``neighbours`` nearest qualified technicians overall, less those of the job's
+    own part, whose solve already failed to place it: a job deep inside its territory has no
+    candidates and is skipped); highest priority first. Without ``parts`` every nearest
+    qualified technician is a candidate. Returns a plan valid for ``problem``."""
     jobs = {j.id: j for j in problem.jobs}
+    tech_part = {t.id: k for k, p in enumerate(parts) for t in p.problem.technicians}
+    job_part = {j.id: k for k, p in enumerate(parts) for j in p.problem.jobs}
     routes: dict[Id, list[Route]] = {}
     for r in plan.routes:
         routes.setdefault(r.technician_id, []).append(r)
     unassigned = {u.job_id: u for u in plan.unassigned}
-    placed = 0
+    placed = tried = 0
     order = sorted(unassigned, key=lambda jid: (jobs[jid].priority, str(jid)))
     for jid in order:
         job = jobs[jid]
-        cands = sorted((t for t in problem.technicians if skill_surplus(job, t) is not None),
-                       key=lambda t: haversine_m(t.start, job.location))[:neighbours]
+        near = sorted((t for t in problem.technicians if skill_surplus(job, t) is not None),
+                      key=lambda t: haversine_m(t.start, job.location))[:neighbours]
+        cands = [t for t in near if jid not in job_part
+                 or tech_part.get(t.id) != job_part[jid]]
         if not cands:
             continue
+        tried += 1
         on_routes = {v.ref for t in cands for r in routes.get(t.id, ()) for v in r.visits
                      if v.kind == "job"}
         sub = dataclasses.replace(problem, technicians=tuple(cands),
@@ -153,5 +162,5 @@ def repair(problem: Problem, plan: Plan, *, neighbours: int = 12) -> Plan:
     all_routes = [r for rs in routes.values() for r in rs]
     left: list[Unassigned] = list(unassigned.values())
     kpis = compute_kpis(problem, all_routes, left)
-    stats = {**plan.stats, "repaired": placed}
+    stats = {**plan.stats, "repaired": placed, "repair_tried": tried}
     return Plan(tuple(all_routes), tuple(left), kpis, plan.objective, stats)

@@ -74,7 +74,7 @@ def solve_by_territory(problem: opt.Problem, *, parts: int, time_limit_s: float,
     results = [r.get(timeout=per_part * len(pieces) + 600) for r in pending]
     t_solved = time.monotonic()
     plans = [plan_from_json(r["plan"]) for r in results]
-    merged = repair(problem, merge(problem, plans), neighbours=neighbours)
+    merged = repair(problem, merge(problem, plans), parts=pieces, neighbours=neighbours)
     t_end = time.monotonic()
     stats = {
         **merged.stats, "parts": len(pieces), "part_limit_s": per_part,
