@@ -181,29 +181,69 @@ def _old_assignment(plan: Plan) -> tuple[dict[Id, Id], dict[Id, int]]:
     return tech_of, start_of
 
 
+def _timed(problem: Problem, shift: Shift, jobs: list[Job]) -> int | None:
+    """Driving seconds of the route serving ``jobs`` in this order from the shift's start,
+    timed as early as possible; None when it breaks a window, the shift or ``max_work_s``."""
+    tech = shift.tech
+    home, back_place = start_place(problem, tech), end_place(problem, tech)
+    factors = problem.weights.level_duration_factor
+    stops = [Stop("job", j.id, job_place(problem, j), service_duration(j, tech, factors),
+                  job_windows(j), {}) for j in jobs]
+    places = [home, *(s.place for s in stops)]
+    legs = [leg(problem.travel, places[i], places[i + 1]) for i in range(len(stops))]
+    back = leg(problem.travel, places[-1], back_place)
+    timed = time_route(stops, legs, back, shift.window.start, list(shift.breaks))
+    if timed is None:
+        return None
+    _v, _b, depart, end = timed
+    if end > shift.window.end or (tech.max_work_s is not None
+                                  and end - depart > tech.max_work_s):
+        return None
+    return sum(d for _m, d in legs) + back[1]
+
+
 def _kept_sequence(problem: Problem, shift: Shift, order: list[Job]) -> list[Job]:
     """The longest feasible subsequence of the old order, built greedily (a visit that no
     longer fits is skipped): the start the search improves on."""
-    tech = shift.tech
     kept: list[Job] = []
-    home, back_place = start_place(problem, tech), end_place(problem, tech)
-    factors = problem.weights.level_duration_factor
     for job in order:
-        trial = [*kept, job]
-        stops = [Stop("job", j.id, job_place(problem, j),
-                      service_duration(j, tech, factors), job_windows(j), {}) for j in trial]
-        places = [home, *(s.place for s in stops)]
-        legs = [leg(problem.travel, places[i], places[i + 1]) for i in range(len(stops))]
-        timed = time_route(stops, legs, leg(problem.travel, places[-1], back_place),
-                           shift.window.start, list(shift.breaks))
-        if timed is None:
-            continue
-        _v, _b, depart, end = timed
-        if end > shift.window.end or (tech.max_work_s is not None
-                                      and end - depart > tech.max_work_s):
-            continue
-        kept = trial
+        if _timed(problem, shift, [*kept, job]) is not None:
+            kept = [*kept, job]
     return kept
+
+
+def _place_orphans(problem: Problem, shifts: list[Shift], kept: list[list[Job]],
+                   orphans: list[Job], allowed: dict[int, list[int]],
+                   index_of: dict[Id, int], moved_to: Mapping[Id, Id],
+                   move_cost: float, budget: int = 20_000) -> list[list[Job]]:
+    """Cheapest feasible insertion of the jobs the old routes lost (highest priority first),
+    so that a short search starts from a plan that already serves them. Each trial prices
+    driving time (technician's hourly cost) plus ``move_cost`` for a job that changes
+    technician; at most about ``budget`` route timings in all."""
+    out = [list(k) for k in kept]
+    cost = [(_timed(problem, s, out[v]) or 0) for v, s in enumerate(shifts)]
+    trials = 0
+    for job in sorted(orphans, key=lambda j: (j.priority, str(j.id))):
+        best: tuple[float, int, int, int] | None = None
+        for v in allowed.get(index_of[job.id], []):
+            tech = shifts[v].tech
+            was = moved_to.get(job.id)
+            extra = move_cost if was is not None and was != tech.id else 0.0
+            for pos in range(len(out[v]) + 1):
+                trials += 1
+                secs = _timed(problem, shifts[v], [*out[v][:pos], job, *out[v][pos:]])
+                if secs is None:
+                    continue
+                delta = (secs - cost[v]) / 3600 * tech.cost_per_hour + extra
+                if best is None or delta < best[0]:
+                    best = (delta, v, pos, secs)
+            if trials > budget:
+                return out
+        if best is not None:
+            _d, v, pos, secs = best
+            out[v].insert(pos, job)
+            cost[v] = secs
+    return out
 
 
 def replan(problem: Problem, plan: Plan, now: int, positions: Iterable[Position] = (), *,
@@ -275,7 +315,7 @@ def replan(problem: Problem, plan: Plan, now: int, positions: Iterable[Position]
     jobs_by_id = {j.id: j for j in rest.jobs}
     index_of = {j.id: i for i, j in enumerate(rest.jobs)}
     started = {p.current for p in positions if p.current is not None}
-    sequences: list[list[int]] = []
+    kept_jobs: list[list[Job]] = []
     for v, s in enumerate(shifts):
         order = [jobs_by_id[x.ref] for r in plan.routes if r.technician_id == s.tech.id
                  for x in r.visits if x.kind == "job" and x.ref in jobs_by_id]
@@ -283,8 +323,13 @@ def replan(problem: Problem, plan: Plan, now: int, positions: Iterable[Position]
             order = []  # later shifts of the same technician start empty
         order.sort(key=lambda j: (j.id not in started, 0))
         order = [j for j in order if v in allowed.get(index_of[j.id], [])]
-        kept = _kept_sequence(rest, s, order)
-        sequences.append([manager.NodeToIndex(node_of_job[j.id]) for j in kept])
+        kept_jobs.append(_kept_sequence(rest, s, order))
+    on_routes = {j.id for k in kept_jobs for j in k}
+    orphans = [rest.jobs[ji] for ji in allowed if rest.jobs[ji].id not in on_routes]
+    placed = _place_orphans(rest, shifts, kept_jobs, orphans, allowed, index_of, old_tech,
+                            move_cost, budget=max(500, int(1000 * time_limit_s)))
+    sequences = [[manager.NodeToIndex(node_of_job[j.id]) for j in k] for k in placed]
+    kept_only = [[manager.NodeToIndex(node_of_job[j.id]) for j in k] for k in kept_jobs]
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = (
         routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION)
@@ -298,6 +343,8 @@ def replan(problem: Problem, plan: Plan, now: int, positions: Iterable[Position]
         text_format.Merge(LIGHT_OPERATORS, params)
     routing.CloseModelWithParameters(params)
     initial = routing.ReadAssignmentFromRoutes(sequences, True)
+    if initial is None:  # the greedy timing missed a rule the model has: the old routes only
+        initial = routing.ReadAssignmentFromRoutes(kept_only, True)
     start_kind = "old_routes"
     assignment = None
     if initial is not None:
