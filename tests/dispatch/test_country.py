@@ -54,7 +54,7 @@ def workers(tmp_path: Path) -> Any:
         stderr=logs[i]) for i in range(2)]
     client = Celery("country-test", broker=REDIS, backend=REDIS)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while len([r for r in client.control.ping(timeout=1.0) or []
                    if any(k.startswith("country") for k in r)]) < 2:
             assert all(p.poll() is None for p in procs), (tmp_path / "worker0.log").read_text()
