@@ -89,9 +89,9 @@ def test_a_technician_off_sick_hands_over_only_their_jobs_and_only_changed_route
     sick = next(t for t in techs if t.user_id == busy[0])
     theirs = {j for j, (u, _, _) in before.items() if u == sick.user_id}
     db_session.add(ShiftException(technician_id=sick.id, kind="sickness",
-                                  starts_at=local(9), ends_at=local(18)))
+                                  starts_at=local(6), ends_at=local(18)))
     db_session.commit()
-    run = _replan(api, now=local(9).isoformat(), move_cost=2000)
+    run = _replan(api, move_cost=2000)  # from 07:00: off for the whole day
     assert _valid(db_session, run["id"])
     planned = {v["work_order_id"]: rt["technician_id"] for rt in run["routes"]
                for v in rt["visits"]}
