@@ -128,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
             for w in workers:
                 w.terminate()
             for w in workers:
-                w.wait(timeout=30)
+                try:
+                    w.wait(timeout=30)
+                except subprocess.TimeoutExpired:  # busy in a search: warm shutdown waits
+                    w.kill()
+                    w.wait()
     s = plan.stats
     print(f"{'part':>5} {'techs':>6} {'jobs':>6} {'assigned':>8} {'wall s':>7} {'cpu s':>7}"
           "  worker status")

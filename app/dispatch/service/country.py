@@ -71,7 +71,8 @@ def solve_by_territory(problem: opt.Problem, *, parts: int, time_limit_s: float,
     per_part = max(1.0, time_limit_s * max(1, workers) / max(1, len(pieces)))
     t_split = time.monotonic()
     pending = [send(problem_to_json(p.problem), per_part, seed) for p in pieces]
-    results = [r.get(timeout=per_part * len(pieces) + 600) for r in pending]
+    waves = -(-len(pieces) // max(1, workers))
+    results = [r.get(timeout=4 * per_part * waves + 600) for r in pending]
     t_solved = time.monotonic()
     plans = [plan_from_json(r["plan"]) for r in results]
     merged = repair(problem, merge(problem, plans), parts=pieces, neighbours=neighbours)
