@@ -75,6 +75,12 @@ unavailable technician's jobs move; the search starts from the old routes and pa
 starts earlier than before or later than before + ``time_tolerance_s``. ``stats`` counts
 ``moved_technician`` / ``moved_time``.
 
+Larger than one machine (``optimizer.territory``, imported explicitly): ``split(problem,
+parts, *, territory_of=None) -> [Part(key, problem)]`` (by territory key or k-means on the
+technicians' starts), ``merge(problem, plans) -> Plan`` and ``repair(problem, plan, *,
+parts=(), neighbours=12) -> Plan`` (border jobs inserted on other parts' nearest routes);
+the result is valid for the whole problem.
+
 Objective (one integer sum, in the order of magnitude the defaults give): drop penalties
 (P1 100 000 >> P4 1 000 per job, so serving always beats travel), then SLA lateness
 (P1 400/h .. P4 15/h), then travel (cost per km and per driving hour of the technician), then
