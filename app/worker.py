@@ -83,6 +83,15 @@ def run_plan(run_id: int) -> None:
     run_in_background(db.engine, run_id)
 
 
+@celery.task(name="fieldops.solve_part")
+def solve_part(problem: dict[str, Any], time_limit_s: float, seed: int = 0) -> dict[str, Any]:
+    """Solve one territory of a day split across workers (app.dispatch.service.country):
+    problem JSON in; plan JSON, this worker's name and its wall and CPU seconds out."""
+    from app.dispatch.service.country import solve_part_json
+
+    return solve_part_json(problem, time_limit_s, seed)
+
+
 @celery.task(name="fieldops.expire_plan_runs")
 def expire_plan_runs() -> int:
     """Mark plan runs whose worker stopped as failed (see dispatch expire_abandoned_runs)."""

@@ -6,6 +6,9 @@ Contract (stable; ``app/dispatch`` converts rows to these dataclasses and back):
     validate(problem: Problem, plan: Plan) -> list[Violation]       # never imports ortools
     insert(problem: Problem, plan: Plan, job: Job, now: int) -> Plan  # valid for with_job()
     with_job(problem: Problem, job: Job) -> Problem
+    replan(problem, plan, now, positions, *, move_cost=500.0, time_tolerance_s=1800,
+           time_limit_s=5.0, seed=0) -> Plan   # valid for replan_problem(same arguments)
+    replan_problem(problem, plan, now, positions) -> Problem
 
 Units: times are integer seconds since an origin the caller chooses (e.g. local midnight of
 the first day, converted from UTC); distances are integer metres; money is in the caller's
@@ -91,6 +94,22 @@ Outputs
   ``optimizer.validate`` (e.g. ``tools``, ``pickup`` for a pick-up outside opening hours or
   over the warehouse's stock, ``break`` for a break not wholly in its window, ``must_serve``).
 
+Re-plan from now (``optimizer.replan``): ``Position(technician_id, location=None,
+location_index=None, available=True, current=None, current_state="on_site"|"en_route",
+current_start=None, done=())`` says where each technician is at ``now``. The rest of the day
+is re-planned from there: finished jobs leave, started visits (on site / en route) stay with
+their technician, locked visits (pins) stay locked, nothing new starts before ``now``, an
+unavailable technician's jobs move; the search starts from the old routes and pays
+``move_cost`` per visit moved to another technician and ``move_cost`` per hour a kept visit
+starts earlier than before or later than before + ``time_tolerance_s``. ``stats`` counts
+``moved_technician`` / ``moved_time``.
+
+Larger than one machine (``optimizer.territory``, imported explicitly): ``split(problem,
+parts, *, territory_of=None) -> [Part(key, problem)]`` (by territory key or k-means on the
+technicians' starts), ``merge(problem, plans) -> Plan`` and ``repair(problem, plan, *,
+parts=(), neighbours=12) -> Plan`` (border jobs inserted on other parts' nearest routes);
+the result is valid for the whole problem.
+
 Objective (one integer sum, in the order of magnitude the defaults give): drop penalties
 (``Job.value`` or P1 100 000 >> P4 1 000 per job, so serving always beats travel; must-serve
 jobs 1000 x the largest), then SLA lateness
@@ -126,6 +145,7 @@ from optimizer.model import (
     Warehouse,
     Weights,
 )
+from optimizer.replan import Position, replan, replan_problem
 from optimizer.validate import validate
 
 
@@ -142,7 +162,29 @@ def solve(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
 
 
 __all__ = [
-    "Break", "Id", "Job", "Pin", "Plan", "Point", "Problem", "Route", "ScheduledBreak",
-    "SolverOptions", "Technician", "TimeWindow", "TravelModel", "Unassigned", "Violation",
-    "Visit", "Warehouse", "Weights", "insert", "solve", "validate", "with_job",
+    "Break",
+    "Id",
+    "Job",
+    "Pin",
+    "Plan",
+    "Point",
+    "Position",
+    "Problem",
+    "Route",
+    "ScheduledBreak",
+    "SolverOptions",
+    "Technician",
+    "TimeWindow",
+    "TravelModel",
+    "Unassigned",
+    "Violation",
+    "Visit",
+    "Warehouse",
+    "Weights",
+    "insert",
+    "replan",
+    "replan_problem",
+    "solve",
+    "validate",
+    "with_job",
 ]

@@ -152,6 +152,7 @@ POLICY: Mapping[str, Rule] = MappingProxyType({
     "GET /api/v1/dispatch/plans/{run_id}": _r(OFFICE),
     "POST /api/v1/dispatch/plans/{run_id}/apply": _r(OFFICE),
     "POST /api/v1/dispatch/insertions": _r(OFFICE),
+    "POST /api/v1/dispatch/replans": _r(OFFICE),
     "POST /api/v1/dispatch/releases": _r(OFFICE),
     "GET /api/v1/dispatch/board": _r(OFFICE),
     "GET /api/v1/dispatch/pick-lists": _r((A, D, W)),

@@ -10,7 +10,7 @@ from app.auth.permissions import actor, require_roles
 from app.db import begin_writing, fetch_page, utcnow
 from app.dispatch import schemas, service
 from app.dispatch.models import ShiftException, Technician, Territory
-from app.dispatch.runner import plan_run_launcher, plan_solver
+from app.dispatch.runner import plan_replanner, plan_run_launcher, plan_solver
 from app.dispatch.service import Availability
 from app.errors import ErrorSchema
 from app.extensions import db
@@ -269,6 +269,38 @@ class PlanApply(MethodView):
                                 dispatch=body.get("dispatch", False))
         db.session.commit()
         return run
+
+
+@blp.route("/dispatch/replans")
+class Replans(MethodView):
+    @require_roles(*PLANNERS)
+    @blp.arguments(schemas.ReplanCreate)
+    @blp.response(201, schemas.PlanRunOut, description="Solved within the request.")
+    @blp.alt_response(202, schema=schemas.PlanRunOut,
+                      description="Queued: poll GET /dispatch/plans/<id>.")
+    @blp.alt_response(409, schema=ErrorSchema, description="day_over.")
+    @blp.alt_response(422, schema=ErrorSchema,
+                      description="Time limit too long, or a locked order not open that day.")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Re-plan the day: the rest of a released day from now and where the technicians
+        are, keeping started and locked visits, moving as few planned visits as possible
+        (`move_cost` per visit moved to another technician, and per hour beyond
+        `time_tolerance_min`). The result is a plan run: apply it, and only the technicians
+        whose released route changed get a "route changed" push."""
+        run = service.request_replan(db.session, day=body["date"],
+                                     now=body["now"] or utcnow(),
+                                     time_limit_s=body["time_limit_s"],
+                                     move_cost=body["move_cost"],
+                                     time_tolerance_min=body["time_tolerance_min"],
+                                     locked_ids=body["locked_work_order_ids"], actor=actor(),
+                                     launch=plan_run_launcher())
+        run_id, inline = run.id, service.solves_inline(body["time_limit_s"])
+        db.session.commit()
+        if not inline:
+            return run, 202
+        service.run_in_background(db.session.get_bind(), run_id, solve=plan_solver(),
+                                  replan=plan_replanner())
+        return service.get_run(db.session, run_id, fresh=True), 201
 
 
 @blp.route("/dispatch/releases")

@@ -6,6 +6,7 @@ service only gets callables."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import current_app
 
@@ -31,3 +32,9 @@ def plan_solver() -> service.Solver:
     the search never holds this web process's GIL."""
     return service.pooled_solver(int(current_app.config.get("DISPATCH_MAX_PARALLEL_RUNS", 2)),
                                  purpose="inline")
+
+
+def plan_replanner() -> Any:
+    """The re-planner for re-plan runs solved while the request waits (same pool)."""
+    return service.pooled_replanner(
+        int(current_app.config.get("DISPATCH_MAX_PARALLEL_RUNS", 2)), purpose="inline")

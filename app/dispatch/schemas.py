@@ -279,6 +279,26 @@ class PlanCreate(Schema):
         "description": "Keep scheduled jobs with their technician and time."})
 
 
+class ReplanCreate(Schema):
+    """Re-plan the rest of a released day from now (see `POST /dispatch/replans`)."""
+
+    date = dispatch_date(required=True)
+    time_limit_s = fields.Float(load_default=5.0, allow_nan=False,
+                                validate=validate.Range(0.5, 3600))
+    move_cost = fields.Float(load_default=500.0, allow_nan=False,
+                             validate=validate.Range(0, 1_000_000), metadata={
+                                 "description": "Cost (currency) of moving a planned visit to "
+                                                "another technician, and per hour of moving it "
+                                                "beyond the tolerance."})
+    time_tolerance_min = fields.Integer(load_default=30, validate=validate.Range(0, 480))
+    locked_work_order_ids = fields.List(IdField(), load_default=list,
+                                        validate=validate.Length(max=5000), metadata={
+                                            "description": "Keep these with their technician "
+                                                           "and time."})
+    now = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "Re-plan from this instant (default: the current time)."})
+
+
 class PlanQuery(Schema):
     date = dispatch_date()
     status = fields.String(validate=validate.OneOf(

@@ -24,6 +24,8 @@ PARAM = re.compile(r"{([^}]+)}")
 # Bodies that pass validation, so that a scoped write on a foreign object reaches the
 # ownership check (a 422 would hide a missing one). Keyed by operation.
 VALID_BODIES: dict[str, Any] = {
+    "POST /api/v1/dispatch/replans": {"date": "2026-11-23", "time_limit_s": 1,
+                                      "now": "2026-11-23T06:00:00+00:00"},
     "POST /mobile/v1/jobs/{job_id}/checklist": {"item_id": 1, "passed": True},
     "POST /api/v1/work-orders/{work_order_id}/transitions": {"to": "closed"},
     "POST /api/v1/work-orders/{work_order_id}/notes": {"text": "matrix", "internal": True},

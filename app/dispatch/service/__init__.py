@@ -19,6 +19,7 @@ from app.dispatch.service.plans import (
     expire_abandoned_runs,
     get_run,
     list_runs,
+    pooled_replanner,
     pooled_solver,
     request_plan,
     run_in_background,
@@ -27,6 +28,7 @@ from app.dispatch.service.plans import (
 )
 from app.dispatch.service.problem import DayClock, build_day_problem, day_clock, local_day
 from app.dispatch.service.releases import Release, release_day
+from app.dispatch.service.replans import request_replan
 from app.dispatch.service.technicians import (
     add_exception,
     create_technician,
@@ -82,12 +84,14 @@ __all__ = [
     "live_arrival",
     "local_day",
     "pick_lists",
+    "pooled_replanner",
     "pooled_solver",
     "record_position",
     "release_day",
     "replace_shifts",
     "replace_skills",
     "request_plan",
+    "request_replan",
     "run_in_background",
     "solves_inline",
     "submit_run",

@@ -154,29 +154,51 @@ _solver_pools: dict[tuple[str, int], ProcessPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
-def pooled_solver(max_parallel: int, *, purpose: str = "background") -> Solver:
-    """A solver that runs `optimizer.solve` in this process's pool of worker processes.
-    Runs solved while a request waits (`purpose="inline"`) get their own pool, so they never
-    queue behind long background runs."""
-    size = max(1, max_parallel)
+def _process_pool(purpose: str, size: int) -> ProcessPoolExecutor:
     with _pool_lock:
         pool = _solver_pools.get((purpose, size))
         if pool is None:
             pool = _solver_pools[(purpose, size)] = ProcessPoolExecutor(
                 max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+    return pool
+
+
+def _in_pool(purpose: str, size: int, fn: Callable[..., opt.Plan], *args: Any) -> opt.Plan:
+    pool = _process_pool(purpose, size)
+    try:
+        return pool.submit(fn, *args).result()
+    except BrokenProcessPool:
+        # A worker process died (e.g. killed for memory): this run fails, the next one
+        # gets a fresh pool.
+        with _pool_lock:
+            if _solver_pools.get((purpose, size)) is pool:
+                del _solver_pools[(purpose, size)]
+        raise
+
+
+def pooled_solver(max_parallel: int, *, purpose: str = "background") -> Solver:
+    """A solver that runs `optimizer.solve` in this process's pool of worker processes.
+    Runs solved while a request waits (`purpose="inline"`) get their own pool, so they never
+    queue behind long background runs."""
+    size = max(1, max_parallel)
+    _process_pool(purpose, size)
 
     def solve(problem: opt.Problem, time_limit_s: float) -> opt.Plan:
-        try:
-            return pool.submit(opt.solve, problem, time_limit_s).result()
-        except BrokenProcessPool:
-            # A worker process died (e.g. killed for memory): this run fails, the next one
-            # gets a fresh pool.
-            with _pool_lock:
-                if _solver_pools.get((purpose, size)) is pool:
-                    del _solver_pools[(purpose, size)]
-            raise
+        return _in_pool(purpose, size, opt.solve, problem, time_limit_s)
 
     return solve
+
+
+def pooled_replanner(max_parallel: int, *, purpose: str = "background") -> Any:
+    """Like `pooled_solver`, for re-plan runs (`replans.solve_replan` in the same pool)."""
+    from app.dispatch.service.replans import solve_replan
+
+    size = max(1, max_parallel)
+
+    def replan(problem: opt.Problem, args: dict[str, Any], time_limit_s: float) -> opt.Plan:
+        return _in_pool(purpose, size, solve_replan, problem, args, time_limit_s)
+
+    return replan
 
 
 def submit_run(bind: Engine, run_id: int, *, max_parallel: int) -> None:
@@ -186,10 +208,11 @@ def submit_run(bind: Engine, run_id: int, *, max_parallel: int) -> None:
     with _pool_lock:
         slots = _pool_slots.setdefault(size, threading.BoundedSemaphore(size))
     solve = pooled_solver(size)
+    replan = pooled_replanner(size)
 
     def work() -> None:
         with slots:
-            run_in_background(bind, run_id, solve=solve)
+            run_in_background(bind, run_id, solve=solve, replan=replan)
 
     threading.Thread(target=work, daemon=True, name=f"dispatch-plan-{run_id}").start()
 
@@ -200,12 +223,13 @@ def _run_session(bind: Engine | Connection) -> Session:
 
 
 def run_in_background(bind: Engine | Connection, run_id: int, *,
-                      solve: Solver = opt.solve) -> None:
+                      solve: Solver = opt.solve, replan: Any = None) -> None:
     """Claim a queued run and read its problem (one short transaction), solve it with no
     session or transaction open, then store the plan in a second short transaction that
     only writes while the run is still `running` (a run expired meanwhile stays failed).
     The claim is a conditional UPDATE, so a duplicate delivery or a second process is
-    harmless."""
+    harmless. A re-plan run (inputs with a `replan` part, see `replans`) is solved by
+    `replan` (default: in this process) and checked against the rest of the day."""
     with _run_session(bind) as session:
         claim = session.execute(update(OptimizationRun).where(
             OptimizationRun.id == run_id, OptimizationRun.status == RunStatus.queued)
@@ -221,7 +245,14 @@ def run_in_background(bind: Engine | Connection, run_id: int, *,
     try:
         problem = problem_from_json(row.inputs["problem"])
         versions = {int(k): v for k, v in row.inputs["versions"].items()}
-        plan = solve(problem, row.time_limit_s)
+        args = row.inputs.get("replan")
+        if args is not None:
+            from app.dispatch.service.replans import rest_problem, solve_replan
+
+            plan = (replan or solve_replan)(problem, args, row.time_limit_s)
+            problem = rest_problem(problem, args)
+        else:
+            plan = solve(problem, row.time_limit_s)
         values, visits = plan_outcome(problem, plan, row.plan_date, versions)
     except Exception as exc:  # the run row must say it failed, whatever the cause
         log.exception("dispatch plan run %s failed", run_id)
