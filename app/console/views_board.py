@@ -155,6 +155,8 @@ def _proposal(run_id: int | None, work_order_id: int | None) -> dict[str, Any] |
                              "work_order_id": wo.id, "visit": None}
     reason = next((u for u in run.unassigned or [] if u["work_order_id"] == wo.id), None)
     found["reason"] = unplaced_reason(reason["reason"] if reason else None)
+    if run.status == RunStatus.failed:  # the placement broke a rule of the plan (validate)
+        found["reason"] = _("the placement broke a rule of the plan and was not kept")
     if visit is not None:
         tech = dispatch.get_technician(db.session, visit.technician_id, actor=current_user())
         site = point_of(wo.site.location)

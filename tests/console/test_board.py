@@ -141,6 +141,13 @@ def world(scratch_databases: Any, tmp_path_factory: Any) -> Iterator[World]:
             db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def nine_oclock(world: World, clock: Any) -> None:
+    """Each test starts at 09:00 on DAY (the suite's clock fixture unpins after each test)."""
+    clock.pin(datetime.combine(DAY, time(9, 0), tzinfo=ZoneInfo(
+        world.app.config["DISPATCH_TIMEZONE"])))
+
+
 def _open_board(driver: Any, world: World) -> None:
     log_in(driver, world.base, world.dispatcher)
     driver.get(f"{world.base}/board?date={DAY.isoformat()}")
