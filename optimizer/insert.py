@@ -2,8 +2,9 @@
 
 Visits that started before ``now`` (and breaks already begun) stay exactly as planned; the job
 is tried at every later position of every qualified technician's route, the rest of that route
-is re-timed (``optimizer.schedule``; a job pinned with a start keeps that start), and the cheapest feasible position wins (travel cost +
-lateness cost delta). Other routes are untouched. The returned plan is valid for the problem
+is re-timed (``optimizer.schedule``; a job pinned with a start keeps that start), and the
+cheapest feasible position wins (travel cost + lateness cost delta). Other routes are
+untouched. The returned plan is valid for the problem
 with the job appended (:func:`with_job`).
 """
 
