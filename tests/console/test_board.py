@@ -325,3 +325,10 @@ def test_the_board_reads_in_chinese(browser_zh: Any, world: World, screenshots: 
     for words in ("运行排程", "今天插入紧急工单", "移动工单", "延误"):
         assert words in page, words
     shot(browser_zh, screenshots, "board-day-zh")
+    from selenium.webdriver.support.ui import Select
+
+    Select(by_label(browser_zh, "工单")).select_by_visible_text(
+        f"{world.hvac_number} (Tom Technician)")
+    Select(by_label(browser_zh, "目标技术员")).select_by_visible_text("Lea Lehmann")
+    press(browser_zh, "移动该工单")
+    assert "该技术员缺少所需技能：hvac 等级 1（现有 0）。" in alert_text(browser_zh)
