@@ -42,11 +42,14 @@ class World:
 
 
 def _seed(app: Any, zone: ZoneInfo) -> dict[str, Any]:
+    from decimal import Decimal
+
     from app import geo
     from app.assets.models import Asset, Customer, EquipmentModel, EquipmentModelSkill, Site, Skill
     from app.auth import service as auth
     from app.dispatch import service as dispatch
     from app.extensions import db
+    from app.inventory import service as inventory
     from app.workorders import service as workorders
 
     def at(hh: int, mm: int = 0) -> datetime:
@@ -80,7 +83,9 @@ def _seed(app: Any, zone: ZoneInfo) -> dict[str, Any]:
         chiller = Asset(tag="A-CH-7", site_id=north.id, equipment_model_id=model.id)
         s.add(chiller)
         s.flush()  # flush: the orders' asset
-        shifts = [{"weekday": d, "starts": time(7, 0), "ends": time(18, 0)} for d in range(7)]
+        shifts = [{"weekday": d, "starts": time(7, 0), "ends": time(18, 0),
+                   "break_minutes": 30, "break_earliest": time(12, 0),
+                   "break_latest": time(14, 0)} for d in range(7)]
         tom = dispatch.create_technician(s, {
             "user_id": users["Tom"].id, "home_base": {"lat": 48.15, "lng": 11.56},
             "skills": [{"skill": "hvac", "level": 3}], "shifts": shifts},
@@ -105,7 +110,18 @@ def _seed(app: Any, zone: ZoneInfo) -> dict[str, Any]:
         spare = workorders.new_work_order(s, site=south, asset=None, priority="P2",
                                           title="Light fitting", description="Flickers",
                                           estimated_duration_min=30, actor=None)
-        s.flush()  # flush: ids for the assignments
+        s.flush()  # flush: ids for the assignments and the reservation
+        # The light fitting's part waits at the warehouse: a plan fetches it on the way.
+        part = inventory.create_part(s, sku="LAMP-9", name="LED panel",
+                                     unit_cost=Decimal("25.00"), actor=None)
+        house = inventory.create_location(s, code="WH-NORD", name="Lager Nord",
+                                          kind="warehouse", point={"lat": 48.17, "lng": 11.55},
+                                          actor=None)
+        inventory.record_movement(s, kind="receipt", part_id=part.id, quantity=4,
+                                  to_location_id=house.id, note="opening stock",
+                                  actor=None)
+        inventory.reserve_parts(s, work_order_id=spare.id, location_id=house.id,
+                                lines=[(part.id, 1)], actor=None)
         for wo, tech, start in ((late, tom, at(7, 30)), (hvac, tom, at(11)),
                                 (plain, lea, at(13))):
             dispatch.assign_technician(s, wo.id, technician_id=tech.id, version=wo.version,
@@ -237,6 +253,9 @@ def test_plan_progress_compare_apply_and_release(browser: Any, world: World,
     press(browser, run_button.text)
     assert "is applied" in alert_text(browser)
     assert _bar(browser, world.open_number)  # the open order is on someone's row now
+    kinds = {e.get_attribute("class").split()[1]
+             for e in browser.find_elements(By.CSS_SELECTOR, "#board .bar")}
+    assert {"break", "pickup", "travel", "job", "idle"} <= kinds, kinds  # the planned day
     press(browser, "Release the day to the technicians")
     assert "Released:" in alert_text(browser) and "technicians notified" in alert_text(browser)
     shot(browser, screenshots, "board-released")
