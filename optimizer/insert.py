@@ -2,8 +2,9 @@
 
 Visits that started before ``now`` (and breaks already begun) stay exactly as planned; the job
 is tried at every later position of every qualified technician's route, the rest of that route
-is re-timed (``optimizer.schedule``), and the cheapest feasible position wins (travel cost +
-lateness cost delta). Other routes are untouched. The returned plan is valid for the problem
+is re-timed (``optimizer.schedule``; a job pinned with a start keeps that start), and the
+cheapest feasible position wins (travel cost + lateness cost delta). Other routes are
+untouched. The returned plan is valid for the problem
 with the job appended (:func:`with_job`).
 """
 
@@ -14,7 +15,7 @@ import dataclasses
 from optimizer.costs import SCALE, per_second
 from optimizer.eligibility import Shift, analyse, job_windows, pickup_windows, shifts_of
 from optimizer.kpis import compute_kpis
-from optimizer.model import Id, Job, Plan, Problem, Route, Unassigned, Visit
+from optimizer.model import Id, Job, Plan, Problem, Route, TimeWindow, Unassigned, Visit
 from optimizer.schedule import Stop, time_route
 from optimizer.travel import (
     Place,
@@ -76,7 +77,11 @@ def _stop(
     if isinstance(visit_or_job, Job) or visit_or_job.kind == "job":
         job = visit_or_job if isinstance(visit_or_job, Job) else jobs[visit_or_job.ref]
         dur = service_duration(job, shift.tech, problem.weights.level_duration_factor)
-        return Stop("job", job.id, job_place(problem, job), dur, job_windows(job), {})
+        # A pin with a start keeps that start: its only window is that instant.
+        fixed = next((p.start for p in shift.tech.pins
+                      if p.job_id == job.id and p.start is not None), None)
+        windows = (TimeWindow(fixed, fixed),) if fixed is not None else job_windows(job)
+        return Stop("job", job.id, job_place(problem, job), dur, windows, {})
     wh = next(w for w in problem.warehouses if w.id == visit_or_job.ref)
     hours = pickup_windows(wh)
     return Stop("pickup", wh.id, warehouse_place(problem, wh), wh.pickup_duration, hours,

@@ -68,6 +68,7 @@ NOT_YET_COUNTED = {
     "/api/v1/work-orders/<id:work_order_id>/suggested-articles",
     "/api/v1/work-orders/<id:work_order_id>/tracking",
     "/board",
+    "/board/plans/<int:run_id>",
     "/console/static/<path:filename>",
     "/console/vendor/leaflet/<path:filename>",
     "/login",

@@ -131,3 +131,21 @@ def test_insert_after_a_break_that_has_begun_keeps_it_and_its_time() -> None:
     assert route is not None and route.breaks == (brk,)
     visit = next(v for v in route.visits if v.ref == "urgent")
     assert visit.start >= brk.end
+
+
+def test_insert_keeps_a_pinned_start_where_it_is() -> None:
+    """A job booked by hand at 13:00 (a pin with a start) stays at 13:00 when an emergency
+    goes into its route before it: found by the console's board test, where the insertion
+    pulled the booked job forward to 10:19 and the run failed validation."""
+    from optimizer import Pin
+
+    tech = make_tech("T1", pins=(Pin("booked", 13 * H),))
+    booked = make_job("booked", location=at(0.02, 0.02), duration=45 * 60)
+    problem = Problem((tech,), (booked,))
+    plan = solve_valid(problem)
+    assert [v.start for r in plan.routes for v in r.visits] == [13 * H]
+    urgent = make_job("urgent", location=at(0.01, 0.01), priority=1, duration=30 * 60)
+    after = insert(problem, plan, urgent, 9 * H)
+    assert validate(with_job(problem, urgent), after) == []
+    starts = {v.ref: v.start for r in after.routes for v in r.visits}
+    assert starts["booked"] == 13 * H and starts["urgent"] < 13 * H

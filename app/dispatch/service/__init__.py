@@ -10,6 +10,7 @@ from app.dispatch.service.board import (
     pick_lists,
 )
 from app.dispatch.service.candidates import Candidate, candidates_for
+from app.dispatch.service.compare import current_day_kpis
 from app.dispatch.service.day_route import DayRoute, Stop, live_arrival, technician_route
 from app.dispatch.service.insertions import Insertion, insert_emergency
 from app.dispatch.service.plans import (
@@ -67,6 +68,7 @@ __all__ = [
     "candidates_for",
     "create_technician",
     "create_territory",
+    "current_day_kpis",
     "day_board",
     "day_clock",
     "delete_exception",

@@ -39,6 +39,7 @@ class BoardRow:
     technician: Technician
     windows: list[dict[str, datetime]]
     visits: list[dict[str, Any]] = field(default_factory=list)
+    route: DayRoute | None = None  # every stop (pick-ups, breaks, travel) when it has jobs
 
 
 @dataclass
@@ -66,7 +67,8 @@ def day_board(session: Session, day: date, *, actor: User,
     for wo in day_orders(session, day, list(by_user)):
         tech = by_user[wo.assignee_user_id]  # type: ignore[index]
         if tech.id not in routes:
-            routes[tech.id] = technician_route(session, tech, day, now=now)
+            routes[tech.id] = rows[tech.id].route = technician_route(session, tech, day,
+                                                                     now=now)
         stop = routes[tech.id].stop_of(wo.id)
         pv = planned.get(wo.id)
         rows[tech.id].visits.append({
