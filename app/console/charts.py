@@ -38,8 +38,9 @@ def _nice_max(value: float) -> float:
 
 def bar_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequence[Series], *,
               fmt: Callable[[float | None], str], ceiling: float | None = None,
-              stacked: bool = False) -> Markup:
-    """Grouped (or stacked) bars, one group per label, with a y axis and a legend."""
+              stacked: bool = False, ticks: int = 4, whole: bool = False) -> Markup:
+    """Grouped (or stacked) bars, one group per label, with a y axis of `ticks` steps and a
+    legend; `whole`: counts, so the axis steps are whole numbers."""
     count = max(len(labels), 1)
     if stacked:
         totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
@@ -47,13 +48,15 @@ def bar_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequence
     else:
         top = ceiling or _nice_max(max((v for s in series for v in s.values if v is not None),
                                        default=0))
+    if whole:
+        top = float(max(ticks, math.ceil(top / ticks) * ticks))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     group_w = plot_w / count
     bar_w = group_w * 0.8 / (1 if stacked else max(len(series), 1))
     parts: list[str] = []
-    for tick in range(5):  # grid lines and y labels at 0, 25, 50, 75, 100 % of the top
-        value = top * tick / 4
-        y = TOP + plot_h - plot_h * tick / 4
+    for tick in range(ticks + 1):  # grid lines and y labels from 0 to the top
+        value = top * tick / ticks
+        y = TOP + plot_h - plot_h * tick / ticks
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
                      'stroke="#d5dae0"/>')
         parts.append(f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" '

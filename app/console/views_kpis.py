@@ -91,10 +91,10 @@ def kpis() -> str:
         ceiling=1.0)
     add("backlog", _("Backlog by age"),
         [Series(name, [float((p["backlog_by_age"] or {}).get(key, 0)) for p in points])
-         for key, name in ages.items()], _count, stacked=True)
+         for key, name in ages.items()], _count, stacked=True, whole=True)
     add("csat", _("Customer satisfaction (CSAT)"),
         [Series(_("Mean rating (1–5)"), [p["csat_average"] for p in points])], _score,
-        ceiling=5.0)
+        ceiling=5.0, ticks=5)
     rows = [{"label": label, "sla_response": _percent(p["response_sla_rate"]),
              "sla_resolution": _percent(p["resolution_sla_rate"]),
              "ftf": _percent(p["first_time_fix_rate"]),

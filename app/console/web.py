@@ -117,7 +117,11 @@ def _refused(exc: DomainError) -> Response:
     """A rule refused the action: nothing is kept, and the page says why."""
     db.session.rollback()
     flash(translate(exc.message), "error")
-    return redirect(request.referrer or url_for("console.home"))
+    # Browsers send no Referer (Referrer-Policy: no-referrer): a form names its page itself.
+    back = request.form.get("back", "") if request.method == "POST" else ""
+    if not (back.startswith("/") and not back.startswith(("//", "/\\"))):
+        back = ""
+    return redirect(back or request.referrer or url_for("console.home"))
 
 
 @bp.errorhandler(HTTPException)
