@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from app import geo
 from app.assets.models import SLA_TIER_VALUES, Customer, Skill
 from app.auth import service as auth_service
-from app.auth.models import ROLE_VALUES, Role, User
+from app.auth.models import ROLE_VALUES, Role
 from app.auth.schemas import UserCreate, UserUpdate
 from app.console.web import bp, current_user, requires
 from app.dispatch import service as dispatch
@@ -126,8 +126,7 @@ def update_user(user_id: int) -> Response:
 @bp.route("/admin/technicians")
 @requires(Role.admin)
 def admin_technicians() -> str:
-    techs = list(db.session.scalars(select(Technician).join(User, User.id == Technician.user_id)
-                                    .order_by(User.full_name).limit(LIST_LIMIT)))
+    techs = list(db.session.scalars(dispatch.list_technicians(db.session).limit(LIST_LIMIT)))
     return render_template("console/admin_technicians.html", techs=techs,
                            weekdays=weekday_names())
 

@@ -4,6 +4,7 @@ as the API's series."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import time
 from typing import Any
 
@@ -198,3 +199,61 @@ def test_the_kpi_page_draws_each_chart_with_the_series_numbers(
     assert "首次修复率" in zh and "3月9日" in zh
     bad = browser.get("/kpis?date=yesterday", follow_redirects=True)
     assert "Dates are written YYYY-MM-DD." in bad.get_data(as_text=True)
+
+
+def _statements(app: Any, browser: Any, path: str) -> int:
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert browser.get(path).status_code == 200, path
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_admin_and_kpi_pages_do_not_query_per_row(app: Any, make_user: Any, make_skill: Any,
+                                                  db_session: Any) -> None:
+    """The statements a page runs do not grow with the rows it lists."""
+    from app.dispatch import service as dispatch
+    from app.workorders import service as workorders
+
+    make_skill("hvac")
+    admin_user = make_user("admin")
+    admin, _ = _log_in(app, admin_user)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            dispatch.create_technician(db_session, {
+                "user_id": make_user("technician").id, "home_base": {"lat": 48.1, "lng": 11.5},
+                "skills": [{"skill": "hvac", "level": 2}],
+                "shifts": [{"weekday": d, "starts": time(8), "ends": time(16)}
+                           for d in range(5)]}, actor=admin_user)
+            workorders.save_sla_policy(db_session, sla_tier=("gold", "silver", "bronze")[i % 3],
+                                       priority=f"P{i // 3 + 1}", response_minutes=60,
+                                       resolution_minutes=240, calendar_id=None,
+                                       actor=admin_user)
+            dispatch.create_territory(db_session, {"name": f"Gebiet {uuid.uuid4().hex[:8]}",
+                                                   "boundary": [
+                {"lat": 48.0 + i, "lng": 11.0}, {"lat": 48.0 + i, "lng": 11.5},
+                {"lat": 48.5 + i, "lng": 11.5}]}, actor=admin_user)
+        db_session.commit()
+
+    pages = ("/admin/technicians", "/admin/sla", "/admin/territories", "/admin/users",
+             "/kpis?interval=week&date=2026-03-10")
+    add(1)
+    for path in pages:  # warm first-use lookups
+        _statements(app, admin, path)
+    few = {path: _statements(app, admin, path) for path in pages}
+    add(5)
+    many = {path: _statements(app, admin, path) for path in pages}
+    assert many == few
