@@ -179,3 +179,29 @@ def test_admin_creates_a_user_and_changes_the_role(browser: Any, console: Any, a
     by_label(browser, "Password").send_keys("a-long-password")
     press(browser, "Sign in")
     assert browser.current_url.endswith("/stock")
+
+
+def test_admin_draws_a_territory_on_the_map_and_renames_it(
+        browser: Any, console: Any, admin: str, screenshots: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, _seeded = console
+    log_in(browser, base, admin)
+    follow(browser, "Territories")
+    by_label(browser, "Name").send_keys("Schwabing")
+    by_label(browser, "Boundary").send_keys("48.16, 11.57\n48.16, 11.60\n48.18, 11.60")
+    # The shape is drawn on the map as it is typed, before anything is saved.
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "return document.querySelectorAll('#territory-map path').length") == 1)
+    press(browser, "Create territory")
+    assert "Territory Schwabing saved." in alert_text(browser)
+    assert browser.execute_script(
+        "return document.querySelectorAll('#territory-map path').length") == 1
+    name = browser.find_element(By.CSS_SELECTOR, "form[data-territory]:not("
+                                "[data-territory=new]) input[name=name]")
+    name.clear()
+    name.send_keys("Schwabing-Nord")
+    press(browser, "Save")
+    assert "Territory Schwabing-Nord saved." in alert_text(browser)
+    shot(browser, screenshots, "admin-territories")
