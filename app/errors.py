@@ -131,6 +131,19 @@ _HANDLER_MESSAGES = (
 )
 
 
+class Phrase(str):
+    """A message with values: reads as the English text, and `translate` looks up its
+    catalogue template (`%(name)s` placeholders) and fills in the same values."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Phrase:
+        made = super().__new__(cls, template % values if values else template)
+        made.template, made.values = template, values
+        return made
+
+
 def translate(message: str) -> str:
     """`message` in the request's language when the catalogue has it (the `error` key never
     changes); unchanged outside a request or for texts not in the catalogue."""
@@ -138,7 +151,11 @@ def translate(message: str) -> str:
         from flask import has_request_context
         from flask_babel import gettext
 
-        return gettext(message) if has_request_context() else message
+        if not has_request_context():
+            return message
+        if isinstance(message, Phrase):
+            return str(gettext(message.template, **message.values))
+        return gettext(message)
     except (RuntimeError, KeyError, AttributeError):  # Babel not bound to this app
         return message
 

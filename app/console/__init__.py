@@ -18,7 +18,8 @@ def init_console(app: Flask) -> None:
 
     for name in ("app.console.views_auth", "app.console.views_dispatch",
                  "app.console.views_customer", "app.console.views_warehouse",
-                 "app.console.views_board", "app.console.views_admin"):
+                 "app.console.views_board", "app.console.views_admin",
+                 "app.console.views_kpis"):
         importlib.import_module(name)
     # Flask's defaults are HttpOnly and no SameSite: the console's cookie is also SameSite=Lax.
     if not app.config.get("SESSION_COOKIE_SAMESITE"):

@@ -85,8 +85,9 @@ def work_order(work_order_id: int) -> str:
                                                                      actor=user)))
     parts = list(db.session.scalars(inventory.list_reservations(
         db.session, work_order_id=wo.id, actor=user)))
+    # .tuples().all(): a Result has keys(), so dict() would index it as a mapping.
     part_skus = dict(db.session.execute(select(Part.id, Part.sku).where(
-        Part.id.in_({r.part_id for r in parts})))) if parts else {}
+        Part.id.in_({r.part_id for r in parts}))).tuples().all()) if parts else {}
     candidates: list[Any] = []
     if wo.status in OPEN_STATES:
         candidates = dispatch.candidates_for(db.session, wo.id, now=utcnow(),

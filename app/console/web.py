@@ -32,12 +32,14 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from app.auth import audit
 from app.auth import service as auth_service
 from app.auth.models import Role, User
 from app.errors import DomainError, translate
 from app.extensions import db
 from app.i18n import normalize_locale
 from app.notifications.routing import STREAMED_KINDS
+from app.workorders.schemas import readable_event_data
 
 bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
                static_url_path="/console/static")
@@ -101,6 +103,8 @@ def requires(*roles: str) -> Callable[[F], F]:
                 return redirect(url_for("console.login", next=request.full_path))
             if roles and user.role not in roles:
                 abort(403, description=_("Your role may not open this page."))
+            # The audit log names who changed what, as for the API's require_roles.
+            audit.remember_actor(user.id, user.email)
             return view(*args, **kwargs)
 
         return inner  # type: ignore[return-value]
@@ -113,7 +117,11 @@ def _refused(exc: DomainError) -> Response:
     """A rule refused the action: nothing is kept, and the page says why."""
     db.session.rollback()
     flash(translate(exc.message), "error")
-    return redirect(request.referrer or url_for("console.home"))
+    # Browsers send no Referer (Referrer-Policy: no-referrer): a form names its page itself.
+    back = request.form.get("back", "") if request.method == "POST" else ""
+    if not (back.startswith("/") and not back.startswith(("//", "/\\"))):
+        back = ""
+    return redirect(back or request.referrer or url_for("console.home"))
 
 
 @bp.errorhandler(HTTPException)
@@ -216,4 +224,5 @@ def _page_globals() -> dict[str, Any]:
             "format_date": lambda d: format_date(d, "medium", locale=get_locale()),
             "csrf_token": csrf_token, "console_user": current_user(),
             "fmt_datetime": fmt_datetime, "fmt_time": fmt_time, "Role": Role,
-            "OFFICE": OFFICE, "STORE": STORE, "page_locale": str(get_locale() or "en")}
+            "OFFICE": OFFICE, "STORE": STORE, "page_locale": str(get_locale() or "en"),
+            "readable_event_data": readable_event_data}

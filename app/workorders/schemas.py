@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
-from app.errors import ErrorSchema
+from app.errors import ErrorSchema, Phrase, translate
 from app.fields import QueryBoolean, StrictBoolean, ToolCodes
 from app.routing import MAX_ID
 from app.workorders.models import (
@@ -247,6 +248,19 @@ def _viewer_is_customer() -> bool:
     return viewer is not None and viewer.role == "customer"
 
 
+def readable_event_data(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A system-written reason (stored with its catalogue template and values) said in the
+    request's language; everything else as stored."""
+    if not data or not isinstance(data.get("reason_text"), dict):
+        return data
+    shown = {k: v for k, v in data.items() if k != "reason_text"}
+    text = data["reason_text"]
+    # An entry written by another version keeps its stored English reason.
+    with suppress(KeyError, TypeError, ValueError):
+        shown["reason"] = translate(Phrase(str(text["template"]), **dict(text["values"])))
+    return shown
+
+
 class EventOut(Schema):
     id = fields.Integer()
     kind = fields.String(metadata={"description": "created, status_changed, assigned, "
@@ -255,7 +269,9 @@ class EventOut(Schema):
                                    "part_used, ..."})
     actor_user_id = fields.Integer(allow_none=True)
     internal = StrictBoolean()
-    data = fields.Dict()
+    data = fields.Function(lambda e: readable_event_data(e.data), metadata={
+        "type": "object", "description": "The event's details; a `reason` the system wrote "
+        "is in the reader's language."})
     occurred_at = fields.DateTime()
     client_time = fields.DateTime(allow_none=True)
 

@@ -153,12 +153,33 @@ def console(scratch_databases: Any, tmp_path_factory: Any) -> Iterator[tuple[str
 
 
 @pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: Any) -> Path:
+def screenshots(tmp_path_factory: Any) -> Iterator[Path]:
     folder = os.environ.get("ARTIFACTS_DIR")
     base = Path(folder) if folder else tmp_path_factory.mktemp("artifacts")
     path = base / "tests" / "console" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
-    return path
+    yield path
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        publish_readme_screenshots(path)
+
+
+# The README's screenshots: the run's shot -> the file under docs/screenshots/.
+README_SCREENSHOTS = {"dispatcher-board.png": "board.png",
+                      "customer-order.png": "customer-order.png",
+                      "warehouse-pick-lists.png": "pick-lists.png"}
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def publish_readme_screenshots(folder: Path) -> list[Path]:
+    """With UPDATE_SCREENSHOTS=1 the shots the README shows are copied from this run's
+    artefact folder to docs/screenshots/ (those this module took)."""
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for shot_name, doc_name in README_SCREENSHOTS.items():
+        if (folder / shot_name).exists():
+            shutil.copyfile(folder / shot_name, DOCS_SCREENSHOTS / doc_name)
+            copied.append(DOCS_SCREENSHOTS / doc_name)
+    return copied
 
 
 @pytest.fixture

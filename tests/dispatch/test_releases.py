@@ -200,3 +200,22 @@ def test_two_dispatchers_releasing_the_same_day_at_once_push_it_once(scratch_dat
             Notification.user_id == tech_user_id, Notification.kind == "route_released")))
     assert statuses == {"dispatched"} and pushes == ["route_released"]
     close(app)
+
+
+def test_the_release_note_on_the_timeline_reads_in_the_readers_language(
+        db_session, login, make_technician, make_order):
+    tech = make_technician(skills={"hvac": 3})
+    job = make_order(skills={"hvac": 2})
+    api = login("dispatcher")
+    run = _plan(api, technician_ids=[tech.id], work_order_ids=[job.id])
+    assert api.post(f"/api/v1/dispatch/plans/{run['id']}/apply",
+                    json={"dispatch": True}).status_code == 200
+
+    def reasons(language):
+        timeline = api.get(f"/api/v1/work-orders/{job.id}/timeline",
+                           headers={"Accept-Language": language}).get_json()
+        return [e["data"]["reason"] for e in timeline
+                if e["kind"] == "status_changed" and e["data"].get("to") == "dispatched"]
+
+    assert reasons("en") == [f"day {MONDAY.isoformat()} released to the technician"]
+    assert reasons("zh-CN") == [f"{MONDAY.isoformat()} 的工作已下发给技术员"]

@@ -159,3 +159,17 @@ def test_point_in_territory_helper():
               {"lat": 48.2, "lng": 11.6}, {"lat": 48.2, "lng": 11.5}]
     assert point_in_polygon(48.15, 11.55, square)
     assert not point_in_polygon(48.25, 11.55, square)
+
+
+def test_patching_the_shifts_replaces_the_same_weekday(login, make_user, make_skill):
+    """The new Monday replaces the old one (was a 409: the insert ran before the delete)."""
+    make_skill("hvac")
+    admin = login("admin")
+    tech = admin.post("/api/v1/technicians",
+                      json=_body(make_user("technician").id)).get_json()
+    changed = admin.patch(f"/api/v1/technicians/{tech['id']}", json={"shifts": [
+        {"weekday": 0, "starts": "06:00", "ends": "14:00"},
+        {"weekday": 1, "starts": "08:00", "ends": "12:00"}]})
+    assert changed.status_code == 200, changed.get_json()
+    assert [(s["weekday"], s["starts"], s["ends"]) for s in changed.get_json()["shifts"]] == [
+        (0, "06:00", "14:00"), (1, "08:00", "12:00")]

@@ -192,3 +192,19 @@ def test_nul_characters_are_refused_not_a_server_error(login: Any, make_asset: A
     assert_error(office.post("/api/v1/maintenance/articles",
                              json={"title": "T", "body": "a\x00b"}), 400)
     assert_error(office.get("/api/v1/maintenance/articles?q=%00"), 400)
+
+
+def test_maintenance_refusals_read_in_the_readers_language(login: Any) -> None:
+    """The `message` follows Accept-Language; the `error` key stays the same."""
+    office = login("dispatcher")
+    zh = {"Accept-Language": "zh-CN"}
+    missing = assert_error(office.post("/api/v1/maintenance/occurrences/999999/skip",
+                                       json={"reason": "x"}, headers=zh), 404)
+    assert missing["message"] == "没有此保养计划实例。"
+    refused = assert_error(office.get("/api/v1/maintenance/articles/999999", headers=zh),
+                           404)
+    assert refused["message"] == "没有此文章。"
+    english = assert_error(office.get("/api/v1/maintenance/articles/999999",
+                                      headers={"Accept-Language": "en"}), 404)
+    assert english["message"] == "No such article."
+    assert refused["error"] == english["error"] == "not_found"

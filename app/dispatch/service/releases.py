@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.auth.models import User
 from app.dispatch.models import Technician
 from app.dispatch.service.problem import active_technicians, day_clock
-from app.errors import Conflict, NotFound
+from app.errors import N_, Conflict, NotFound, Phrase
 from app.notifications.models import Notification
 from app.notifications.service import queue_notification
 from app.workorders import service as workorders
@@ -34,7 +34,7 @@ ROUTE_RELEASED_TITLE = "Your route for {day} is ready"
 ROUTE_CHANGED_TITLE = "Your route for {day} changed"
 ROUTE_BODY = "{jobs} jobs, first at {first} ({site})"
 ROUTE_BODY_EMPTY = "No jobs left on your route."
-NOTE_RELEASED = "day {day} released to the technician"
+NOTE_RELEASED = N_("day %(day)s released to the technician")
 
 
 def day_orders(session: Session, day: date, user_ids: list[int],
@@ -99,7 +99,7 @@ def dispatch_routes(session: Session, day: date, techs: list[Technician], *, act
     scheduled: dict[int, list[WorkOrder]] = defaultdict(list)
     for wo in day_orders(session, day, list(by_user), (Status.scheduled,)):
         scheduled[wo.assignee_user_id].append(wo)  # type: ignore[index]
-    note = NOTE_RELEASED.format(day=day.isoformat())
+    note = Phrase(NOTE_RELEASED, day=day.isoformat())
     routes = []
     for user_id, tech in by_user.items():
         jobs = scheduled.get(user_id, [])

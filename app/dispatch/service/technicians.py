@@ -114,7 +114,7 @@ def update_technician(session: Session, tech: Technician, changes: dict[str, Any
     if "skills" in values:
         tech.skills = _skills(session, values.pop("skills"))
     if "shifts" in values:
-        tech.shifts = _shifts(values.pop("shifts"))
+        _swap_shifts(session, tech, _shifts(values.pop("shifts")))
     if "tools" in values:
         values["tools"] = tool_codes(values["tools"])
     for key, value in values.items():
@@ -130,8 +130,16 @@ def replace_skills(session: Session, tech: Technician, entries: list[dict[str, A
 
 def replace_shifts(session: Session, tech: Technician, entries: list[dict[str, Any]], *,
                    actor: User) -> Technician:
-    tech.shifts = _shifts(entries)
+    _swap_shifts(session, tech, _shifts(entries))
     return tech
+
+
+def _swap_shifts(session: Session, tech: Technician, shifts: list[WeeklyShift]) -> None:
+    """The old week goes before the new one comes: the unit of work inserts before it
+    deletes, and a weekday is unique per technician."""
+    tech.shifts = []
+    session.flush()  # flush: delete the old rows before the new ones are inserted
+    tech.shifts = shifts
 
 
 def list_exceptions(session: Session, tech: Technician, *, since: datetime | None = None

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.assets.models import EquipmentModel
 from app.auth.models import Role, User
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import N_, Conflict, NotFound, Unprocessable
 from app.maintenance.models import ChecklistItem, ChecklistTemplate, ItemKind
 from app.maintenance.service.plans import require_planner
 
@@ -44,7 +44,7 @@ def _items(items: list[dict[str, Any]]) -> list[ChecklistItem]:
             choices=list(item.get("choices") or []),
             failing_choices=list(item.get("failing_choices") or [])))
     if errors:
-        raise Unprocessable("The checklist items are not valid; see errors.",
+        raise Unprocessable(N_("The checklist items are not valid; see errors."),
                             errors={"items": errors})
     return built
 
@@ -54,10 +54,10 @@ def create_template(session: Session, *, code: str, name: str, items: list[dict[
     """A new checklist (version 1); its code names every later version."""
     require_planner(actor, "manage checklists")
     if session.scalar(select(ChecklistTemplate.id).where(ChecklistTemplate.code == code)):
-        raise Conflict("A checklist with this code exists; add a version to it instead.",
+        raise Conflict(N_("A checklist with this code exists; add a version to it instead."),
                        error="checklist_code_taken")
     if equipment_model_id is not None and session.get(EquipmentModel, equipment_model_id) is None:
-        raise Unprocessable("Unknown equipment model.",
+        raise Unprocessable(N_("Unknown equipment model."),
                             errors={"equipment_model_id": ["Unknown."]})
     template = ChecklistTemplate(code=code, version=1, name=name,
                                  equipment_model_id=equipment_model_id, items=_items(items),
@@ -86,7 +86,7 @@ def add_template_version(session: Session, template_id: int, *, name: str | None
 def get_template(session: Session, template_id: int, *, actor: User) -> ChecklistTemplate:
     template = session.get(ChecklistTemplate, template_id)
     if template is None or actor.role == Role.customer:
-        raise NotFound("No such checklist.")
+        raise NotFound(N_("No such checklist."))
     return template
 
 

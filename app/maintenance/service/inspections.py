@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.db import utcnow
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import N_, Conflict, NotFound, Phrase, Unprocessable
 from app.maintenance.models import (
     ChecklistItem,
     Inspection,
@@ -38,7 +38,7 @@ def inspection_of(session: Session, work_order: WorkOrder) -> Inspection | None:
 def require_inspection(session: Session, work_order: WorkOrder) -> Inspection:
     inspection = inspection_of(session, work_order)
     if inspection is None:
-        raise NotFound("This work order has no checklist.", error="no_checklist")
+        raise NotFound(N_("This work order has no checklist."), error="no_checklist")
     return inspection
 
 
@@ -48,11 +48,11 @@ def attach_checklist(session: Session, work_order: WorkOrder, *, template_id: in
     require_planner(actor, "attach checklists")
     template = get_template(session, template_id, actor=actor)
     if work_order.status in CLOSED_STATES:
-        raise Conflict("The work order is finished.", error="work_order_closed")
+        raise Conflict(N_("The work order is finished."), error="work_order_closed")
     inspection = inspection_of(session, work_order)
     if inspection is not None:
         if inspection.results:
-            raise Conflict("The checklist has answers already.", error="checklist_started")
+            raise Conflict(N_("The checklist has answers already."), error="checklist_started")
         inspection.template_id = template.id
         inspection.requires_signature = requires_signature
     else:
@@ -72,7 +72,8 @@ def _photo_of_job(session: Session, work_order: WorkOrder, photo_id: int,
     if photo is None or photo.work_order_id != work_order.id or (
             kind is not None and photo.kind != kind):
         what = "a signature photo" if kind else "a photo"
-        raise Unprocessable(f"Attach {what} of this job.",
+        raise Unprocessable(N_("Attach a signature photo of this job.") if kind
+                            else N_("Attach a photo of this job."),
                             errors={"photo_id": [f"Not {what} of this job."]})
     return photo
 
@@ -84,7 +85,8 @@ def _outcome(item: ChecklistItem, answer: dict[str, Any]) -> tuple[str, dict[str
               ItemKind.choice: "choice", ItemKind.photo: "photo_id",
               ItemKind.signature: "photo_id"}[ItemKind(kind)]
     if answer.get(needed) is None:
-        raise Unprocessable(f"A {kind} item is answered with `{needed}`.",
+        raise Unprocessable(Phrase(N_("A %(kind)s item is answered with `%(needed)s`."),
+                                   kind=kind, needed=needed),
                             errors={needed: ["Required for this item."]})
     values: dict[str, Any] = {"passed": None, "number": None, "text": None, "choice": None}
     if kind == ItemKind.pass_fail:
@@ -99,7 +101,7 @@ def _outcome(item: ChecklistItem, answer: dict[str, Any]) -> tuple[str, dict[str
         return (Outcome.out_of_limits if outside else Outcome.ok), values
     if kind == ItemKind.choice:
         if answer["choice"] not in item.choices:
-            raise Unprocessable("Not one of the item's choices.",
+            raise Unprocessable(N_("Not one of the item's choices."),
                                 errors={"choice": [f"One of {', '.join(item.choices)}."]})
         values["choice"] = answer["choice"]
         return (Outcome.failed if answer["choice"] in item.failing_choices else Outcome.ok,
@@ -116,11 +118,11 @@ def record_item(session: Session, work_order: WorkOrder, *, item_id: int,
     corrective work order; correcting the answer later does not raise a second."""
     inspection = require_inspection(session, work_order)
     if work_order.status not in FILLABLE:
-        raise Conflict("Fill in the checklist on site (check in first).",
+        raise Conflict(N_("Fill in the checklist on site (check in first)."),
                        error="not_on_site", work_order_status=work_order.status)
     item = session.get(ChecklistItem, item_id)
     if item is None or item.template_id != inspection.template_id:
-        raise Unprocessable("This item is not on the job's checklist.",
+        raise Unprocessable(N_("This item is not on the job's checklist."),
                             errors={"item_id": ["Not on this checklist."]},
                             error="unknown_checklist_item")
     outcome, values = _outcome(item, answer)
@@ -207,13 +209,14 @@ def check_checklist_done(session: Session, work_order: WorkOrder,
         return None
     missing = missing_items(session, inspection)
     if missing:
-        raise Conflict(f"{len(missing)} required checklist item(s) are not done.",
+        raise Conflict(Phrase(N_("%(count)d required checklist item(s) are not done."),
+                              count=len(missing)),
                        error="checklist_incomplete",
                        missing_items=[{"id": i.id, "label": i.label} for i in missing])
     if inspection.requires_signature:
         signed = session.scalar(select(Photo.id).where(
             Photo.work_order_id == work_order.id, Photo.kind == PhotoKind.signature).limit(1))
         if signed is None:
-            raise Conflict("This job needs the customer's signature before completion.",
+            raise Conflict(N_("This job needs the customer's signature before completion."),
                            error="signature_required")
     return None

@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.assets.models import EquipmentModel
 from app.auth.models import Role, User
 from app.db import utcnow
-from app.errors import NotFound, Unprocessable
+from app.errors import N_, NotFound, Unprocessable
 from app.maintenance.models import (
     ArticleCode,
     ArticleModel,
@@ -89,7 +89,7 @@ def _indexed_text(title: str, body: str, steps: list[str]) -> str:
 def _check_links(session: Session, model_ids: list[int]) -> None:
     if model_ids and len(session.scalars(select(EquipmentModel.id).where(
             EquipmentModel.id.in_(model_ids))).all()) != len(set(model_ids)):
-        raise Unprocessable("Unknown equipment model.",
+        raise Unprocessable(N_("Unknown equipment model."),
                             errors={"equipment_model_ids": ["Unknown."]})
 
 
@@ -131,7 +131,7 @@ def update_article(session: Session, article: KnowledgeArticle, changes: dict[st
 def get_article(session: Session, article_id: int, *, actor: User) -> KnowledgeArticle:
     article = session.get(KnowledgeArticle, article_id)
     if article is None or actor.role == Role.customer:
-        raise NotFound("No such article.")
+        raise NotFound(N_("No such article."))
     return article
 
 
@@ -182,7 +182,7 @@ def search_articles(session: Session, *, q: str | None = None,
     """Articles matching words (English, Chinese, ...), a model and/or a failure code, best
     first: more matching terms, then more often solved with, then rated more useful."""
     if actor.role == Role.customer:
-        raise NotFound("The knowledge base is for staff.")
+        raise NotFound(N_("The knowledge base is for staff."))
     terms = search_terms(q or "")
     if q and not terms:
         return []
@@ -225,7 +225,7 @@ def rate_article(session: Session, article: KnowledgeArticle, *, useful: bool,
                  actor: User) -> ArticleRating:
     """Technicians (and office staff) say whether an article helped; once each, changeable."""
     if actor.role not in (Role.technician, Role.admin, Role.dispatcher):
-        raise NotFound("No such article.")
+        raise NotFound(N_("No such article."))
     rating = session.get(ArticleRating, (article.id, actor.id))
     if rating is None:
         rating = ArticleRating(article_id=article.id, user_id=actor.id, useful=useful)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.assets.models import Asset, Site
 from app.auth.models import Role, User
 from app.db import utcnow
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import N_, Conflict, NotFound, Unprocessable
 from app.maintenance.models import OccurrenceStatus, PlanOccurrence
 from app.maintenance.service.plans import OFFICE, require_planner
 from app.workorders import service as workorders
@@ -88,15 +88,16 @@ def skip_occurrence(session: Session, occurrence_id: int, *, reason: str,
     require_planner(actor, "skip maintenance")
     occurrence = session.get(PlanOccurrence, occurrence_id)
     if occurrence is None:
-        raise NotFound("No such occurrence.")
+        raise NotFound(N_("No such occurrence."))
     if not reason.strip():
-        raise Unprocessable("Say why the maintenance is skipped.", errors={"reason": ["Required."]})
+        raise Unprocessable(N_("Say why the maintenance is skipped."),
+                            errors={"reason": ["Required."]})
     if occurrence.status == OccurrenceStatus.skipped:
-        raise Conflict("This occurrence is already skipped.", error="already_skipped")
+        raise Conflict(N_("This occurrence is already skipped."), error="already_skipped")
     work_order = (session.get(WorkOrder, occurrence.work_order_id)
                   if occurrence.work_order_id is not None else None)
     if work_order is not None and work_order.status in (Status.completed, Status.closed):
-        raise Conflict("This maintenance is already done.", error="occurrence_done")
+        raise Conflict(N_("This maintenance is already done."), error="occurrence_done")
     if work_order is not None and work_order.status != Status.cancelled:
         workorders.transition_work_order(session, work_order, Status.cancelled, actor=actor,
                                          reason=f"Preventive maintenance skipped: {reason}")

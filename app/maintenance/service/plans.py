@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.assets.models import Asset, AssetStatus, Customer, EquipmentModel, Site, Skill
 from app.auth.models import Role, User
-from app.errors import Forbidden, NotFound, Unprocessable
+from app.errors import N_, Forbidden, NotFound, Unprocessable
 from app.inventory.models import Part, StockLocation
 from app.maintenance.models import ChecklistTemplate, MaintenancePlan, ScheduleKind
 from app.workorders.models import BusinessCalendar
@@ -20,9 +20,23 @@ _TARGET_MODELS: dict[str, Any] = {"asset_id": Asset, "equipment_model_id": Equip
 OFFICE = (Role.admin, Role.dispatcher)
 
 
+# The refusal of each office-only action, whole sentences for the catalogues.
+PLANNER_ONLY = {
+    "skip maintenance": N_("Only admins and dispatchers may skip maintenance."),
+    "attach checklists": N_("Only admins and dispatchers may attach checklists."),
+    "manage checklists": N_("Only admins and dispatchers may manage checklists."),
+    "see reliability figures": N_("Only admins and dispatchers may see reliability figures."),
+    "write knowledge articles": N_("Only admins and dispatchers may write knowledge articles."),
+    "edit knowledge articles": N_("Only admins and dispatchers may edit knowledge articles."),
+    "manage maintenance plans": N_("Only admins and dispatchers may manage maintenance plans."),
+    "see maintenance plans": N_("Only admins and dispatchers may see maintenance plans."),
+    "manage failure codes": N_("Only admins and dispatchers may manage failure codes."),
+}
+
+
 def require_planner(actor: User, what: str) -> None:
     if actor.role not in OFFICE:
-        raise Forbidden(f"Only admins and dispatchers may {what}.")
+        raise Forbidden(PLANNER_ONLY[what])
 
 
 def _check(session: Session, values: dict[str, Any]) -> None:
@@ -70,7 +84,7 @@ def _check(session: Session, values: dict[str, Any]) -> None:
     if location_id is not None and session.get(StockLocation, location_id) is None:
         errors["parts_location_id"] = ["Unknown."]
     if errors:
-        raise Unprocessable("The maintenance plan is not valid; see errors.", errors=errors)
+        raise Unprocessable(N_("The maintenance plan is not valid; see errors."), errors=errors)
 
 
 def create_plan(session: Session, values: dict[str, Any], *, actor: User) -> MaintenancePlan:
@@ -104,7 +118,7 @@ def update_plan(session: Session, plan: MaintenancePlan, changes: dict[str, Any]
 def get_plan(session: Session, plan_id: int, *, actor: User) -> MaintenancePlan:
     plan = session.get(MaintenancePlan, plan_id)
     if plan is None or actor.role not in (*OFFICE, Role.technician):
-        raise NotFound("No such maintenance plan.")
+        raise NotFound(N_("No such maintenance plan."))
     return plan
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.assets.models import Asset, EquipmentModel
 from app.auth.models import User
 from app.db import utcnow
-from app.errors import NotFound
+from app.errors import N_, NotFound
 from app.maintenance.models import OccurrenceStatus, PlanOccurrence
 from app.maintenance.service.plans import require_planner
 from app.workorders.models import Status, WorkOrder, WorkOrderType
@@ -118,7 +118,7 @@ def asset_reliability(session: Session, asset_id: int, *, actor: User,
     """An asset's figures over the period (default: the last `days`)."""
     require_planner(actor, "see reliability figures")
     if session.get(Asset, asset_id) is None:
-        raise NotFound("No such asset.")
+        raise NotFound(N_("No such asset."))
     since, until = _period(since, until, days)
     return _figures(session, "asset", asset_id, [asset_id], since, until)
 
@@ -129,7 +129,7 @@ def model_reliability(session: Session, model_id: int, *, actor: User,
     """An equipment model's figures over all its assets."""
     require_planner(actor, "see reliability figures")
     if session.get(EquipmentModel, model_id) is None:
-        raise NotFound("No such equipment model.")
+        raise NotFound(N_("No such equipment model."))
     since, until = _period(since, until, days)
     assets = select(Asset.id).where(Asset.equipment_model_id == model_id)
     return _figures(session, "equipment_model", model_id, assets, since, until)

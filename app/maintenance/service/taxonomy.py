@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.assets.models import EquipmentModel
 from app.auth.models import Role, User
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import N_, Conflict, NotFound, Phrase, Unprocessable
 from app.maintenance.models import CodeKind, FailureCode
 from app.maintenance.service.plans import require_planner
 from app.workorders.models import WorkOrder, WorkOrderType
@@ -29,20 +29,21 @@ def create_failure_code(session: Session, *, equipment_model_id: int, kind: str,
     of the same model. A code is unique per model and kind."""
     require_planner(actor, "manage failure codes")
     if session.get(EquipmentModel, equipment_model_id) is None:
-        raise Unprocessable("Unknown equipment model.",
+        raise Unprocessable(N_("Unknown equipment model."),
                             errors={"equipment_model_id": ["Unknown."]})
     parent = session.get(FailureCode, parent_id) if parent_id is not None else None
     wanted = PARENT_KIND.get(CodeKind(kind))
     if wanted is None and parent_id is not None:
-        raise Unprocessable("A problem code has no parent.", errors={"parent_id": ["Omit."]})
+        raise Unprocessable(N_("A problem code has no parent."), errors={"parent_id": ["Omit."]})
     if wanted is not None and (parent is None or parent.kind != wanted
                                or parent.equipment_model_id != equipment_model_id):
-        raise Unprocessable(f"A {kind} hangs under a {wanted} of the same model.",
+        raise Unprocessable(Phrase(N_("A %(kind)s hangs under a %(wanted)s of the same model."),
+                                   kind=kind, wanted=wanted),
                             errors={"parent_id": [f"A {wanted} code of this model."]})
     if session.scalar(select(FailureCode.id).where(
             FailureCode.equipment_model_id == equipment_model_id, FailureCode.kind == kind,
             FailureCode.code == code)):
-        raise Conflict("This code exists for the model.", error="failure_code_taken")
+        raise Conflict(N_("This code exists for the model."), error="failure_code_taken")
     failure_code = FailureCode(equipment_model_id=equipment_model_id, kind=kind, code=code,
                                label=label, parent_id=parent_id)
     session.add(failure_code)
@@ -53,7 +54,7 @@ def create_failure_code(session: Session, *, equipment_model_id: int, kind: str,
 def list_failure_codes(session: Session, *, actor: User, equipment_model_id: int | None = None,
                        kind: str | None = None) -> Select[Any]:
     if actor.role == Role.customer:
-        raise NotFound("No failure codes for customers.")
+        raise NotFound(N_("No failure codes for customers."))
     stmt = select(FailureCode).order_by(FailureCode.equipment_model_id, FailureCode.kind,
                                         FailureCode.code)
     if equipment_model_id is not None:
@@ -94,6 +95,6 @@ def check_failure_codes(session: Session, work_order: WorkOrder,
         if child is not None and parent is not None and child.parent_id != parent.id:
             errors[COMPLETION_FIELD[kind]] = [f"Not a {kind} of {parent.code}."]
     if errors:
-        raise Unprocessable("The failure codes do not fit this equipment model's taxonomy.",
+        raise Unprocessable(N_("The failure codes do not fit this equipment model's taxonomy."),
                             errors={"completion": errors}, error="failure_codes_invalid")
     return {"failure", "cause", "remedy"}

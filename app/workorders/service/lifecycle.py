@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Role, User
 from app.config import Config
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, InvalidTransition, Unprocessable
+from app.errors import Conflict, Forbidden, InvalidTransition, Phrase, Unprocessable
 from app.inventory.service import release_reservations_for_work_order
 from app.notifications.service import queue_notification
 from app.workorders.models import (
@@ -164,7 +164,9 @@ def transition_work_order(session: Session, work_order: WorkOrder, to: str, *, a
     event_data: dict[str, Any] = {"from": current.value, "to": target.value,
                                   "action": rule.action}
     if reason:
-        event_data["reason"] = reason
+        event_data["reason"] = str(reason)
+        if isinstance(reason, Phrase):  # said again in each reader's language
+            event_data["reason_text"] = {"template": reason.template, "values": reason.values}
     # No autoflush until status and hold reason agree: loading the SLA pauses midway would
     # flush a half-changed row (the hold-reason check constraint refuses it).
     with session.no_autoflush:
