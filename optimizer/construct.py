@@ -17,7 +17,8 @@ cumul windows, allowed vehicles, binding parts):
   that route changes.
 
 The routes then seed OR-Tools' local search (``optimizer.search``). Linked jobs
-(``same_technician_as``, ``not_before``) and pick-ups are left to OR-Tools.
+(``same_technician_as``, ``not_before``) and pick-ups are left to OR-Tools: here a van carries only
+its own stock.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ class Routes:
         self.span = [time.GetSpanUpperBoundForVehicle(v) for v in range(nv)]
         self.wins = built.windows
         parts = sorted(built.part_dims)
-        self.pickups = bool(built.pickup_of_node)
         self.demand = {node: [problem.jobs[ji].parts.get(p, 0) for p in parts]
                        for node, ji in built.job_of_node.items()}
         self.cap = [[s.tech.van_stock.get(p, 0) for p in parts] for s in built.shifts]
@@ -141,7 +141,7 @@ class Routes:
         for v in self.allowed[node]:
             if failed.get(v) == self.version[v]:
                 continue
-            if not self.pickups and any(self.load[v][k] + q > self.cap[v][k]
+            if any(self.load[v][k] + q > self.cap[v][k]
                                         for k, q in enumerate(need) if q):
                 failed[v] = self.version[v]
                 continue
