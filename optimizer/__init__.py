@@ -49,7 +49,7 @@ Inputs
   several priorities, binding parts or per-technician service times (breaks reserved, or none),
   iterated local search is replaced by the priority-first start of ``optimizer.construct``:
   jobs inserted P1 first (then fewest eligible routes, shortest service) at their cheapest
-  feasible position, improved by ruin and recreate in Python for 60 % of the time limit (20
+  feasible position, improved by ruin and recreate in Python for 85 % of the time limit (20
   rounds per solution of ``solution_limit``), then OR-Tools greedy descent; an oversubscribed
   day thus leaves the least urgent work undone (``stats["first_solution_strategy"]`` is
   ``"PRIORITY_START"``). Above 150 jobs breaks are reserved

@@ -54,6 +54,8 @@ class Routes:
         parts = sorted(built.part_dims)
         self.demand = {node: [problem.jobs[ji].parts.get(p, 0) for p in parts]
                        for node, ji in built.job_of_node.items()}
+        self.need = {node: [(k, q) for k, q in enumerate(d) if q]
+                     for node, d in self.demand.items()}
         self.cap = [[s.tech.van_stock.get(p, 0) for p in parts] for s in built.shifts]
         self.load = [[0] * len(parts) for _ in range(nv)]
         w = problem.weights
@@ -135,14 +137,14 @@ class Routes:
     def insert(self, node: int) -> bool:
         """Put ``node`` at its cheapest feasible position; False if none."""
         tt = self.tt
-        need = self.demand[node]
+        need = self.need[node]
+        wins = self.wins[node]
         failed = self.failed.setdefault(node, {})
         cands: list[tuple[int, int, int]] = []
         for v in self.allowed[node]:
             if failed.get(v) == self.version[v]:
                 continue
-            if any(self.load[v][k] + q > self.cap[v][k]
-                                        for k, q in enumerate(need) if q):
+            if need and any(self.load[v][k] + q > self.cap[v][k] for k, q in need):
                 failed[v] = self.version[v]
                 continue
             st, fs = self.sched[v]
@@ -151,10 +153,14 @@ class Routes:
             found = False
             for pos in range(len(seq) + 1):
                 nxt = seq[pos] if pos < len(seq) else self.ends[v]
-                got = self._first_start(node, t_end + tt[prev][node])
-                if got is None:
+                t = t_end + tt[prev][node]
+                for a, b in wins:
+                    if t <= b:
+                        start = t if t > a else a
+                        break
+                else:
                     break  # later positions only arrive later
-                arrive = got[0] + svc[node] + tt[node][nxt]
+                arrive = start + svc[node] + tt[node][nxt]
                 if pos < len(seq):
                     push = arrive - st[pos]
                 elif seq:
@@ -174,7 +180,7 @@ class Routes:
             if self.timed(v, seq) is None:
                 continue
             self.routes[v] = seq
-            for k, q in enumerate(need):
+            for k, q in need:
                 self.load[v][k] += q
             self.planned[node] = v
             self._refresh(v)

@@ -71,7 +71,7 @@ iterated_local_search_parameters {
 # insertion on a 300-job day), improved by its ruin and recreate for this share of the time
 # limit (or this many rounds per solution of ``solution_limit``), then greedy descent.
 PRIORITY_START_MIN_JOBS = 150
-PRIORITY_START_SHARE = 0.6
+PRIORITY_START_SHARE = 0.85
 PRIORITY_START_ROUNDS_PER_SOLUTION = 20
 
 
