@@ -88,6 +88,7 @@ class Routes:
         self.version = [0] * nv
         self.failed: dict[int, dict[int, int]] = {}  # node -> route -> version it failed at
         self.planned: dict[int, int] = {}  # node -> route
+        self._route_cost: dict[int, tuple[list[int], float]] = {}
 
     # -- timing ----------------------------------------------------------------------------
     def _first_start(self, node: int, t: int) -> tuple[int, int] | None:
@@ -151,8 +152,9 @@ class Routes:
             seq, svc = self.routes[v], self.svc[v]
             t_end, prev = self.depart[v], self.starts[v]
             found = False
-            for pos in range(len(seq) + 1):
-                nxt = seq[pos] if pos < len(seq) else self.ends[v]
+            n = len(seq)
+            for pos in range(n + 1):
+                nxt = seq[pos] if pos < n else self.ends[v]
                 t = t_end + tt[prev][node]
                 for a, b in wins:
                     if t <= b:
@@ -161,7 +163,7 @@ class Routes:
                 else:
                     break  # later positions only arrive later
                 arrive = start + svc[node] + tt[node][nxt]
-                if pos < len(seq):
+                if pos < n:
                     push = arrive - st[pos]
                 elif seq:
                     push = arrive - (st[-1] + svc[seq[-1]] + tt[seq[-1]][nxt])
@@ -170,7 +172,7 @@ class Routes:
                 if push <= fs[pos]:
                     cands.append((tt[prev][node] + tt[node][nxt] - tt[prev][nxt], v, pos))
                     found = True
-                if pos < len(seq):
+                if pos < n:
                     t_end, prev = st[pos] + svc[seq[pos]], seq[pos]
             if not found:
                 failed[v] = self.version[v]
@@ -207,11 +209,14 @@ class Routes:
         """Dropped penalties plus travel cost (currency), as the model counts them."""
         out = sum(p for n, p in self.penalty.items() if n not in self.planned)
         for v, seq in enumerate(self.routes):
-            if seq:
-                path = [self.starts[v], *seq, self.ends[v]]
+            cached = self._route_cost.get(v)
+            if cached is None or cached[0] != seq:
+                path = [self.starts[v], *seq, self.ends[v]] if seq else []
                 secs = sum(self.tt[a][b] for a, b in itertools.pairwise(path))
                 metres = sum(self.built.dist[a][b] for a, b in itertools.pairwise(path))
-                out += secs * self.per_s[v] + metres * self.per_m[v]
+                cached = (list(seq), secs * self.per_s[v] + metres * self.per_m[v])
+                self._route_cost[v] = cached
+            out += cached[1]
         return out
 
     # -- state -----------------------------------------------------------------------------
