@@ -46,7 +46,7 @@ Inputs
   OR-Tools metaheuristic name (e.g. ``GUIDED_LOCAL_SEARCH``) selects that instead; then, up to
   200 jobs, two insertion starts (local and parallel cheapest insertion) are taken to a local
   optimum and the metaheuristic runs from the better one. From 150 jobs on, on days with
-  several priorities, binding parts or per-technician service times (breaks reserved, or none),
+  several priorities or per-technician service times (breaks reserved, or none),
   iterated local search is replaced by the priority-first start of ``optimizer.construct``:
   jobs inserted P1 first (then fewest eligible routes, shortest service) at their cheapest
   feasible position, improved by ruin and recreate in Python for 85 % of the time limit (20

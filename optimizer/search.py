@@ -65,8 +65,9 @@ iterated_local_search_parameters {
 """ + LIGHT_OPERATORS
 
 
-# From this many jobs on (with breaks reserved, or none; on days with several priorities,
-# binding parts or per-technician service times, not on plain VRPTW), the search starts from
+# From this many jobs on (with breaks reserved, or none; on days with several priorities or
+# per-technician service times, not on plain VRPTW such as Solomon or Gehring-Homberger, whose
+# vehicle capacity is a part), the search starts from
 # the priority-first insertion of optimizer.construct (seconds faster than OR-Tools' own
 # insertion on a 300-job day), improved by its ruin and recreate for this share of the time
 # limit (or this many rounds per solution of ``solution_limit``), then greedy descent.
@@ -152,7 +153,7 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     used = options.first_solution
     multi = (options.multi_start and options.solution_limit is None and not light)
     start = None
-    mixed = (len({problem.jobs[ji].priority for ji in allowed}) > 1 or bool(built.part_dims)
+    mixed = (len({problem.jobs[ji].priority for ji in allowed}) > 1
              or len({tuple(v) for v in built.service}) > 1)
     if (options.metaheuristic == ILS and len(allowed) >= PRIORITY_START_MIN_JOBS and mixed
             and (reserve or not any(s.breaks for s in shifts))):
