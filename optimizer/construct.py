@@ -30,6 +30,8 @@ from random import Random
 from optimizer.model import Problem
 from optimizer.routing_model import Built
 
+# share of rounds that ruin around an unplanned job (removing planned jobs worth no more),
+# the others around a random planned job
 TARGETED = 0.3
 RUIN_SIZE = (4, 16)  # jobs removed per round
 # accept a worse plan by up to this share of the smallest drop penalty (falling to zero)
