@@ -71,7 +71,14 @@ Inputs
   greedy descent and accepted by simulated annealing, until the time or solution limit. Any
   OR-Tools metaheuristic name (e.g. ``GUIDED_LOCAL_SEARCH``) selects that instead; then, up to
   200 jobs, two insertion starts (local and parallel cheapest insertion) are taken to a local
-  optimum and the metaheuristic runs from the better one. Above 150 jobs breaks are reserved
+  optimum and the metaheuristic runs from the better one. From 150 jobs on, on days with
+  several priorities or per-technician service times (breaks reserved, or none),
+  iterated local search is replaced by the priority-first start of ``optimizer.construct``:
+  jobs inserted P1 first (then fewest eligible routes, shortest service) at their cheapest
+  feasible position, improved by ruin and recreate in Python for 85 % of the time limit (20
+  rounds per solution of ``solution_limit``), then OR-Tools greedy descent; an oversubscribed
+  day thus leaves the least urgent work undone (``stats["first_solution_strategy"]`` is
+  ``"PRIORITY_START"``). Above 150 jobs breaks are reserved
   time during the search and placed afterwards (``optimizer.breaks``), because exact break
   intervals slow local search down ten-fold on a 600-job day.
 - ``Problem(technicians, jobs, travel, weights, warehouses=(), allow_pickups=False, options)``.

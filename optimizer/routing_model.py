@@ -74,6 +74,8 @@ class Built:
         if not self.legs:
             return self.dist, self.travel_s
         return self.legs[self.vehicle_profile[v]]
+    # job node -> its service-start windows as set on the time cumul (after break reserves)
+    windows: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def binding_parts(problem: Problem, shifts: list[Shift], jobs: list[int]) -> list[str]:
@@ -236,6 +238,7 @@ def build(
     top = top_value(w, problem.jobs)
     job_index_of_id = {problem.jobs[ji].id: ji for ji in jobs}
     node_of_job = {ji: node for node, ji in job_of_node.items()}
+    node_windows: dict[int, list[tuple[int, int]]] = {}
     built_links = _Links(routing, manager, time, node_of_job, job_index_of_id, service)
     for node, ji in job_of_node.items():
         job = problem.jobs[ji]
@@ -253,6 +256,8 @@ def build(
                 cumul.RemoveInterval(a.end + 1, b.start - 1)
         if pin is not None and pin[1] is not None:
             cumul.SetValue(pin[1])
+        node_windows[node] = ([(pin[1], pin[1])] if pin is not None and pin[1] is not None
+                              else [(tw.start, min(tw.end, horizon)) for tw in wins])
         if job.sla_due is not None:
             coef = per_second(w.lateness_per_hour.get(job.priority, 0.0))
             if coef > 0:
@@ -273,7 +278,8 @@ def build(
                 wh.hours.start, max(wh.hours.start, wh.hours.end - wh.pickup_duration))
 
     built = Built(routing, manager, shifts, job_of_node, pickup_of_node, places, dist, tsec,
-                  service, time, allowed=allowed, legs=legs, vehicle_profile=vehicle_profile)
+                  service, time, allowed=allowed, legs=legs, vehicle_profile=vehicle_profile,
+                  windows=node_windows)
     if reserve_breaks:
         built.breaks = [[] for _ in shifts]
     else:

@@ -1,0 +1,291 @@
+"""A priority-first start for large days: cheapest feasible insertion, P1 jobs first, then a
+short ruin-and-recreate in Python that trades low-priority visits for more valuable ones.
+
+OR-Tools' insertion starts evaluate every position of every vehicle with all dimension filters
+and take seconds on a 600-job day with part dimensions and per-technician service times (on a
+busy two-core machine the first plan of a 60 x 600 day could take longer than the whole time
+limit). This start is plain Python over the model's own figures (the ``Built`` matrices, the
+cumul windows, allowed vehicles, binding parts):
+
+- *insertion*: jobs are taken by priority class (P1 first), then fewest allowed routes, then
+  shortest service; each goes where it adds the least travel time among the positions where
+  the route stays feasible. A position is screened with forward time slack (conservative with
+  several windows: a delay never jumps a window gap) and confirmed by timing the whole route;
+- *ruin and recreate* (``improve``): remove a job and its nearest planned neighbours, re-insert
+  every unplanned job in the same priority order, keep the result when the dropped penalties
+  plus travel cost did not grow. A job that did not fit a route is not tried there again until
+  that route changes.
+
+The routes then seed OR-Tools' local search (``optimizer.search``). Linked jobs
+(``same_technician_as``, ``not_before``) and pick-ups are left to OR-Tools: here a van carries only
+its own stock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time as _time
+from random import Random
+
+from optimizer.model import Problem
+from optimizer.routing_model import Built
+
+# share of rounds that ruin around an unplanned job (removing planned jobs worth no more),
+# the others around a random planned job
+TARGETED = 0.3
+RUIN_SIZE = (4, 16)  # jobs removed per round
+# accept a worse plan by up to this share of the smallest drop penalty (falling to zero)
+THRESHOLD = 0.5
+
+
+class Routes:
+    """Mutable routes over a built model, with per-route timing and van loads."""
+
+    def __init__(self, problem: Problem, built: Built) -> None:
+        routing, manager, time = built.routing, built.manager, built.time
+        self.built = built
+        nv = self.nv = len(built.shifts)
+        self.tt = built.travel_s
+        self.svc = built.service
+        self.starts = [manager.IndexToNode(routing.Start(v)) for v in range(nv)]
+        self.ends = [manager.IndexToNode(routing.End(v)) for v in range(nv)]
+        self.depart = [time.CumulVar(routing.Start(v)).Min() for v in range(nv)]
+        self.close = [time.CumulVar(routing.End(v)).Max() for v in range(nv)]
+        self.span = [time.GetSpanUpperBoundForVehicle(v) for v in range(nv)]
+        self.wins = built.windows
+        parts = sorted(built.part_dims)
+        self.demand = {node: [problem.jobs[ji].parts.get(p, 0) for p in parts]
+                       for node, ji in built.job_of_node.items()}
+        self.need = {node: [(k, q) for k, q in enumerate(d) if q]
+                     for node, d in self.demand.items()}
+        self.cap = [[s.tech.van_stock.get(p, 0) for p in parts] for s in built.shifts]
+        self.load = [[0] * len(parts) for _ in range(nv)]
+        w = problem.weights
+        self.penalty = {node: w.drop_penalty.get(problem.jobs[ji].priority, 1.0)
+                        for node, ji in built.job_of_node.items()}
+        # travel cost per second and per metre of each route (currency), as in the model
+        self.per_s = [w.travel * s.tech.cost_per_hour / 3600.0 for s in built.shifts]
+        self.per_m = [w.travel * s.tech.cost_per_km / 1000.0 for s in built.shifts]
+        self.allowed = {node: built.allowed[ji] for node, ji in built.job_of_node.items()}
+
+        linked: set[object] = set()
+        ids = {problem.jobs[ji].id for ji in built.job_of_node.values()}
+        for ji in built.job_of_node.values():
+            job = problem.jobs[ji]
+            for other in (job.same_technician_as, job.not_before):
+                if other is not None and other in ids:
+                    linked.update((job.id, other))
+
+        def key(node: int) -> tuple[int, int, int, int]:
+            ji = built.job_of_node[node]
+            return (problem.jobs[ji].priority, len(built.allowed[ji]),
+                    min(self.svc[v][node] for v in built.allowed[ji]), node)
+
+        self.order = sorted((n for n, ji in built.job_of_node.items()
+                             if problem.jobs[ji].id not in linked), key=key)
+        self.rank = {n: k for k, n in enumerate(self.order)}
+        self.routes: list[list[int]] = [[] for _ in range(nv)]
+        self.sched: list[tuple[list[int], list[int]]] = [([], [self.close[v] - self.depart[v]])
+                                                          for v in range(nv)]
+        self.version = [0] * nv
+        self.failed: dict[int, dict[int, int]] = {}  # node -> route -> version it failed at
+        self.planned: dict[int, int] = {}  # node -> route
+        self._route_cost: dict[int, tuple[list[int], float]] = {}
+
+    # -- timing ----------------------------------------------------------------------------
+    def _first_start(self, node: int, t: int) -> tuple[int, int] | None:
+        """(service start, end of the window it is in) at or after ``t``."""
+        for a, b in self.wins[node]:
+            if t <= b:
+                return max(t, a), b
+        return None
+
+    def timed(self, v: int, seq: list[int]) -> tuple[list[int], list[int], int] | None:
+        """Service starts, the end of each start's window, and the return time; None if the
+        route breaks a window, its shift end or its span limit."""
+        tt, svc = self.tt, self.svc[v]
+        t, prev = self.depart[v], self.starts[v]
+        st: list[int] = []
+        latest: list[int] = []
+        for node in seq:
+            got = self._first_start(node, t + tt[prev][node])
+            if got is None:
+                return None
+            st.append(got[0])
+            latest.append(got[1])
+            t, prev = got[0] + svc[node], node
+        end = t + tt[prev][self.ends[v]]
+        if end > self.close[v]:
+            return None
+        if seq and end - max(self.depart[v], st[0] - tt[self.starts[v]][seq[0]]) > self.span[v]:
+            return None
+        return st, latest, end
+
+    def _refresh(self, v: int) -> None:
+        got = self.timed(v, self.routes[v])
+        assert got is not None
+        st, latest, end = got
+        seq, tt, svc = self.routes[v], self.tt, self.svc[v]
+        fs = [0] * (len(st) + 1)
+        fs[-1] = self.close[v] - end
+        for k in range(len(st) - 1, -1, -1):
+            nxt = seq[k + 1] if k + 1 < len(st) else self.ends[v]
+            arrive_next = st[k] + svc[seq[k]] + tt[seq[k]][nxt]
+            wait_next = (st[k + 1] if k + 1 < len(st) else end) - arrive_next
+            fs[k] = min(latest[k] - st[k], max(0, wait_next) + fs[k + 1])
+        self.sched[v] = (st, fs)
+        self.version[v] += 1
+
+    # -- moves -----------------------------------------------------------------------------
+    def insert(self, node: int) -> bool:
+        """Put ``node`` at its cheapest feasible position; False if none."""
+        tt = self.tt
+        need = self.need[node]
+        wins = self.wins[node]
+        failed = self.failed.setdefault(node, {})
+        cands: list[tuple[int, int, int]] = []
+        for v in self.allowed[node]:
+            if failed.get(v) == self.version[v]:
+                continue
+            if need and any(self.load[v][k] + q > self.cap[v][k] for k, q in need):
+                failed[v] = self.version[v]
+                continue
+            st, fs = self.sched[v]
+            seq, svc = self.routes[v], self.svc[v]
+            t_end, prev = self.depart[v], self.starts[v]
+            found = False
+            n = len(seq)
+            for pos in range(n + 1):
+                nxt = seq[pos] if pos < n else self.ends[v]
+                t = t_end + tt[prev][node]
+                for a, b in wins:
+                    if t <= b:
+                        start = t if t > a else a
+                        break
+                else:
+                    break  # later positions only arrive later
+                arrive = start + svc[node] + tt[node][nxt]
+                if pos < n:
+                    push = arrive - st[pos]
+                elif seq:
+                    push = arrive - (st[-1] + svc[seq[-1]] + tt[seq[-1]][nxt])
+                else:
+                    push = arrive - (self.depart[v] + tt[self.starts[v]][nxt])
+                if push <= fs[pos]:
+                    cands.append((tt[prev][node] + tt[node][nxt] - tt[prev][nxt], v, pos))
+                    found = True
+                if pos < n:
+                    t_end, prev = st[pos] + svc[seq[pos]], seq[pos]
+            if not found:
+                failed[v] = self.version[v]
+        cands.sort()
+        for _delta, v, pos in cands:
+            seq = [*self.routes[v][:pos], node, *self.routes[v][pos:]]
+            if self.timed(v, seq) is None:
+                continue
+            self.routes[v] = seq
+            for k, q in need:
+                self.load[v][k] += q
+            self.planned[node] = v
+            self._refresh(v)
+            return True
+        return False
+
+    def remove(self, nodes: list[int]) -> None:
+        touched = set()
+        for node in nodes:
+            v = self.planned.pop(node)
+            self.routes[v].remove(node)
+            for k, q in enumerate(self.demand[node]):
+                self.load[v][k] -= q
+            touched.add(v)
+        for v in touched:
+            self._refresh(v)  # a shorter route stays feasible (triangle inequality)
+
+    def fill(self) -> None:
+        for node in self.order:
+            if node not in self.planned:
+                self.insert(node)
+
+    def cost(self) -> float:
+        """Dropped penalties plus travel cost (currency), as the model counts them."""
+        out = sum(p for n, p in self.penalty.items() if n not in self.planned)
+        for v, seq in enumerate(self.routes):
+            cached = self._route_cost.get(v)
+            if cached is None or cached[0] != seq:
+                path = [self.starts[v], *seq, self.ends[v]] if seq else []
+                secs = sum(self.tt[a][b] for a, b in itertools.pairwise(path))
+                metres = sum(self.built.dist[a][b] for a, b in itertools.pairwise(path))
+                cached = (list(seq), secs * self.per_s[v] + metres * self.per_m[v])
+                self._route_cost[v] = cached
+            out += cached[1]
+        return out
+
+    # -- state -----------------------------------------------------------------------------
+    def snapshot(self) -> tuple[object, ...]:
+        return ([list(r) for r in self.routes], [list(x) for x in self.load],
+                list(self.sched), dict(self.planned))
+
+    def restore(self, snap: tuple[object, ...]) -> None:
+        routes, load, sched, planned = snap
+        old = self.routes
+        self.routes = [list(r) for r in routes]  # type: ignore[attr-defined]
+        self.load = [list(x) for x in load]  # type: ignore[attr-defined]
+        self.sched = list(sched)  # type: ignore[call-overload]
+        self.planned = dict(planned)  # type: ignore[call-overload]
+        for v in range(self.nv):
+            if old[v] != self.routes[v]:
+                self.version[v] += 1
+
+
+def construct(
+    problem: Problem, built: Built, *, seconds: float = 0.0, iterations: int | None = None,
+    seed: int = 0,
+) -> list[list[int]]:
+    """Per route (shift), the job nodes in visiting order: the priority-first insertion, then
+    ruin and recreate for ``seconds`` (or exactly ``iterations`` rounds, for reproducible
+    runs)."""
+    rs = Routes(problem, built)
+    rs.fill()
+    deadline = _time.monotonic() + seconds
+    rng = Random(seed)
+    current = best_cost = rs.cost()
+    threshold = THRESHOLD * min(rs.penalty.values(), default=0.0)
+    best_routes = [list(r) for r in rs.routes]
+    k = 0
+    while (k < iterations) if iterations is not None else (_time.monotonic() < deadline):
+        k += 1
+        planned = list(rs.planned)
+        if not planned:
+            break
+        snap = rs.snapshot()
+        size = rng.randint(*RUIN_SIZE)
+        waiting = [n for n in rs.order if n not in rs.planned]
+        if waiting and rng.random() < TARGETED:
+            # make room near an unplanned job for it: remove planned jobs around it that are
+            # worth no more than it is
+            seed_node = waiting[min(int(rng.expovariate(4.0 / len(waiting))), len(waiting) - 1)]
+            worth = rs.penalty[seed_node]
+            planned = [n for n in planned if rs.penalty[n] <= worth]
+        else:
+            seed_node = rng.choice(planned)
+        row = rs.tt[seed_node]
+        victims = sorted(planned, key=lambda n: row[n] + row[n])[:size]
+        if not victims:
+            continue
+        rs.remove(victims)
+        rs.fill()
+        cost = rs.cost()
+        # threshold acceptance, the threshold falling to zero by the end
+        left = (1 - k / iterations) if iterations else max(
+            0.0, (deadline - _time.monotonic()) / seconds) if seconds > 0 else 0.0
+        if cost <= current + threshold * left + 1e-9:
+            current = cost
+            if cost < best_cost - 1e-9:
+                best_cost, best_routes = cost, [list(r) for r in rs.routes]
+        else:
+            rs.restore(snap)
+    return best_routes
+
+
+__all__ = ["Routes", "construct"]

@@ -1,0 +1,61 @@
+"""Oversubscribed days (more jobs than the technicians can do): the urgent work is planned.
+
+From 150 jobs on, a day with several priorities starts from the priority-first insertion of
+``optimizer.construct`` (P1 first) and its ruin and recreate (``optimizer.search``).
+"""
+
+from __future__ import annotations
+
+import random
+
+from optimizer_factories import DAY, H, at, make_job, make_tech
+
+from optimizer import Break, Problem, SolverOptions, TimeWindow, solve, validate
+
+
+def busy_day(solution_limit: int | None = 5) -> Problem:
+    rng = random.Random(7)
+    techs = tuple(
+        make_tech(f"T{k}", start=at(rng.uniform(-0.05, 0.05), rng.uniform(-0.08, 0.08)),
+                  skills={"elec": rng.randint(1, 3), "hvac": rng.randint(1, 3)},
+                  breaks=(Break("lunch", TimeWindow(12 * H, 13 * H), 1800),))
+        for k in range(6)
+    )
+    jobs = []
+    for k in range(160):
+        # 16 P1, then P2..P4; every job some technician can do, 45-75 minutes each: six
+        # technicians can do about a third of them
+        priority = 1 if k % 10 == 0 else 2 + k % 3
+        jobs.append(make_job(
+            f"J{k:03d}", location=at(rng.uniform(-0.06, 0.06), rng.uniform(-0.1, 0.1)),
+            duration=rng.randint(45, 75) * 60, priority=priority,
+            skills={rng.choice(("elec", "hvac")): 1},
+            windows=(DAY,) if k % 4 else (TimeWindow(8 * H, 12 * H), TimeWindow(14 * H, 17 * H)),
+        ))
+    return Problem(techs, tuple(jobs), options=SolverOptions(solution_limit=solution_limit))
+
+
+def test_every_p1_job_is_planned_on_an_oversubscribed_day() -> None:
+    problem = busy_day()
+    plan = solve(problem, 30.0)
+    assert validate(problem, plan) == []
+    planned = {v.ref for r in plan.routes for v in r.visits}
+    p1 = {j.id for j in problem.jobs if j.priority == 1}
+    assert p1 <= planned
+    assert len(planned) < len(problem.jobs)  # the day is oversubscribed
+    left = [j for j in problem.jobs if j.id not in planned]
+    assert {u.job_id for u in plan.unassigned} == {j.id for j in left}
+    # what is left is the less urgent work: more P4 than P2 jobs left undone
+    assert sum(j.priority == 4 for j in left) >= sum(j.priority == 2 for j in left)
+    assert plan.stats["first_solution_strategy"] == "PRIORITY_START"
+    assert all(len(r.breaks) == 1 for r in plan.routes)
+
+
+def test_an_oversubscribed_day_plans_the_same_with_the_same_seed_and_solution_limit() -> None:
+    problem = busy_day()
+
+    def shape(seed: int) -> list[tuple[object, ...]]:
+        plan = solve(problem, 30.0, seed=seed)
+        return [(r.technician_id, *[v.ref for v in r.visits]) for r in plan.routes]
+
+    assert shape(3) == shape(3)
