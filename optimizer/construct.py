@@ -27,6 +27,7 @@ import itertools
 import time as _time
 from random import Random
 
+from optimizer.costs import SCALE, drop_units, top_value
 from optimizer.model import Problem
 from optimizer.routing_model import Built
 
@@ -45,7 +46,10 @@ class Routes:
         routing, manager, time = built.routing, built.manager, built.time
         self.built = built
         nv = self.nv = len(built.shifts)
-        self.tt = built.travel_s
+        self.tt = built.travel_s  # the problem's own model: nearness for ruin
+        # each route drives by its technician's profile (optimizer.model.TravelModel.profiles)
+        self.vtt = [built.metres_seconds(v)[1] for v in range(nv)]
+        self.vdist = [built.metres_seconds(v)[0] for v in range(nv)]
         self.svc = built.service
         self.starts = [manager.IndexToNode(routing.Start(v)) for v in range(nv)]
         self.ends = [manager.IndexToNode(routing.End(v)) for v in range(nv)]
@@ -61,12 +65,17 @@ class Routes:
         self.cap = [[s.tech.van_stock.get(p, 0) for p in parts] for s in built.shifts]
         self.load = [[0] * len(parts) for _ in range(nv)]
         w = problem.weights
-        self.penalty = {node: w.drop_penalty.get(problem.jobs[ji].priority, 1.0)
+        top = top_value(w, problem.jobs)
+        # the drop penalty as the model prices it (a job's value, must-serve far above all)
+        self.penalty = {node: drop_units(w, problem.jobs[ji], top) / SCALE
                         for node, ji in built.job_of_node.items()}
         # travel cost per second and per metre of each route (currency), as in the model
         self.per_s = [w.travel * s.tech.cost_per_hour / 3600.0 for s in built.shifts]
         self.per_m = [w.travel * s.tech.cost_per_km / 1000.0 for s in built.shifts]
-        self.allowed = {node: built.allowed[ji] for node, ji in built.job_of_node.items()}
+        # a van carries its own tools only: fetching one at a warehouse is left to OR-Tools
+        self.allowed = {node: [v for v in built.allowed[ji]
+                               if problem.jobs[ji].tools <= built.shifts[v].tech.tools]
+                        for node, ji in built.job_of_node.items()}
 
         linked: set[object] = set()
         ids = {problem.jobs[ji].id for ji in built.job_of_node.values()}
@@ -78,7 +87,8 @@ class Routes:
 
         def key(node: int) -> tuple[int, int, int, int]:
             ji = built.job_of_node[node]
-            return (problem.jobs[ji].priority, len(built.allowed[ji]),
+            job = problem.jobs[ji]
+            return (0 if job.must_serve else job.priority, len(built.allowed[ji]),
                     min(self.svc[v][node] for v in built.allowed[ji]), node)
 
         self.order = sorted((n for n, ji in built.job_of_node.items()
@@ -103,7 +113,7 @@ class Routes:
     def timed(self, v: int, seq: list[int]) -> tuple[list[int], list[int], int] | None:
         """Service starts, the end of each start's window, and the return time; None if the
         route breaks a window, its shift end or its span limit."""
-        tt, svc = self.tt, self.svc[v]
+        tt, svc = self.vtt[v], self.svc[v]
         t, prev = self.depart[v], self.starts[v]
         st: list[int] = []
         latest: list[int] = []
@@ -125,7 +135,7 @@ class Routes:
         got = self.timed(v, self.routes[v])
         assert got is not None
         st, latest, end = got
-        seq, tt, svc = self.routes[v], self.tt, self.svc[v]
+        seq, tt, svc = self.routes[v], self.vtt[v], self.svc[v]
         fs = [0] * (len(st) + 1)
         fs[-1] = self.close[v] - end
         for k in range(len(st) - 1, -1, -1):
@@ -139,7 +149,6 @@ class Routes:
     # -- moves -----------------------------------------------------------------------------
     def insert(self, node: int) -> bool:
         """Put ``node`` at its cheapest feasible position; False if none."""
-        tt = self.tt
         need = self.need[node]
         wins = self.wins[node]
         failed = self.failed.setdefault(node, {})
@@ -151,7 +160,7 @@ class Routes:
                 failed[v] = self.version[v]
                 continue
             st, fs = self.sched[v]
-            seq, svc = self.routes[v], self.svc[v]
+            tt, seq, svc = self.vtt[v], self.routes[v], self.svc[v]
             t_end, prev = self.depart[v], self.starts[v]
             found = False
             n = len(seq)
@@ -214,8 +223,8 @@ class Routes:
             cached = self._route_cost.get(v)
             if cached is None or cached[0] != seq:
                 path = [self.starts[v], *seq, self.ends[v]] if seq else []
-                secs = sum(self.tt[a][b] for a, b in itertools.pairwise(path))
-                metres = sum(self.built.dist[a][b] for a, b in itertools.pairwise(path))
+                secs = sum(self.vtt[v][a][b] for a, b in itertools.pairwise(path))
+                metres = sum(self.vdist[v][a][b] for a, b in itertools.pairwise(path))
                 cached = (list(seq), secs * self.per_s[v] + metres * self.per_m[v])
                 self._route_cost[v] = cached
             out += cached[1]
