@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit-s", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--peer", action="store_true", help="also solve in one process")
+    ap.add_argument("--repair-own-part", action="store_true",
+                    help="the border repair also tries the job's own part's routes")
     ap.add_argument("--redis", default=os.environ.get("TEST_REDIS_URL",
                                                       "redis://127.0.0.1:6379/5"))
     args = ap.parse_args(argv)
@@ -122,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
 
             cpu0 = time.process_time()
             plan = solve_by_territory(problem, parts=args.parts, time_limit_s=args.limit_s,
-                                      send=send, workers=args.workers)
+                                      send=send, workers=args.workers,
+                                      repair_own_part=args.repair_own_part)
             cpu_here = time.process_time() - cpu0
         finally:
             for w in workers:

@@ -123,12 +123,14 @@ def merge(problem: Problem, plans: Iterable[Plan]) -> Plan:
 
 
 def repair(problem: Problem, plan: Plan, *, parts: Sequence[Part] = (),
-           neighbours: int = 12) -> Plan:
+           neighbours: int = 12, own_part: bool = False) -> Plan:
     """Try each unassigned job on the routes of the nearest qualified technicians of *other*
     parts (the ``neighbours`` nearest qualified technicians overall, less those of the job's
     own part, whose solve already failed to place it: a job deep inside its territory has no
     candidates and is skipped); highest priority first. Without ``parts`` every nearest
-    qualified technician is a candidate. Returns a plan valid for ``problem``."""
+    qualified technician is a candidate; with ``own_part`` the job's own part's technicians
+stay candidates too (a second chance for a part whose search was cut short). Returns a plan
+valid for ``problem``."""
     jobs = {j.id: j for j in problem.jobs}
     tech_part = {t.id: k for k, p in enumerate(parts) for t in p.problem.technicians}
     job_part = {j.id: k for k, p in enumerate(parts) for j in p.problem.jobs}
@@ -142,7 +144,7 @@ def repair(problem: Problem, plan: Plan, *, parts: Sequence[Part] = (),
         job = jobs[jid]
         near = sorted((t for t in problem.technicians if skill_surplus(job, t) is not None),
                       key=lambda t: haversine_m(t.start, job.location))[:neighbours]
-        cands = [t for t in near if jid not in job_part
+        cands = [t for t in near if own_part or jid not in job_part
                  or tech_part.get(t.id) != job_part[jid]]
         if not cands:
             continue

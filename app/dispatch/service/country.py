@@ -59,7 +59,8 @@ def local_sender(problem: dict[str, Any], limit: float, seed: int) -> _Done:
 def solve_by_territory(problem: opt.Problem, *, parts: int, time_limit_s: float,
                        send: Sender, workers: int = 1,
                        territory_of: Mapping[Any, object] | None = None,
-                       neighbours: int = 12, seed: int = 0) -> opt.Plan:
+                       neighbours: int = 12, repair_own_part: bool = False,
+                       seed: int = 0) -> opt.Plan:
     """Split, solve the parts through `send`, merge, repair the border.
 
     Each part gets ``time_limit_s * workers / parts`` (at least 1 s): with as many workers as
@@ -75,7 +76,8 @@ def solve_by_territory(problem: opt.Problem, *, parts: int, time_limit_s: float,
     results = [r.get(timeout=4 * per_part * waves + 600) for r in pending]
     t_solved = time.monotonic()
     plans = [plan_from_json(r["plan"]) for r in results]
-    merged = repair(problem, merge(problem, plans), parts=pieces, neighbours=neighbours)
+    merged = repair(problem, merge(problem, plans), parts=pieces, neighbours=neighbours,
+                    own_part=repair_own_part)
     t_end = time.monotonic()
     stats = {
         **merged.stats, "parts": len(pieces), "part_limit_s": per_part,
