@@ -74,10 +74,17 @@ def _kmeans(points: Sequence[tuple[float, float]], k: int, iterations: int = 25
     return label
 
 
+def _point(where: Point | int) -> Point:
+    """A position on the map; a territory split needs coordinates, not matrix indexes."""
+    if isinstance(where, int):
+        raise ValueError("a territory split needs positions (lat, lng), not matrix indexes")
+    return where
+
+
 def _nearest(techs: Sequence[Technician], job: Job, need_skill: bool = True) -> int:
     cands = [i for i, t in enumerate(techs) if not need_skill or skill_surplus(job, t)
              is not None] or list(range(len(techs)))
-    return min(cands, key=lambda i: haversine_m(techs[i].start, job.location))
+    return min(cands, key=lambda i: haversine_m(_point(techs[i].start), _point(job.location)))
 
 
 def split(problem: Problem, parts: int, *,
@@ -89,7 +96,7 @@ def split(problem: Problem, parts: int, *,
         keys = sorted({territory_of.get(t.id) for t in techs}, key=str)
         label = [keys.index(territory_of.get(t.id)) for t in techs]
     else:
-        label = _kmeans([_xy(t.start) for t in techs], parts)
+        label = _kmeans([_xy(_point(t.start)) for t in techs], parts)
         keys = list(sorted(set(label)))
         label = [keys.index(x) for x in label]
     tech_part = {t.id: label[i] for i, t in enumerate(techs)}
@@ -143,7 +150,7 @@ valid for ``problem``."""
     for jid in order:
         job = jobs[jid]
         near = sorted((t for t in problem.technicians if skill_surplus(job, t) is not None),
-                      key=lambda t: haversine_m(t.start, job.location))[:neighbours]
+                      key=lambda t: haversine_m(_point(t.start), _point(job.location)))[:neighbours]
         cands = [t for t in near if own_part or jid not in job_part
                  or tech_part.get(t.id) != job_part[jid]]
         if not cands:
