@@ -164,7 +164,7 @@ def screenshots(tmp_path_factory: Any) -> Iterator[Path]:
 
 
 # The README's screenshots: the run's shot -> the file under docs/screenshots/.
-README_SCREENSHOTS = {"dispatcher-board.png": "board.png",
+README_SCREENSHOTS = {"board-released.png": "board.png",
                       "customer-order.png": "customer-order.png",
                       "warehouse-pick-lists.png": "pick-lists.png"}
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
