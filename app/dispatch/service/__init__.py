@@ -10,7 +10,13 @@ from app.dispatch.service.board import (
     pick_lists,
 )
 from app.dispatch.service.candidates import Candidate, candidates_for
-from app.dispatch.service.day_route import DayRoute, Stop, live_arrival, technician_route
+from app.dispatch.service.day_route import (
+    DayRoute,
+    Stop,
+    live_arrival,
+    technician_route,
+    technician_routes,
+)
 from app.dispatch.service.insertions import Insertion, insert_emergency
 from app.dispatch.service.plans import (
     Solver,
@@ -92,6 +98,7 @@ __all__ = [
     "solves_inline",
     "submit_run",
     "technician_route",
+    "technician_routes",
     "update_technician",
     "update_territory",
 ]
