@@ -187,6 +187,34 @@ def within_radius(session: Session, column: InstrumentedAttribute[Any], lat: flo
     )
 
 
+def nearness(session: Session, column: InstrumentedAttribute[Any], lat: float, lng: float,
+             radius_m: float) -> tuple[ColumnElement[bool], ColumnElement[float]]:
+    """(filter, key) for "nearest first within radius_m" that costs little per candidate:
+    on PostGIS the indexed ST_DWithin and the exact distance; on SpatiaLite the R*Tree's
+    bounding box and a flat-earth squared distance (arithmetic on X/Y, no geodesic per
+    candidate), within 1 % of the exact one at city scale. The caller keeps a few more than
+    it needs by this key and orders those by `distance_m`, so the answer stays exact while
+    the cost no longer grows with every point in the radius."""
+    dialect = _dialect(session)
+    if dialect == "postgresql":
+        return (within_radius(session, column, lat, lng, radius_m),
+                distance_m(session, column, lat, lng))
+    min_lng, min_lat, max_lng, max_lat = bounding_box(lat, lng, radius_m)
+    owner: Table = column.expression.table  # type: ignore[attr-defined]
+    candidates = select(_SPATIAL_INDEX.c.ROWID).where(
+        _SPATIAL_INDEX.c.f_table_name == owner.name,
+        _SPATIAL_INDEX.c.f_geometry_column == column.expression.name,  # type: ignore[attr-defined]
+        _SPATIAL_INDEX.c.search_frame == func.BuildMbr(min_lng, min_lat, max_lng, max_lat, SRID),
+    )
+    rowid: ColumnElement[int] = literal_column(f"{owner.name}.ROWID")
+    kx = _M_PER_DEG_LNG_EQUATOR * math.cos(math.radians(lat))
+    dx = (func.X(column) - lng) * kx
+    dy = (func.Y(column) - lat) * _M_PER_DEG_LAT_MIN
+    key = dx * dx + dy * dy  # squared metres, flat earth
+    margin = (radius_m * 1.01 + 1.0) ** 2
+    return rowid.in_(candidates.scalar_subquery()) & (key <= margin), key
+
+
 def bounding_box(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, float]:
     """(min_lng, min_lat, max_lng, max_lat) enclosing the circle; never smaller than it."""
     dlat = radius_m / _M_PER_DEG_LAT_MIN
