@@ -152,10 +152,13 @@ def _nearest_sites(session: Session, *, lat: float, lng: float, radius_m: float,
     """Site ids and exact distances of the `limit` nearest sites within radius_m (with
     assets only, if asked): the index and a cheap key pick a few more than `limit`, the exact
     distance is computed for those alone (geo.nearness)."""
-    where, key = geo.nearness(session, Site.location, lat, lng, radius_m)
-    picked = select(Site.id.label("site_id")).where(where, *_site_scope(actor))
+    matching = list(_site_scope(actor))
     if with_assets:
-        picked = picked.where(select(Asset.id).where(Asset.site_id == Site.id).exists())
+        matching.append(select(Asset.id).where(Asset.site_id == Site.id).exists())
+    search_m = geo.search_radius(session, Site.location, lat, lng, radius_m, need=limit,
+                                 where=matching)
+    where, key = geo.nearness(session, Site.location, lat, lng, search_m)
+    picked = select(Site.id.label("site_id")).where(where, *matching)
     picked_sq = picked.order_by(key, Site.id).limit(limit + NEAR_SPARE).subquery("picked")
     distance = geo.distance_m(session, Site.location, lat, lng)
     return (select(Site.id.label("site_id"), distance.label("distance_m"))
