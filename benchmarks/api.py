@@ -103,6 +103,7 @@ class Request:
     path: str
     token: str | None = None
     body: dict[str, Any] | None = None
+    cookie: str | None = None  # a console page: the signed session cookie
 
 
 @dataclass
@@ -203,6 +204,9 @@ def fixture(app: Any) -> Fixture:
         tokens = {role: token(u) for role, u in first.items()}
         tokens["technician"] = token(day_user)
         tokens["status_technician"] = token(s.get(User, status_tech.user_id))
+        # The console's pages: a session cookie signed with the servers' SECRET_KEY.
+        signer = app.session_interface.get_signing_serializer(app)
+        tokens["console_dispatcher"] = "session=" + signer.dumps({"uid": first["dispatcher"].id})
         return Fixture(tokens=tokens, day_date=str(row[1])[:10], day_jobs=int(row[2]),
                        candidates_wo=candidates_wo, customer_tags=tags, part_id=part_id,
                        warehouse_id=warehouse_id, status_jobs=[wo.id for wo in jobs])
@@ -249,6 +253,10 @@ def endpoints(fx: Fixture, clients: int) -> list[Endpoint]:
             {"kind": "receipt", "part_id": fx.part_id, "quantity": 1,
              "to_location_id": fx.warehouse_id}), target="p95 < 50 ms"),
         Endpoint("status change (w)", status, target="p95 < 50 ms"),
+        Endpoint("console board", lambda c, i: Request(
+            "GET", f"/board?date={fx.day_date}", cookie=t["console_dispatcher"])),
+        Endpoint("console queue", lambda c, i: Request(
+            "GET", "/queue", cookie=t["console_dispatcher"])),
     ]
 
 
@@ -282,6 +290,8 @@ def measure_sql(app: Any, eps: list[Endpoint], repeat: int = 5) -> None:
             for i in range(repeat + 1):
                 req = ep.make(0, i)
                 headers = {"Authorization": f"Bearer {req.token}"} if req.token else {}
+                if req.cookie:
+                    client.set_cookie(*req.cookie.split("=", 1))
                 timings.clear()
                 client.open(req.path, method=req.method, headers=headers, json=req.body)
                 if i:  # the first one warms caches
@@ -366,6 +376,21 @@ class Server:
                 time.sleep(0.3)
         raise SystemExit("gunicorn did not answer in time")
 
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the workers (the master's children, from /proc)."""
+        total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except OSError:
+            return 0.0
+        for pid in children.split():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        return total
+
     def stop(self) -> None:
         os.killpg(self.proc.pid, signal.SIGTERM)
         self.proc.wait(timeout=30)
@@ -378,6 +403,7 @@ class Point:
     p95: float
     p99: float
     errors: str  # count and the statuses seen, e.g. "2 (409)"
+    requests: int = 0
 
 
 def load(port: int, ep: Endpoint, clients: int, duration_s: float) -> Point:
@@ -396,6 +422,8 @@ def load(port: int, ep: Endpoint, clients: int, duration_s: float) -> Point:
             headers = {"Content-Type": "application/json"}
             if req.token:
                 headers["Authorization"] = f"Bearer {req.token}"
+            if req.cookie:
+                headers["Cookie"] = req.cookie
             body = json.dumps(req.body) if req.body is not None else None
             t0 = time.perf_counter()
             try:
@@ -428,7 +456,7 @@ def load(port: int, ep: Endpoint, clients: int, duration_s: float) -> Point:
     seen = [e for errs in errors for e in errs]
     codes = ",".join(sorted(set(seen)))
     return Point(len(flat) / elapsed, pct(0.50), pct(0.95), pct(0.99),
-                 f"{len(seen)} ({codes})" if seen else "0")
+                 f"{len(seen)} ({codes})" if seen else "0", len(flat))
 
 
 def run_database(kind: str, args: argparse.Namespace) -> list[str]:
@@ -467,9 +495,12 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
         for ep in eps:
             stmts, sql_ms = sql.get(ep.name, (None, None))
             for c in concurrency:
+                cpu_before = servers[ep.server].cpu_s()
                 point = load(servers[ep.server].port, ep, c, args.duration)
+                cpu_ms = ((servers[ep.server].cpu_s() - cpu_before) * 1000
+                          / max(point.requests, 1))
                 line = (f"| {kind} | {ep.name} | {c} | {point.rps:,.0f} | {point.p50:.1f} | "
-                        f"{point.p95:.1f} | {point.p99:.1f} | {point.errors} | "
+                        f"{point.p95:.1f} | {point.p99:.1f} | {cpu_ms:.1f} | {point.errors} | "
                         f"{'' if stmts is None else stmts} | "
                         f"{'' if sql_ms is None else f'{sql_ms:.1f}'} | {ep.target} |")
                 print(line, flush=True)
@@ -496,9 +527,9 @@ def main() -> None:
         "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    header = ("| db | endpoint | clients | req/s | p50 ms | p95 ms | p99 ms | errors | "
-              "SQL stmts | SQL ms | target (PostGIS, c=8) |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|")
+    header = ("| db | endpoint | clients | req/s | p50 ms | p95 ms | p99 ms | "
+              "server CPU ms/req | errors | SQL stmts | SQL ms | target (PostGIS, c=8) |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"gunicorn {args.workers} sync workers, {args.duration:g} s per point, "
           f"gc.freeze {'off' if os.environ.get('FIELDOPS_GC_FREEZE') == '0' else 'on'}")
     print(header, flush=True)

@@ -31,71 +31,13 @@ NOT_DATA = {"/openapi.json", "/docs", "/docs/assets/<path:filename>",
 # GET routes that landed together with this test from the day's other work (console pages,
 # maintenance, reports, integrations, inbox, keys, tracking, ops) and have no statement-count
 # case yet: a known gap, listed so that any further route without a case still fails here.
-NOT_YET_COUNTED = {
-    "/",
-    "/admin/users",
-    "/api/v1/api-keys",
-    "/api/v1/api-keys/<id:key_id>",
-    "/api/v1/audit-log",
-    "/api/v1/automation-rules",
-    "/api/v1/automation-rules/<id:rule_id>",
-    "/api/v1/automation-rules/<id:rule_id>/firings",
-    "/api/v1/events/stream",
-    "/api/v1/inbound-emails",
-    "/api/v1/inbound-emails/<id:inbound_id>",
-    "/api/v1/maintenance/articles",
-    "/api/v1/maintenance/articles/<id:article_id>",
-    "/api/v1/maintenance/checklist-templates",
-    "/api/v1/maintenance/checklist-templates/<id:template_id>",
-    "/api/v1/maintenance/failure-codes",
-    "/api/v1/maintenance/occurrences",
-    "/api/v1/maintenance/plans",
-    "/api/v1/maintenance/plans/<id:plan_id>",
-    "/api/v1/maintenance/plans/<id:plan_id>/forecasts",
-    "/api/v1/maintenance/reliability/assets/<id:asset_id>",
-    "/api/v1/maintenance/reliability/equipment-models/<id:model_id>",
-    "/api/v1/maintenance/reliability/rising",
-    "/api/v1/me/notifications",
-    "/api/v1/me/notifications/unread-count",
-    "/api/v1/reports/kpis",
-    "/api/v1/reports/kpis/series",
-    "/api/v1/webhooks",
-    "/api/v1/webhooks/<id:subscription_id>",
-    "/api/v1/webhooks/<id:subscription_id>/deliveries",
-    "/api/v1/webhooks/event-types",
-    "/api/v1/work-orders/<id:work_order_id>/checklist",
-    "/api/v1/work-orders/<id:work_order_id>/service-report.pdf",
-    "/api/v1/work-orders/<id:work_order_id>/suggested-articles",
-    "/api/v1/work-orders/<id:work_order_id>/tracking",
-    "/board",
-    "/board/plans/<int:run_id>",
-    "/console/static/<path:filename>",
-    "/console/vendor/leaflet/<path:filename>",
-    "/login",
-    "/metrics",
-    "/mobile/v1/jobs/<id:job_id>/articles",
-    "/mobile/v1/jobs/<id:job_id>/checklist",
-    "/my/assets/<int:asset_id>/label.png",
-    "/my/orders",
-    "/my/orders/<int:work_order_id>",
-    "/my/report",
-    "/my/sites",
-    "/parts/<int:part_id>/ledger",
-    "/pick-lists",
-    "/profile",
-    "/queue",
-    "/readyz",
-    "/stock",
-    "/t/<string:token>",
-    "/t/<string:token>.json",
-    "/work-orders/<int:work_order_id>",
-    "/work-orders/<int:work_order_id>/photos/<int:photo_id>",
-    # console KPI and admin pages: counted in tests/console/test_admin_kpis.py
-    "/kpis",
-    "/admin/technicians",
-    "/admin/technicians/<int:technician_id>",
-    "/admin/sla",
-    "/admin/territories",
+# Console pages whose statement counts are checked elsewhere: the KPI and admin lists by
+# tests/console/test_admin_kpis.py (same statements with 1 and 6 technicians, SLA policies,
+# territories, users); one technician's admin page and one plan run's progress (a detail of
+# one row each, with no list in it) have no case yet.
+NOT_YET_COUNTED: set[str] = {
+    "/kpis", "/admin/technicians", "/admin/sla", "/admin/territories",
+    "/admin/technicians/<int:technician_id>", "/board/plans/<int:run_id>",
 }
 
 
@@ -115,6 +57,7 @@ class Case:
     role: str = "admin"
     large_role: str | None = None
     rows: Callable[[Any], int] | None = len  # rows in a response body; None: a detail
+    status: int = 200  # what both requests answer (302: a redirect)
 
 
 def _token(app: Any, user: Any) -> str:
@@ -253,6 +196,7 @@ def _seed(app: Any) -> World:
         }
     world = World(app, tokens, ids)
     _add_by_api(world)
+    _add_for_later_routes(world)
     return world
 
 
@@ -425,24 +369,30 @@ class StatementCounter:
         self.statements.append(statement)
 
 
-def _call(world: World, path: str, role: str) -> tuple[Any, list[str]]:
+def _call(world: World, path: str, role: str, status: int = 200) -> tuple[Any, list[str]]:
     from app.extensions import db
 
     headers = {} if role == "anonymous" else {"Authorization": f"Bearer {world.tokens[role]}"}
     client = world.app.test_client()
+    if role.startswith("console_"):  # a console page: the signed session cookie
+        headers = {}
+        client.set_cookie(world.app.config["SESSION_COOKIE_NAME"], world.tokens[role])
     with world.app.app_context():
         engine = db.engine
     with StatementCounter(engine) as counter:
         response = client.get(path, headers=headers)
-    assert response.status_code == 200, (path, response.status_code,
+    if response.mimetype != "text/event-stream":  # never ends
+        response.get_data()  # read the body (a file sent), then close it
+    response.close()
+    assert response.status_code == status, (path, response.status_code,
                                          response.get_data(as_text=True)[:300])
     return response, counter.statements
 
 
 def _statements_for(world: World, case: Case) -> tuple[list[str], list[str], Any, Any]:
-    _call(world, case.small, case.role)  # warm caches (first-use lookups) before counting
-    small, few = _call(world, case.small, case.role)
-    large, many = _call(world, case.large, case.large_role or case.role)
+    _call(world, case.small, case.role, case.status)  # warm caches (first-use lookups)
+    small, few = _call(world, case.small, case.role, case.status)
+    large, many = _call(world, case.large, case.large_role or case.role, case.status)
     return few, many, small, large
 
 
@@ -509,13 +459,14 @@ def _add_technicians(world: World, n: int) -> None:
 
 
 def test_roster_wide_endpoints_do_not_grow_with_technicians(world: World) -> None:
-    """Candidates and the pick lists read every technician: the same number of statements
-    with 8 and with 16 technicians (one exceptions query for all, not one each). The board is
-    left out for now: its live routes (ETAs, running late) are rebuilt with a few queries per
-    technician with jobs that day, a known regression to batch (issue 18)."""
+    """Candidates, the pick lists and the board read every technician: the same number of
+    statements with 8 and with 16 technicians (one exceptions query for all, not one each; the
+    board's live routes, ETAs and running late, built for all technicians with jobs that day
+    at once)."""
     paths = [f"/api/v1/work-orders/{world.ids['rich_wo']}/candidates?{DAY_Q}",
              f"/api/v1/work-orders/{world.ids['plain_wo']}/candidates?{DAY_Q}",
              f"/api/v1/dispatch/pick-lists?{DAY_Q}",
+             f"/api/v1/dispatch/board?{DAY_Q}",
              f"/api/v1/technicians?page_size={LARGE}"]
     before = {}
     for path in paths:
@@ -527,3 +478,279 @@ def test_roster_wide_endpoints_do_not_grow_with_technicians(world: World) -> Non
         response, statements = _call(world, path, "dispatcher")
         assert len(response.get_data()) > before[path][1], path  # the new ones are listed
         assert len(statements) == before[path][0], (path, before[path][0], statements)
+
+
+# --- the routes that landed with this test (console pages, maintenance, reports, integrations,
+# inbox, keys, tracking): their data, and their cases. Console pages are asked with a signed
+# session cookie (role "console_<role>"); an HTML page counts no rows, so its few/many pair
+# differs in the data it shows (a filter that matches few, an object with few children).
+
+def _add_for_later_routes(world: World) -> None:
+    """Rows for the routes below: many (LARGE + 2) of each list, one parent with many
+    children and one with few (checklist items, deliveries, firings), tracking links."""
+    from app.assets.models import Asset, Site
+    from app.auth import api_keys
+    from app.auth.models import User
+    from app.dispatch.models import OptimizationRun, PlannedVisit, Technician
+    from app.extensions import db
+    from app.integrations.models import (
+        AutomationFiring,
+        AutomationRule,
+        InboundEmail,
+        WebhookDelivery,
+        WebhookSubscription,
+    )
+    from app.maintenance import service as maintenance
+    from app.notifications.models import Notification
+    from app.workorders.models import WorkOrder
+
+    app, n = world.app, LARGE + 2
+    with app.app_context():
+        s = db.session
+        admin = s.scalar(select(User).where(User.role == "admin").order_by(User.id))
+        for i in range(n):
+            api_keys.create_api_key(s, name=f"key {i}", role="dispatcher", scopes=["*:read"],
+                                    expires_at=None, actor=admin)
+        subs = [WebhookSubscription(url=f"https://hooks.example.test/{i}", secret="s" * 32,
+                                    events=["work_order.created"], created_by_id=admin.id)
+                for i in range(n)]
+        rules = [AutomationRule(name=f"rule {i}", event="work_order.created",
+                                created_by_id=admin.id) for i in range(n)]
+        s.add_all([*subs, *rules])
+        s.flush()  # flush: ids for the children
+        for sub, count in ((subs[0], 1), (subs[1], n)):
+            s.add_all(WebhookDelivery(delivery_key=f"{sub.id}-{i}", subscription_id=sub.id,
+                                      event_type="work_order.created", payload={"i": i})
+                      for i in range(count))
+        for rule, count in ((rules[0], 1), (rules[1], n)):
+            s.add_all(AutomationFiring(rule_id=rule.id, event_type="work_order.created",
+                                       outcome="done") for _ in range(count))
+        inbound = [InboundEmail(message_id=f"<m{i}@example.test>", from_address="a@example.test",
+                                subject=f"Fault {i}", body="The unit trips.", status="held",
+                                reason="unknown_sender") for i in range(n)]
+        s.add_all(inbound)
+        s.add_all(Notification(user_id=admin.id, kind="note", title=f"Note {i}", body="Body")
+                  for i in range(n))
+        items = [{"label": f"Item {i}", "kind": "pass_fail"} for i in range(n)]
+        small = maintenance.create_template(s, code="COUNT-S", name="Few", items=items[:1],
+                                            actor=admin)
+        big = maintenance.create_template(s, code="COUNT-L", name="Many", items=items,
+                                          actor=admin)
+        for i in range(n):
+            maintenance.create_template(s, code=f"COUNT-{i}", name=f"List {i}",
+                                        items=items[:2], actor=admin)
+            maintenance.create_article(s, title=f"Gasket {i}", body="Replace the gasket.",
+                                       actor=admin)
+            maintenance.create_plan(s, {
+                "name": f"Monthly check {i}", "equipment_model_id": world.ids["models"][0],
+                "interval_unit": "month", "interval_count": 1, "start_date": DAY,
+                "horizon_days": 14}, actor=admin)
+        maintenance.create_article(s, title="Bearing noise", body="Grease the bearing.",
+                                   actor=admin)
+        s.flush()  # flush: the templates for the checklists
+        few_user = s.get(Technician, world.ids["few_jobs_tech"]).user_id
+        few_job = s.scalar(select(WorkOrder).where(WorkOrder.assignee_user_id == few_user)
+                           .order_by(WorkOrder.scheduled_start.desc(), WorkOrder.id))
+        customer = s.scalar(select(User).where(User.role == "customer").order_by(User.id))
+        tags = list(s.scalars(select(Asset.tag).join(Site).where(
+            Site.customer_id == customer.customer_id).order_by(Asset.id).limit(2)))
+        maintenance.attach_checklist(s, few_job, template_id=small.id, actor=admin)
+        next_day = s.scalar(select(WorkOrder).where(
+            WorkOrder.status == "new", WorkOrder.asset_id.is_not(None),
+            WorkOrder.scheduled_start.is_(None)).order_by(WorkOrder.id.desc()))
+        _place_jobs(s, few_user, [next_day])
+        next_day.scheduled_start += timedelta(days=1)
+        next_day.scheduled_end += timedelta(days=1)
+        s.add(OptimizationRun(  # a plan run that day, as DAY has
+            plan_date=DAY + timedelta(days=1), status="done", time_limit_s=5, inputs={},
+            inputs_digest="0" * 64, result={}, objective=1.0, kpis={}, solver_stats={},
+            unassigned=[], visits=[PlannedVisit(
+                technician_id=world.ids["few_jobs_tech"], sequence=0,
+                work_order_id=next_day.id, work_order_version=1,
+                planned_arrival=next_day.scheduled_start,
+                planned_start=next_day.scheduled_start, planned_end=next_day.scheduled_end)]))
+        maintenance.attach_checklist(s, s.get(WorkOrder, world.ids["rich_wo"]),
+                                     template_id=big.id, actor=admin)
+        s.commit()
+        world.ids.update({
+            "subs": (subs[0].id, subs[1].id), "rules": (rules[0].id, rules[1].id),
+            "inbound": (inbound[0].id, inbound[1].id), "keys": tuple(api_keys_ids(s)[:2]),
+            "templates": (small.id, big.id),
+            "plans": tuple(maintenance_plan_ids(s)[:2]),
+            "checklist_wos": (few_job.id, world.ids["rich_wo"]),
+            "plain_number": s.get(WorkOrder, world.ids["plain_wo"]).number,
+        })
+        for role in ("admin", "dispatcher", "warehouse", "customer", "technician"):
+            user = s.scalar(select(User).where(User.role == role).order_by(User.id))
+            world.tokens[f"console_{role}"] = _session_cookie(app, user.id)
+        world.tokens["checklist_few"] = _token(app, s.get(User, few_job.assignee_user_id))
+        tech_user = s.get(User, s.get(WorkOrder, world.ids["rich_wo"]).assignee_user_id)
+        world.tokens["checklist_many"] = _token(app, tech_user)
+    client = app.test_client()
+    customer = {"Authorization": f"Bearer {world.tokens['customer']}"}
+    links, orders = [], []
+    for tag in tags:
+        r = client.post("/api/v1/fault-reports", headers=customer,
+                        json={"asset_tag": tag, "description": "The unit trips."})
+        assert r.status_code == 201, r.get_json()
+        links.append(r.get_json()["tracking_token"])
+        orders.append(r.get_json()["work_order"]["id"])
+    world.ids.update({"tracking": tuple(links), "customer_orders": tuple(orders)})
+
+
+def maintenance_plan_ids(session: Any) -> list[int]:
+    from app.maintenance.models import MaintenancePlan
+
+    return list(session.scalars(select(MaintenancePlan.id).order_by(MaintenancePlan.id)))
+
+
+def api_keys_ids(session: Any) -> list[int]:
+    from app.auth.models import ApiKey
+
+    return list(session.scalars(select(ApiKey.id).order_by(ApiKey.id)))
+
+
+def _session_cookie(app: Any, user_id: int) -> str:
+    return str(app.session_interface.get_signing_serializer(app).dumps({"uid": user_id}))
+
+
+def _console(path: str, role: str, small: str = "", large: str = "") -> Callable[[World], Case]:
+    """A console page as `role`; `small`/`large`: query strings showing few and many rows."""
+    return lambda w: Case(f"{path}{small}", f"{path}{large}", role=f"console_{role}",
+                          rows=None)
+
+
+
+
+def _period(days_before: int, days_after: int) -> str:
+    now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    return (f"from={(now - timedelta(days=days_before)).isoformat()}Z"
+            f"&to={(now + timedelta(days=days_after)).isoformat()}Z")
+
+LATER_ENDPOINTS: dict[str, Callable[[World], Case]] = {
+    "/api/v1/api-keys": _page("/api/v1/api-keys"),
+    "/api/v1/api-keys/<id:key_id>": _detail("/api/v1/api-keys/{}", "keys"),
+    "/api/v1/audit-log": _page("/api/v1/audit-log"),
+    "/api/v1/automation-rules": _page("/api/v1/automation-rules"),
+    "/api/v1/automation-rules/<id:rule_id>": _detail("/api/v1/automation-rules/{}", "rules"),
+    "/api/v1/automation-rules/<id:rule_id>/firings": lambda w: Case(
+        f"/api/v1/automation-rules/{w.ids['rules'][1]}/firings?page_size={SMALL}",
+        f"/api/v1/automation-rules/{w.ids['rules'][1]}/firings?page_size={LARGE}"),
+    "/api/v1/events/stream": lambda w: Case("/api/v1/events/stream", "/api/v1/events/stream",
+                                            role="dispatcher", rows=None),
+    "/api/v1/inbound-emails": _page("/api/v1/inbound-emails"),
+    "/api/v1/inbound-emails/<id:inbound_id>": _detail("/api/v1/inbound-emails/{}", "inbound"),
+    "/api/v1/maintenance/articles": lambda w: Case("/api/v1/maintenance/articles?q=bearing",
+                                                   "/api/v1/maintenance/articles"),
+    "/api/v1/maintenance/articles/<id:article_id>": lambda w: Case(
+        "/api/v1/maintenance/articles/1", "/api/v1/maintenance/articles/2", rows=None),
+    "/api/v1/maintenance/checklist-templates": _page("/api/v1/maintenance/checklist-templates"),
+    "/api/v1/maintenance/checklist-templates/<id:template_id>": _detail(
+        "/api/v1/maintenance/checklist-templates/{}", "templates"),
+    "/api/v1/maintenance/failure-codes": _page("/api/v1/maintenance/failure-codes"),
+    "/api/v1/maintenance/occurrences": _page("/api/v1/maintenance/occurrences"),
+    "/api/v1/maintenance/plans": _page("/api/v1/maintenance/plans"),
+    "/api/v1/maintenance/plans/<id:plan_id>": _detail("/api/v1/maintenance/plans/{}", "plans"),
+    "/api/v1/maintenance/plans/<id:plan_id>/forecasts": _detail(
+        "/api/v1/maintenance/plans/{}/forecasts", "plans"),
+    "/api/v1/maintenance/reliability/assets/<id:asset_id>": _detail(
+        "/api/v1/maintenance/reliability/assets/{}", "assets"),
+    "/api/v1/maintenance/reliability/equipment-models/<id:model_id>": _detail(
+        "/api/v1/maintenance/reliability/equipment-models/{}", "models"),
+    "/api/v1/maintenance/reliability/rising": lambda w: Case(
+        "/api/v1/maintenance/reliability/rising?days=30",
+        "/api/v1/maintenance/reliability/rising", rows=None),
+    "/api/v1/me/notifications": _page("/api/v1/me/notifications"),
+    "/api/v1/me/notifications/unread-count": lambda w: Case(
+        "/api/v1/me/notifications/unread-count", "/api/v1/me/notifications/unread-count",
+        role="dispatcher", large_role="admin", rows=None),
+    "/api/v1/reports/kpis": lambda w: Case(  # the demo's orders are around its "now"
+        f"/api/v1/reports/kpis?{_period(2, 0)}&group_by=site",
+        f"/api/v1/reports/kpis?{_period(300, 30)}&group_by=site",
+        rows=None),
+    "/api/v1/reports/kpis/series": lambda w: Case(
+        "/api/v1/reports/kpis/series?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z",
+        "/api/v1/reports/kpis/series?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z",
+        rows=lambda b: len(b["points"])),
+    "/api/v1/webhooks": _page("/api/v1/webhooks"),
+    "/api/v1/webhooks/<id:subscription_id>": _detail("/api/v1/webhooks/{}", "subs"),
+    "/api/v1/webhooks/<id:subscription_id>/deliveries": lambda w: Case(
+        f"/api/v1/webhooks/{w.ids['subs'][1]}/deliveries?page_size={SMALL}",
+        f"/api/v1/webhooks/{w.ids['subs'][1]}/deliveries?page_size={LARGE}"),
+    "/api/v1/webhooks/event-types": lambda w: Case("/api/v1/webhooks/event-types",
+                                                   "/api/v1/webhooks/event-types", rows=None),
+    "/api/v1/work-orders/<id:work_order_id>/checklist": _detail(
+        "/api/v1/work-orders/{}/checklist", "checklist_wos"),
+    "/api/v1/work-orders/<id:work_order_id>/service-report.pdf": lambda w: Case(
+        f"/api/v1/work-orders/{w.ids['plain_wo']}/service-report.pdf",
+        f"/api/v1/work-orders/{w.ids['rich_wo']}/service-report.pdf", rows=None),
+    "/api/v1/work-orders/<id:work_order_id>/suggested-articles": lambda w: Case(
+        f"/api/v1/work-orders/{w.ids['plain_wo']}/suggested-articles",
+        f"/api/v1/work-orders/{w.ids['rich_wo']}/suggested-articles", rows=None),
+    "/api/v1/work-orders/<id:work_order_id>/tracking": lambda w: Case(
+        f"/api/v1/work-orders/{w.ids['plain_wo']}/tracking",
+        f"/api/v1/work-orders/{w.ids['rich_wo']}/tracking", rows=None),
+    "/mobile/v1/jobs/<id:job_id>/articles": lambda w: Case(  # the one job with articles
+        f"/mobile/v1/jobs/{w.ids['checklist_wos'][0]}/articles",
+        f"/mobile/v1/jobs/{w.ids['checklist_wos'][0]}/articles", role="checklist_few",
+        rows=None),
+    "/mobile/v1/jobs/<id:job_id>/checklist": lambda w: Case(
+        f"/mobile/v1/jobs/{w.ids['checklist_wos'][0]}/checklist",
+        f"/mobile/v1/jobs/{w.ids['checklist_wos'][1]}/checklist", role="checklist_few",
+        large_role="checklist_many", rows=None),
+    "/t/<string:token>": lambda w: Case(*[f"/t/{w.ids['tracking'][0]}"] * 2,
+                                        role="anonymous", rows=None),
+    "/t/<string:token>.json": lambda w: Case(*[f"/t/{w.ids['tracking'][0]}.json"] * 2,
+                                             role="anonymous", rows=None),
+    "/readyz": lambda w: Case("/readyz", "/readyz", role="anonymous", rows=None),
+    "/metrics": lambda w: Case("/metrics", "/metrics", role="anonymous", rows=None),
+    # The console's pages.
+    "/": lambda w: Case("/", "/", role="console_dispatcher", rows=None, status=302),
+    "/login": lambda w: Case("/login", "/login", role="anonymous", rows=None),
+    "/console/static/<path:filename>": lambda w: Case(
+        "/console/static/live.js", "/console/static/console.css", role="anonymous", rows=None),
+    "/console/vendor/leaflet/<path:filename>": lambda w: Case(
+        "/console/vendor/leaflet/leaflet.js", "/console/vendor/leaflet/leaflet.css",
+        role="anonymous", rows=None),
+    "/profile": _console("/profile", "technician"),
+    "/admin/users": _console("/admin/users", "admin", "?role=warehouse"),
+    "/queue": lambda w: Case(f"/queue?q={w.ids['plain_number']}", "/queue",
+                             role="console_dispatcher", rows=None),
+    "/board": lambda w: Case("/board?date=2031-03-05", f"/board?{DAY_Q}",
+                             role="console_dispatcher", rows=None),
+    "/work-orders/<int:work_order_id>": lambda w: Case(
+        f"/work-orders/{w.ids['plain_wo']}", f"/work-orders/{w.ids['rich_wo']}",
+        role="console_dispatcher", rows=None),
+    "/work-orders/<int:work_order_id>/photos/<int:photo_id>": lambda w: Case(
+        *(f"/work-orders/{w.ids['rich_wo']}/photos/{p}" for p in w.ids["rich_photos"]),
+        role="console_dispatcher", rows=None),
+    "/my/sites": _console("/my/sites", "customer"),
+    "/my/assets/<int:asset_id>/label.png": _detail("/my/assets/{}/label.png", "assets",
+                                                   role="console_admin"),
+    "/my/orders": _console("/my/orders", "customer"),
+    "/my/orders/<int:work_order_id>": _detail("/my/orders/{}", "customer_orders",
+                                              role="console_customer"),
+    "/my/report": _console("/my/report", "customer"),
+    "/stock": _console("/stock", "warehouse", "?location_id=1", ""),
+    "/pick-lists": _console("/pick-lists", "warehouse", "?date=2031-03-05", f"?{DAY_Q}"),
+    "/parts/<int:part_id>/ledger": _detail("/parts/{}/ledger", "parts",
+                                           role="console_warehouse"),
+}
+ENDPOINTS.update(LATER_ENDPOINTS)
+
+
+# Known to grow, not yet fixed (the test fails the day they are: strict).
+STILL_GROWING = {
+    "/api/v1/reports/kpis/series": "one set of nine aggregate queries per point (per day or "
+                                   "week, up to the bucket limit): the buckets are to be "
+                                   "grouped in SQL",
+}
+
+
+@pytest.mark.parametrize("rule", [
+    pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=STILL_GROWING[r]))
+    if r in STILL_GROWING else r for r in sorted(LATER_ENDPOINTS)])
+def test_later_routes_do_not_grow_with_rows(world: World, rule: str) -> None:
+    """The same check for the routes above (ENDPOINTS's own parametrization is made before
+    they are added)."""
+    test_statements_do_not_grow_with_rows(world, rule)

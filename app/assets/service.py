@@ -143,13 +143,36 @@ def update_site(session: Session, site: Site, changes: dict[str, Any], *, actor:
     return site
 
 
+# Sites kept by the cheap nearness key beyond those needed, then ordered exactly.
+NEAR_SPARE = 10
+
+
+def _nearest_sites(session: Session, *, lat: float, lng: float, radius_m: float, limit: int,
+                   actor: User, with_assets: bool = False) -> Select[Any]:
+    """Site ids and exact distances of the `limit` nearest sites within radius_m (with
+    assets only, if asked): the index and a cheap key pick a few more than `limit`, the exact
+    distance is computed for those alone (geo.nearness)."""
+    matching = list(_site_scope(actor))
+    if with_assets:
+        matching.append(select(Asset.id).where(Asset.site_id == Site.id).exists())
+    search_m = geo.search_radius(session, Site.location, lat, lng, radius_m, need=limit,
+                                 where=matching)
+    where, key = geo.nearness(session, Site.location, lat, lng, search_m)
+    picked = select(Site.id.label("site_id")).where(where, *matching)
+    picked_sq = picked.order_by(key, Site.id).limit(limit + NEAR_SPARE).subquery("picked")
+    distance = geo.distance_m(session, Site.location, lat, lng)
+    return (select(Site.id.label("site_id"), distance.label("distance_m"))
+            .join(picked_sq, picked_sq.c.site_id == Site.id)
+            .where(distance <= radius_m))
+
+
 def nearby_sites(session: Session, *, lat: float, lng: float, radius_m: float, limit: int,
                  actor: User) -> list[Site]:
     """Sites within radius_m, nearest first, each with `distance_m` set."""
-    distance = geo.distance_m(session, Site.location, lat, lng).label("distance_m")
-    stmt = (select(Site, distance)
-            .where(geo.within_radius(session, Site.location, lat, lng, radius_m))
-            .where(*_site_scope(actor)).order_by(distance, Site.id).limit(limit))
+    near = _nearest_sites(session, lat=lat, lng=lng, radius_m=radius_m, limit=limit,
+                          actor=actor).cte("near_sites").prefix_with("MATERIALIZED")
+    stmt = (select(Site, near.c.distance_m).join(near, near.c.site_id == Site.id)
+            .order_by(near.c.distance_m, Site.id).limit(limit))
     found = []
     for site, metres in session.execute(stmt):
         site.distance_m = float(metres)
@@ -397,13 +420,11 @@ def nearby_assets(session: Session, *, lat: float, lng: float, radius_m: float, 
                   actor: User) -> list[Asset]:
     """Assets whose site lies within radius_m, nearest first, each with `distance_m`.
 
-    The distance is computed once per site in the radius (a materialised CTE), not once per
-    asset and again for the order: sites are far fewer than their assets."""
-    near = (select(Site.id.label("site_id"),
-                   geo.distance_m(session, Site.location, lat, lng).label("distance_m"))
-            .where(geo.within_radius(session, Site.location, lat, lng, radius_m)))
-    near = near.where(*_site_scope(actor))  # a customer's account, a technician's jobs
-    sites = near.cte("near_sites").prefix_with("MATERIALIZED")
+    The exact distance is computed once per site, for the few nearest sites that have
+    assets (enough to fill `limit`), not for every site in the radius."""
+    sites = _nearest_sites(session, lat=lat, lng=lng, radius_m=radius_m, limit=limit,
+                           actor=actor, with_assets=True
+                           ).cte("near_sites").prefix_with("MATERIALIZED")
     stmt = (select(Asset, sites.c.distance_m)
             .join(sites, sites.c.site_id == Asset.site_id)
             .join(Asset.site).options(contains_eager(Asset.site))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.auth.models import ApiKey, Role, User
 from app.db import utcnow
@@ -79,7 +79,7 @@ def create_api_key(session: Session, *, name: str, role: str, scopes: list[str],
 
 
 def list_api_keys() -> Select[tuple[ApiKey]]:
-    return select(ApiKey).order_by(ApiKey.id)
+    return select(ApiKey).options(selectinload(ApiKey.user)).order_by(ApiKey.id)
 
 
 def get_api_key(session: Session, key_id: int) -> ApiKey:

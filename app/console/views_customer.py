@@ -18,6 +18,7 @@ from app.errors import Unprocessable
 from app.extensions import db
 from app.mobile_api import service as mobile_api
 from app.mobile_api.storage import LocalStorage
+from app.public_url import public_base_url
 from app.workorders import service as workorders
 from app.workorders.models import Status
 
@@ -42,7 +43,7 @@ def my_sites() -> str:
 def asset_label(asset_id: int) -> Response:
     """The printable QR label, as GET /api/v1/assets/<id>/label.png answers it."""
     asset = assets.get_asset(db.session, asset_id, actor=current_user())
-    url = labels.fault_report_url(current_app.config["PUBLIC_BASE_URL"], asset.tag)
+    url = labels.fault_report_url(public_base_url(), asset.tag)
     return Response(labels.label_png(asset, url), mimetype="image/png")
 
 

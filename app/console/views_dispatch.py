@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app.console.web import OFFICE, bp, current_user, requires, time_left
@@ -23,6 +24,7 @@ from app.mobile_api import service as mobile_api
 from app.mobile_api.storage import LocalStorage
 from app.workorders import service as workorders
 from app.workorders.models import OPEN_STATES, PRIORITY_VALUES, WorkOrder
+from app.workorders.service.access import shown_with_relations
 
 QUEUE_LIMIT = 200
 
@@ -62,6 +64,9 @@ def queue() -> str:
     stmt = workorders.list_work_orders(db.session, actor=current_user(),
                                                status=statuses, priority=priorities, q=text,
                                                sort="sla")
+    # One query per relation shown (SLA clock, skills, customer, site), not several per row.
+    stmt = shown_with_relations(stmt).options(selectinload(WorkOrder.customer),
+                                              selectinload(WorkOrder.site))
     orders = list(db.session.scalars(stmt.limit(QUEUE_LIMIT)))
     now = utcnow()
     reserved = job_parts(reservations_of(

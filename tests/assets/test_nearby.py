@@ -95,3 +95,28 @@ def test_nearby_query_uses_the_spatial_index(db_session, ring_of_sites, make_sit
         assert "SpatialIndex VIRTUAL TABLE" in plan, plan
     ids = list(db_session.scalars(stmt))
     assert ids[:3] == [s.id for s, _lat, _lng in ring_of_sites[:3]]
+
+
+def test_nearest_in_a_dense_cluster_like_brute_force(login, make_site, make_customer,
+                                                      make_asset):
+    """Many sites close by and a wide radius: the search first looks in a smaller circle
+    (SpatiaLite, geo.search_radius) and must still answer exactly the brute-force nearest,
+    in order; sites without assets are skipped by the asset search, not counted."""
+    import random
+
+    rng = random.Random(18)
+    customer = make_customer()
+    points = []
+    for i in range(60):
+        lat, lng = _offset(*CENTRE, rng.uniform(-1500, 1500), rng.uniform(-1500, 1500))
+        site = make_site(customer=customer, lat=lat, lng=lng, name=f"dense-{i}")
+        if i % 3:  # every third site has no asset
+            make_asset(site=site, tag=f"DENSE-{i}")
+        points.append((geo.haversine_m(*CENTRE, lat, lng), site.id, bool(i % 3)))
+    points.sort()
+    api = login("dispatcher")
+    near = f"lat={CENTRE[0]}&lng={CENTRE[1]}&radius_m=20000&limit=7"
+    sites = api.get(f"/api/v1/sites/nearby?{near}").get_json()
+    assert [s["id"] for s in sites] == [sid for _d, sid, _a in points[:7]]
+    assets = api.get(f"/api/v1/assets/nearby?{near}").get_json()
+    assert [a["site_id"] for a in assets] == [sid for _d, sid, has in points if has][:7]

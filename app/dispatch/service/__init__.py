@@ -11,7 +11,13 @@ from app.dispatch.service.board import (
 )
 from app.dispatch.service.candidates import Candidate, candidates_for
 from app.dispatch.service.compare import current_day_kpis
-from app.dispatch.service.day_route import DayRoute, Stop, live_arrival, technician_route
+from app.dispatch.service.day_route import (
+    DayRoute,
+    Stop,
+    live_arrival,
+    technician_route,
+    technician_routes,
+)
 from app.dispatch.service.insertions import Insertion, insert_emergency
 from app.dispatch.service.plans import (
     Solver,
@@ -98,6 +104,7 @@ __all__ = [
     "solves_inline",
     "submit_run",
     "technician_route",
+    "technician_routes",
     "update_technician",
     "update_territory",
 ]

@@ -14,7 +14,7 @@ from app.auth.models import User
 from app.db import utcnow
 from app.dispatch.models import PlannedVisit, Technician
 from app.dispatch.service.availability import availability_on, exceptions_on
-from app.dispatch.service.day_route import DayRoute, technician_route
+from app.dispatch.service.day_route import DayRoute, technician_routes
 from app.dispatch.service.insertions import last_applied_run
 from app.dispatch.service.problem import (
     active_technicians,
@@ -63,12 +63,14 @@ def day_board(session: Session, day: date, *, actor: User,
     exceptions = exceptions_on(session, techs, day)
     rows = {t.id: BoardRow(t, [{"start": s, "end": e} for s, e in availability_on(
         session, t, day, exceptions[t.id]).windows]) for t in techs}
-    routes: dict[int, DayRoute] = {}
-    for wo in day_orders(session, day, list(by_user)):
+    jobs = day_orders(session, day, list(by_user))
+    busy = {wo.assignee_user_id: by_user[wo.assignee_user_id]  # type: ignore[index]
+            for wo in jobs}
+    routes = technician_routes(session, list(busy.values()), day, now=now)
+    for tech_id, route in routes.items():
+        rows[tech_id].route = route
+    for wo in jobs:
         tech = by_user[wo.assignee_user_id]  # type: ignore[index]
-        if tech.id not in routes:
-            routes[tech.id] = rows[tech.id].route = technician_route(session, tech, day,
-                                                                     now=now)
         stop = routes[tech.id].stop_of(wo.id)
         pv = planned.get(wo.id)
         rows[tech.id].visits.append({

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import optimizer as opt
 from app.config import Config
-from app.dispatch.models import PlannedVisit, Technician
+from app.dispatch.models import OptimizationRun, PlannedVisit, Technician
 from app.dispatch.service.insertions import last_applied_run
 from app.dispatch.service.problem import (
     TRAVEL,
@@ -98,20 +98,42 @@ class DayRoute:
 def technician_route(session: Session, tech: Technician, day: date, *,
                      now: datetime) -> DayRoute:
     """The technician's stops that day in order, with travel and (live) ETAs."""
+    return technician_routes(session, [tech], day, now=now)[tech.id]
+
+
+def technician_routes(session: Session, techs: list[Technician], day: date, *,
+                      now: datetime) -> dict[int, DayRoute]:
+    """`technician_route` for several technicians at once (technician id -> route), with the
+    same statements whatever their number: the run, its visits, the day's orders and the
+    warehouses are each read once for all of them."""
     clock = day_clock(day)
-    run = last_applied_run(session, day)
-    planned: list[PlannedVisit] = []
+    run = last_applied_run(session, day) if techs else None
+    planned: dict[int, list[PlannedVisit]] = {t.id: [] for t in techs}
+    if run is not None:
+        for v in session.scalars(select(PlannedVisit).where(
+                PlannedVisit.run_id == run.id,
+                PlannedVisit.technician_id.in_([t.id for t in techs]))
+                .order_by(PlannedVisit.technician_id, PlannedVisit.sequence)):
+            planned[v.technician_id].append(v)
+    orders: dict[int, dict[int, WorkOrder]] = {t.user_id: {} for t in techs}
+    if techs:
+        for wo in day_orders(session, day, [t.user_id for t in techs]):
+            orders[wo.assignee_user_id][wo.id] = wo  # type: ignore[index]
+    house_ids = {v.stock_location_id for vs in planned.values() for v in vs
+                 if v.stock_location_id is not None}
+    houses = {loc.id: loc for loc in session.scalars(select(StockLocation).where(
+        StockLocation.id.in_(house_ids)))} if house_ids else {}
+    return {t.id: _route_of(t, day, clock, run, planned[t.id], orders[t.user_id], houses,
+                            now=now) for t in techs}
+
+
+def _route_of(tech: Technician, day: date, clock: DayClock, run: OptimizationRun | None,
+              planned: list[PlannedVisit], orders: dict[int, WorkOrder],
+              houses: dict[int, StockLocation], *, now: datetime) -> DayRoute:
     start_point = point_of(tech.home_base)
     breaks: list[tuple[int, int]] = []
     if run is not None:
-        planned = list(session.scalars(select(PlannedVisit).where(
-            PlannedVisit.run_id == run.id, PlannedVisit.technician_id == tech.id)
-            .order_by(PlannedVisit.sequence)))
         start_point, breaks = _route_frame(run.inputs, run.result, tech.id, start_point)
-    orders = {wo.id: wo for wo in day_orders(session, day, [tech.user_id])}
-    houses = {loc.id: loc for loc in session.scalars(select(StockLocation).where(
-        StockLocation.id.in_({v.stock_location_id for v in planned
-                              if v.stock_location_id is not None})))}
     stops: list[Stop] = []
     on_plan: set[int] = set()
     for v in planned:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, false, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.assets.models import EquipmentModel
 from app.auth.models import Role, User
@@ -94,7 +94,8 @@ def list_templates(session: Session, *, actor: User, equipment_model_id: int | N
                    code: str | None = None, latest_only: bool = True) -> Select[Any]:
     if actor.role == Role.customer:
         return select(ChecklistTemplate).where(false())
-    stmt = select(ChecklistTemplate).order_by(ChecklistTemplate.code, ChecklistTemplate.version)
+    stmt = (select(ChecklistTemplate).options(selectinload(ChecklistTemplate.items))
+            .order_by(ChecklistTemplate.code, ChecklistTemplate.version))
     if equipment_model_id is not None:
         stmt = stmt.where(ChecklistTemplate.equipment_model_id == equipment_model_id)
     if code is not None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.assets.models import EquipmentModel
@@ -157,6 +157,8 @@ def _scored(session: Session, score: ColumnElement[int], *, limit: int,
         ArticleSolution.article_id == KnowledgeArticle.id).scalar_subquery()
     ranked = (select(KnowledgeArticle, score.label("score"), useful.label("useful"),
                      useless.label("useless"), solved.label("solved"))
+              .options(selectinload(KnowledgeArticle.models),
+                       selectinload(KnowledgeArticle.code_links))
               .where(score >= min_score)
               .order_by(score.desc(), solved.desc(), (useful - useless).desc(),
                         KnowledgeArticle.id)

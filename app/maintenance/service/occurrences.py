@@ -74,9 +74,12 @@ def views(session: Session, occurrences: list[PlanOccurrence], today: date | Non
           ) -> list[OccurrenceView]:
     """Each occurrence with its work order and its state as of `today`."""
     today = today or utcnow().date()
+    ids = {o.work_order_id for o in occurrences if o.work_order_id is not None}
+    orders = ({wo.id: wo for wo in session.scalars(select(WorkOrder).where(
+        WorkOrder.id.in_(ids)))} if ids else {})  # one query for the page, not one per row
     found = []
     for o in occurrences:
-        wo = session.get(WorkOrder, o.work_order_id) if o.work_order_id is not None else None
+        wo = orders.get(o.work_order_id) if o.work_order_id is not None else None
         found.append(OccurrenceView(o, wo, occurrence_state(o, wo, today)))
     return found
 
