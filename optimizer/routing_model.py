@@ -20,6 +20,8 @@ Dimensions:
 from __future__ import annotations
 
 import itertools
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from random import Random
 
@@ -53,13 +55,14 @@ class Built:
     job_of_node: dict[int, int]  # node -> index into problem.jobs
     pickup_of_node: dict[int, tuple[int, int]]  # node -> (warehouse index, shift index)
     places: list[Place]
-    dist: list[list[int]]
-    travel_s: list[list[int]]
-    service: list[list[int]]  # per shift, per node
+    dist: list[Sequence[int]]  # [from node][to node], metres
+    travel_s: list[Sequence[int]]
+    service: list[Sequence[int]]  # per shift, per node
     time: pywrapcp.RoutingDimension
     part_dims: dict[str, pywrapcp.RoutingDimension] = field(default_factory=dict)
     breaks: list[list[tuple[Id, pywrapcp.IntervalVar]]] = field(default_factory=list)
     allowed: dict[int, list[int]] = field(default_factory=dict)  # job index -> shifts
+    time_profiles: int = 0  # time matrices registered (distinct service-time profiles)
 
 
 def binding_parts(problem: Problem, shifts: list[Shift], jobs: list[int]) -> list[str]:
@@ -119,26 +122,18 @@ def build(
     routing = pywrapcp.RoutingModel(manager)
     routing.solver()
 
-    # Service time per node for each shift; shifts with equal vectors share a time matrix.
-    factors = problem.weights.level_duration_factor
-    service: list[list[int]] = []
-    for s in shifts:
-        vec = [0] * n
-        for node, ji in job_of_node.items():
-            vec[node] = service_duration(problem.jobs[ji], s.tech, factors)
-        for node, (wi, _) in pickup_of_node.items():
-            vec[node] = problem.warehouses[wi].pickup_duration
-        service.append(vec)
-    tarr = np.asarray(tsec, dtype=np.int64)
-    darr = np.asarray(dist, dtype=np.int64)
-    profile_cb: dict[tuple[int, ...], int] = {}
-    time_cbs: list[int] = []
-    for vec in service:
-        key = tuple(vec)
-        if key not in profile_cb:
-            matrix = tarr + np.asarray(vec, dtype=np.int64)[:, None]
-            profile_cb[key] = routing.RegisterTransitMatrix(matrix.tolist())
-        time_cbs.append(profile_cb[key])
+    # Service time per node for each technician (its shifts share the row); technicians
+    # whose service times agree wherever both may go share a time matrix (see _profiles).
+    svc = _service_matrix(problem, shifts, job_of_node, pickup_of_node, n)
+    tech_row = {ti: k for k, ti in enumerate(dict.fromkeys(s.tech_index for s in shifts))}
+    rows = [array("q", r.tobytes()) for r in svc]
+    service: list[Sequence[int]] = [rows[tech_row[s.tech_index]] for s in shifts]
+    tarr, darr = tsec, dist
+    profile_of, profiles = _profiles(svc, _may_visit(shifts, tech_row, allowed, job_of_node,
+                                                     pickup_of_node, n), n)
+    profile_cb = [routing.RegisterTransitMatrix((tarr + vec[:, None]).tolist())
+                  for vec in profiles]
+    time_cbs = [profile_cb[profile_of[tech_row[s.tech_index]]] for s in shifts]
 
     # Arc costs: one matrix per distinct (cost per km, cost per hour).
     cost_cb: dict[tuple[float, float], int] = {}
@@ -212,8 +207,9 @@ def build(
         if hours is not None:
             time.CumulVar(idx).SetRange(hours.start, hours.end)
 
-    built = Built(routing, manager, shifts, job_of_node, pickup_of_node, places, dist, tsec,
-                  service, time, allowed=allowed)
+    built = Built(routing, manager, shifts, job_of_node, pickup_of_node, places,
+                  [array("q", r.tobytes()) for r in dist], [array("q", r.tobytes()) for r in tsec],
+                  service, time, allowed=allowed, time_profiles=len(profiles))
     if reserve_breaks:
         built.breaks = [[] for _ in shifts]
     else:
@@ -232,7 +228,7 @@ class _Links:
     time: pywrapcp.RoutingDimension
     node_of_job: dict[int, int]
     job_index_of_id: dict[Id, int]
-    service: list[list[int]]
+    service: list[Sequence[int]]
 
 
 def _add_links(problem: Problem, ctx: _Links, job: Job, idx: int) -> None:
@@ -330,3 +326,114 @@ def _add_parts(problem: Problem, built: Built, parts: list[str]) -> None:
                 dim.SlackVar(idx).SetRange(k - have, k)
             else:
                 dim.SlackVar(idx).SetValue(0)
+
+
+# At most this many time-matrix entries (profiles x nodes^2): each profile costs OR-Tools a full
+# int64 matrix, ~16 MB and ~0.15 s of CPU to hand over at 1,200 nodes. Measured on a city day
+# of 100 technicians x 1,000 jobs: 88 distinct profiles, 34 once the entries of jobs a
+# technician may not do are ignored, which alone took 0.6 GB and 5 s (see benchmarks/scale.py).
+PROFILE_ENTRIES = 12_000_000
+
+
+def _service_matrix(
+    problem: Problem,
+    shifts: list[Shift],
+    job_of_node: dict[int, int],
+    pickup_of_node: dict[int, tuple[int, int]],
+    n: int,
+) -> np.ndarray:
+    """Service seconds per (technician with a shift, in shift order) x node."""
+    techs = [problem.technicians[ti] for ti in dict.fromkeys(s.tech_index for s in shifts)]
+    factors = problem.weights.level_duration_factor
+    svc = np.zeros((len(techs), n), dtype=np.int64)
+    for node, ji in job_of_node.items():
+        job = problem.jobs[ji]
+        if job.scale_duration_by_level and factors:
+            svc[:, node] = [service_duration(job, t, factors) for t in techs]
+        else:
+            svc[:, node] = job.duration
+    for node, (wi, _) in pickup_of_node.items():
+        svc[:, node] = problem.warehouses[wi].pickup_duration
+    return svc
+
+
+def _may_visit(
+    shifts: list[Shift],
+    tech_row: dict[int, int],
+    allowed: dict[int, list[int]],
+    job_of_node: dict[int, int],
+    pickup_of_node: dict[int, tuple[int, int]],
+    n: int,
+) -> np.ndarray:
+    """Technician row x node: True where one of its shifts may visit the node."""
+    may = np.zeros((len(tech_row), n), dtype=bool)
+    for node, ji in job_of_node.items():
+        for si in allowed[ji]:
+            may[tech_row[shifts[si].tech_index], node] = True
+    for node, (_, si) in pickup_of_node.items():
+        may[tech_row[shifts[si].tech_index], node] = True
+    return may
+
+
+def _profiles(svc: np.ndarray, may: np.ndarray, n: int) -> tuple[list[int], list[np.ndarray]]:
+    """Service-time profiles for the time matrices: (profile of each technician row, the
+    profiles' service vectors).
+
+    Technicians share a profile when their service times agree on every node both may visit
+    (what one may not visit never reaches its transit), which is exact. Beyond the
+    ``PROFILE_ENTRIES`` budget, the two profiles whose merge lengthens the fewest
+    technician-seconds are merged, keeping the longer time where they differ: the search then
+    sees some services as longer than they are (never shorter, so its plans stay feasible),
+    and the decoded plan keeps each technician's true service times.
+    """
+    order = sorted(range(len(svc)), key=lambda t: (-int(may[t].sum()), t))
+    vals: list[np.ndarray] = []
+    seen: list[np.ndarray] = []  # nodes some member may visit
+    count: list[np.ndarray] = []  # members that may visit each node
+    members: list[list[int]] = []
+    for t in order:
+        for g in range(len(vals)):
+            both = seen[g] & may[t]
+            if np.array_equal(vals[g][both], svc[t][both]):
+                vals[g] = np.where(may[t], svc[t], vals[g])
+                seen[g] |= may[t]
+                count[g] += may[t]
+                members[g].append(t)
+                break
+        else:
+            vals.append(np.where(may[t], svc[t], 0))
+            seen.append(may[t].copy())
+            count.append(may[t].astype(np.int64))
+            members.append([t])
+    limit = max(1, PROFILE_ENTRIES // max(1, n * n))
+
+    def merge_cost(a: int, b: int) -> int:
+        both = seen[a] & seen[b]
+        top = np.maximum(vals[a], vals[b])
+        return int(((top - vals[a]) * count[a] + (top - vals[b]) * count[b])[both].sum())
+
+    if len(vals) > limit:
+        g_n = len(vals)
+        cost = np.full((g_n, g_n), np.iinfo(np.int64).max, dtype=np.int64)
+        for a, b in itertools.combinations(range(g_n), 2):
+            cost[a, b] = merge_cost(a, b)
+        alive = set(range(g_n))
+        while len(alive) > limit:
+            a, b = divmod(int(np.argmin(cost)), g_n)
+            both = seen[a] & seen[b]
+            vals[a] = np.where(both, np.maximum(vals[a], vals[b]), np.where(seen[a], vals[a],
+                                                                            vals[b]))
+            seen[a] |= seen[b]
+            count[a] += count[b]
+            members[a] += members[b]
+            alive.discard(b)
+            cost[b, :] = cost[:, b] = np.iinfo(np.int64).max
+            for c in alive - {a}:
+                cost[min(a, c), max(a, c)] = merge_cost(a, c)
+        keep = sorted(alive)
+        vals, members = [vals[g] for g in keep], [members[g] for g in keep]
+    profile_of = [0] * len(svc)
+    for g, ms in enumerate(members):
+        for t in ms:
+            profile_of[t] = g
+    return profile_of, vals

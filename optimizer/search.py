@@ -87,13 +87,20 @@ def search_parameters(options: SolverOptions, first: str, time_limit_s: float) -
     return params
 
 
+# The search gets at least this long even when the model build used up ``time_limit_s``
+# (OR-Tools returns nothing without a first solution).
+MIN_SEARCH_S = 0.5
+
+
 def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
-    """Plan the problem within ``time_limit_s`` seconds of search (model building excluded).
+    """Plan the problem within ``time_limit_s`` seconds from the call, model build included
+    (the search gets at least ``MIN_SEARCH_S``).
 
     ``seed`` permutes the order in which jobs enter the model, which changes the search path;
     the same seed and ``options.solution_limit`` give the same plan on any machine.
     """
     t0 = _time.monotonic()
+    c0 = _time.process_time()
     shifts = shifts_of(problem)
     allowed, unassigned = analyse(problem, shifts) if shifts else ({}, [])
     if not shifts:
@@ -105,6 +112,8 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     reserve = len(allowed) > options.exact_breaks_max_jobs and any(s.breaks for s in shifts)
     built = build(problem, shifts, allowed, seed, reserve_breaks=reserve)
     t_built = _time.monotonic()
+    c_built = _time.process_time()
+    search_s = max(MIN_SEARCH_S, time_limit_s - (t_built - t0))
     trace: list[tuple[float, float]] = []
     routing = built.routing
 
@@ -130,14 +139,14 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     if options.metaheuristic == ILS:
         # Its own start (first-solution strategy + local search), then ruin and recreate until
         # the time or solution limit; no warm start, so no multi-start either.
-        p = search_parameters(options, options.first_solution, time_limit_s)
+        p = search_parameters(options, options.first_solution, search_s)
         assignment = routing.SolveWithIteratedLocalSearch(p)
     elif multi and options.portfolio:
         # The metaheuristic from each start strategy for an equal share of the time; best wins.
         starts = _unique([options.first_solution, *MULTI_STARTS])
         best_cost = None
         for k, first in enumerate(starts):
-            share = (time_limit_s - (_time.monotonic() - t_built)) / (len(starts) - k)
+            share = (search_s - (_time.monotonic() - t_built)) / (len(starts) - k)
             a = routing.SolveWithParameters(params_for(first, max(0.1, share)))
             if a is not None and (best_cost is None or a.ObjectiveValue() < best_cost):
                 assignment, used, best_cost = a, first, a.ObjectiveValue()
@@ -145,21 +154,21 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         # Each start strategy taken to its local optimum; the best one seeds the metaheuristic.
         # (LOCAL_CHEAPEST_INSERTION alone is +20-35 % on Solomon C103/C104/C109 after 10 s,
         # PARALLEL_CHEAPEST_INSERTION alone is worse on R2; the best of both is robust.)
-        per = min(0.5, time_limit_s * 0.05)
+        per = min(0.5, search_s * 0.05)
         best_cost = None
         for first in _unique([options.first_solution, *MULTI_STARTS]):
             a = routing.SolveWithParameters(params_for(first, per, "GREEDY_DESCENT"))
             if a is not None and (best_cost is None or a.ObjectiveValue() < best_cost):
                 assignment, used, best_cost = a, first, a.ObjectiveValue()
         if assignment is not None:
-            left = max(0.1, time_limit_s - (_time.monotonic() - t_built))
+            left = max(0.1, search_s - (_time.monotonic() - t_built))
             better = routing.SolveFromAssignmentWithParameters(
                 assignment, params_for(used, left))
             if better is not None:
                 assignment = better
     if assignment is None and (options.metaheuristic == ILS or not multi):
         for first in _unique([options.first_solution, *FALLBACK_STARTS]):
-            left = max(0.5, time_limit_s - (_time.monotonic() - t_built))
+            left = max(0.5, search_s - (_time.monotonic() - t_built))
             assignment = routing.SolveWithParameters(params_for(first, left))
             if assignment is not None:
                 used = first
@@ -184,11 +193,16 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         "build_s": round(t_built - t0, 3),
         "search_s": round(t_end - t_built, 3),
         "first_solution_s": trace[0][0] if trace else None,
+        # Since the call (build included), and CPU seconds of this process (wall time on a
+        # shared machine says little on its own).
+        "first_feasible_s": round(t_built - t0 + trace[0][0], 3) if trace else None,
+        "build_cpu_s": round(c_built - c0, 3),
+        "search_cpu_s": round(_time.process_time() - c_built, 3),
         "objective_units": objective,
         "objective_trace": [(t, to_currency(c)) for t, c in trace],
         "nodes": len(built.places),
         "routes": len(shifts),
-        "time_profiles": len({tuple(v) for v in built.service}),
+        "time_profiles": built.time_profiles,
         "part_dimensions": sorted(built.part_dims),
         "breaks": "reserved" if reserve else "intervals",
     }
