@@ -63,6 +63,12 @@ class Built:
     breaks: list[list[tuple[Id, pywrapcp.IntervalVar]]] = field(default_factory=list)
     allowed: dict[int, list[int]] = field(default_factory=dict)  # job index -> shifts
     time_profiles: int = 0  # time matrices registered (distinct service-time profiles)
+    # What the time dimension holds, for a start built outside OR-Tools (optimizer.start):
+    # per shift the service times of its time matrix and (earliest start, latest end, longest
+    # span or None); per job node its cumul domain (lowest, highest, removed gaps).
+    transit_service: list[Sequence[int]] = field(default_factory=list)
+    route_limits: list[tuple[int, int, int | None]] = field(default_factory=list)
+    domains: dict[int, tuple[int, int, list[tuple[int, int]]]] = field(default_factory=dict)
 
 
 def binding_parts(problem: Problem, shifts: list[Shift], jobs: list[int]) -> list[str]:
@@ -134,6 +140,11 @@ def build(
     profile_cb = [routing.RegisterTransitMatrix((tarr + vec[:, None]).tolist())
                   for vec in profiles]
     time_cbs = [profile_cb[profile_of[tech_row[s.tech_index]]] for s in shifts]
+    profile_rows = [array("q", vec.tobytes()) for vec in profiles]
+    transit_service: list[Sequence[int]] = [profile_rows[profile_of[tech_row[s.tech_index]]]
+                                            for s in shifts]
+    route_limits: list[tuple[int, int, int | None]] = []
+    domains: dict[int, tuple[int, int, list[tuple[int, int]]]] = {}
 
     # Arc costs: one matrix per distinct (cost per km, cost per hour).
     cost_cb: dict[tuple[float, float], int] = {}
@@ -167,6 +178,8 @@ def build(
                                                                    s.window.end - r))
         if s.tech.max_work_s is not None:
             time.SetSpanUpperBoundForVehicle(max(0, s.tech.max_work_s - r), v)
+        route_limits.append((s.window.start, max(s.window.start, s.window.end - r),
+                             None if s.tech.max_work_s is None else max(0, s.tech.max_work_s - r)))
 
     pins = pinned_to(problem)
     job_index_of_id = {problem.jobs[ji].id: ji for ji in jobs}
@@ -183,11 +196,15 @@ def build(
                     for tw in wins]
         cumul = time.CumulVar(idx)
         cumul.SetRange(wins[0].start, min(wins[-1].end, horizon))
+        holes = []
         for a, b in itertools.pairwise(wins):
             if b.start > a.end + 1:
                 cumul.RemoveInterval(a.end + 1, b.start - 1)
+                holes.append((a.end + 1, b.start - 1))
+        domains[node] = (wins[0].start, min(wins[-1].end, horizon), holes)
         if pin is not None and pin[1] is not None:
             cumul.SetValue(pin[1])
+            domains[node] = (pin[1], pin[1], [])
         if job.sla_due is not None:
             coef = per_second(w.lateness_per_hour.get(job.priority, 0.0))
             if coef > 0:
@@ -204,12 +221,15 @@ def build(
         routing.AddDisjunction([idx], 0)
         _allow(routing, idx, [si])
         hours = problem.warehouses[wi].hours
+        domains[node] = (0, horizon, [])
         if hours is not None:
             time.CumulVar(idx).SetRange(hours.start, hours.end)
+            domains[node] = (hours.start, hours.end, [])
 
     built = Built(routing, manager, shifts, job_of_node, pickup_of_node, places,
                   [array("q", r.tobytes()) for r in dist], [array("q", r.tobytes()) for r in tsec],
-                  service, time, allowed=allowed, time_profiles=len(profiles))
+                  service, time, allowed=allowed, time_profiles=len(profiles),
+                  transit_service=transit_service, route_limits=route_limits, domains=domains)
     if reserve_breaks:
         built.breaks = [[] for _ in shifts]
     else:

@@ -7,6 +7,7 @@ import time as _time
 from google.protobuf import text_format  # type: ignore[import-untyped]
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # type: ignore[import-untyped]
 
+from optimizer import start as fast_start
 from optimizer.breaks import retime
 from optimizer.costs import to_currency
 from optimizer.decode import decode_routes, dropped_jobs
@@ -136,7 +137,20 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
 
     assignment, used = None, options.first_solution
     multi = (options.multi_start and options.solution_limit is None and not light)
-    if options.metaheuristic == ILS:
+    if fast_start.wanted(built):
+        # A large problem: the first plan comes from optimizer.start (OR-Tools' insertion
+        # starts take seconds there), then the configured search runs from it.
+        used, multi = "FAST_INSERTION", False
+        p = (search_parameters(options, options.first_solution, search_s)
+             if options.metaheuristic == ILS else params_for(options.first_solution, search_s))
+        routing.CloseModelWithParameters(p)
+        start = routing.ReadAssignmentFromRoutes(fast_start.fast_routes(problem, built), True)
+        if start is not None:
+            trace.append((round(_time.monotonic() - t_built, 3), start.ObjectiveValue()))
+            left = max(0.1, search_s - (_time.monotonic() - t_built))
+            p.time_limit.FromMilliseconds(max(1, int(left * 1000)))  # type: ignore[attr-defined]
+            assignment = routing.SolveFromAssignmentWithParameters(start, p) or start
+    elif options.metaheuristic == ILS:
         # Its own start (first-solution strategy + local search), then ruin and recreate until
         # the time or solution limit; no warm start, so no multi-start either.
         p = search_parameters(options, options.first_solution, search_s)
