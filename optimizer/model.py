@@ -195,6 +195,9 @@ class SolverOptions:
     exact_breaks_max_jobs: int = 150
     # Above this many jobs the slowest insertion-based LNS operators are switched off.
     light_operators_min_jobs: int = 200
+    # From this many (job, route) pairs on, the first plan comes from optimizer.start
+    # ("FAST_INSERTION") instead of OR-Tools' insertion starts, which take seconds there.
+    fast_start_min_pairs: int = 50_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ Every arc figure comes from :func:`optimizer.travel.leg` and is registered once 
 (``RegisterTransitMatrix``); no per-arc Python callback is ever called by the search.
 
 Dimensions:
-- ``time``: transit = service at the from-node + travel; one matrix per distinct service
-  profile (technicians whose skill levels give the same service times share one); slack =
+- ``time``: transit = service at the from-node + travel; one matrix per service profile
+  (technicians whose service times agree on every job both may do share one; above a matrix
+  budget, profiles are merged keeping the longer time, see ``_profiles``); slack =
   waiting. Cumul = service start. Windows are cumul ranges with the gaps removed; the SLA is a
   soft upper bound with a per-priority cost; breaks are interval variables on the dimension.
 - ``work`` (only with ``balance_per_hour`` > 0): travel + service; its global span cost prices

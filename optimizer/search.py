@@ -137,7 +137,7 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
 
     assignment, used = None, options.first_solution
     multi = (options.multi_start and options.solution_limit is None and not light)
-    if fast_start.wanted(built):
+    if fast_start.wanted(problem, built):
         # A large problem: the first plan comes from optimizer.start (OR-Tools' insertion
         # starts take seconds there), then the configured search runs from it.
         used, multi = "FAST_INSERTION", False

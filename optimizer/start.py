@@ -21,16 +21,15 @@ from optimizer.eligibility import pinned_to
 from optimizer.model import Problem
 from optimizer.routing_model import Built
 
-# Above this many (job, route) pairs the fast start replaces OR-Tools' insertion starts
-# (100 x 1,000 = 100,000; a 60 x 600 day, 36,000, keeps OR-Tools' start).
-FAST_START_MIN_PAIRS = 50_000
-
 Domain = tuple[int, int, list[tuple[int, int]]]
 
 
-def wanted(built: Built) -> bool:
-    """Whether the problem is large enough for the fast start (see ``FAST_START_MIN_PAIRS``)."""
-    return len(built.job_of_node) * len(built.shifts) >= FAST_START_MIN_PAIRS
+def wanted(problem: Problem, built: Built) -> bool:
+    """Whether the problem is large enough for the fast start
+    (``SolverOptions.fast_start_min_pairs``: 100 x 1,000 = 100,000 pairs use it, a 60 x 600
+    day, 36,000, keeps OR-Tools' start)."""
+    pairs = len(built.job_of_node) * len(built.shifts)
+    return pairs >= problem.options.fast_start_min_pairs
 
 
 def _earliest(dom: Domain, x: int) -> int | None:
