@@ -143,6 +143,9 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         used, multi = "FAST_INSERTION", False
         p = (search_parameters(options, options.first_solution, search_s)
              if options.metaheuristic == ILS else params_for(options.first_solution, search_s))
+        # Reading the routes runs under the search's time limit, counted from the close: on a
+        # busy machine a week's routes were refused for want of time, not for a broken rule.
+        p.time_limit.FromSeconds(24 * 3600)  # type: ignore[attr-defined]
         routing.CloseModelWithParameters(p)
         start = routing.ReadAssignmentFromRoutes(fast_start.fast_routes(problem, built), True)
         if start is not None:
