@@ -48,7 +48,8 @@ def test_stats_separate_model_build_from_search() -> None:
                                                 for i in range(5)))
     plan = solve_valid(problem)
     st = plan.stats
-    for key in ("build_s", "search_s", "build_cpu_s", "search_cpu_s", "first_feasible_s"):
+    for key in ("build_s", "search_s", "build_cpu_s", "search_cpu_s", "first_feasible_s",
+                "first_feasible_cpu_s"):
         assert isinstance(st[key], float) and st[key] >= 0, key
     # The first plan exists only once the model is built: counted from the call.
     assert st["first_feasible_s"] >= st["build_s"]  # type: ignore[operator]
