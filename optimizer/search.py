@@ -197,7 +197,11 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     if assignment is None:
         unassigned += [capacity_reason(problem.jobs[ji]) for ji in built.job_of_node.values()]
         kpis = compute_kpis(problem, [], unassigned)
-        return Plan((), tuple(unassigned), kpis, 0.0, {"status": "no_solution"})
+        return Plan((), tuple(unassigned), kpis, 0.0, {
+            "status": "no_solution", "build_s": round(t_built - t0, 3),
+            "search_s": round(_time.monotonic() - t_built, 3),
+            "build_cpu_s": round(c_built - c0, 3),
+            "search_cpu_s": round(_time.process_time() - c_built, 3)})
     routes = decode_routes(problem, built, assignment)
     unassigned += dropped_jobs(problem, built, assignment, routes)
     if reserve:
