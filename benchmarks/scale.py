@@ -11,7 +11,9 @@ finds, and wall and CPU seconds of the whole ``solve`` call (``time_limit_s`` co
 
 Cases (the day comes from ``benchmarks/city_day.py``'s generator):
 - ``day``: 100 x 1,000 city day, the default start (``optimizer.start`` above its size);
-- ``day-ortools-start``: the same day with OR-Tools' own insertion start, for comparison;
+- ``day-ortools-start``: the same day with the fast start switched off, for comparison (on
+  this mixed-priority day that is the priority-first start of ``optimizer.construct``; on a
+  day of one priority and one service profile, OR-Tools' own insertion start);
 - ``week``: the same technicians on five shifts (Monday to Friday, lunch each day) and
   1,000 jobs spread over the week (a quarter of them "any day", five windows);
 - ``week-busy``: a realistic week load: 20 technicians x 5 shifts, 1,000 jobs (10 a day each).

@@ -168,18 +168,22 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     start = None
     mixed = (len({problem.jobs[ji].priority for ji in allowed}) > 1
              or len({tuple(v) for v in built.service}) > 1)
-    # Which start (one of three, in this order):
-    # 1. PRIORITY_START (optimizer.construct): big days (PRIORITY_START_MIN_JOBS) with mixed
-    #    priorities or per-technician service times, under iterated local search. It places
-    #    P1 work first, then improves by its own ruin and recreate for a share of the time.
-    # 2. FAST_INSERTION (optimizer.start): problems of at least
-    #    ``SolverOptions.fast_start_min_pairs`` (jobs x routes) where 1. does not apply (plain
-    #    priorities, another metaheuristic, exact break intervals): OR-Tools' insertion starts
-    #    take over 10 s there. Also the fallback when 1.'s routes cannot be restored.
-    # 3. Otherwise OR-Tools' own starts (ILS, multi-start or portfolio).
+    # Which start (one of three):
+    # 1. FAST_INSERTION (optimizer.start) from ``SolverOptions.fast_start_min_pairs`` (jobs x
+    #    routes) on: OR-Tools' insertion starts take over 10 s there, and the priority-first
+    #    start below, measured on the 100 x 1,000 city day at 20 s (benchmarks/scale.py),
+    #    found its first plan at 16 CPU s from the call, final objective 78,670 (985 jobs
+    #    served), where this start had one at 5.7 CPU s, final 42,184 (997). It inserts by value
+    #    too (pins, must-serve, then priority or ``Job.value``): urgent work still goes first.
+    # 2. PRIORITY_START (optimizer.construct) below that size, on big days
+    #    (PRIORITY_START_MIN_JOBS) with mixed priorities or per-technician service times, under
+    #    iterated local search: P1 work first, then its own ruin and recreate for a share of
+    #    the time, then greedy descent.
+    # 3. Otherwise (or when 2.'s routes cannot be restored) OR-Tools' own starts.
     # Each counts its time from ``search_s``, what ``time_limit_s`` leaves after the build.
-    if (options.metaheuristic == ILS and len(allowed) >= PRIORITY_START_MIN_JOBS and mixed
-            and (reserve or not any(s.breaks for s in shifts))):
+    huge = fast_start.wanted(problem, built)
+    if (not huge and options.metaheuristic == ILS and len(allowed) >= PRIORITY_START_MIN_JOBS
+            and mixed and (reserve or not any(s.breaks for s in shifts))):
         # Large days: OR-Tools' own insertion start is too slow (see optimizer.construct);
         # the priority-first start and its ruin and recreate take a share of the time, then
         # OR-Tools' local search improves the result for the rest.
@@ -194,7 +198,7 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         p.use_iterated_local_search = False  # type: ignore[attr-defined]
         assignment = routing.SolveFromAssignmentWithParameters(start, p) or start
         used = "PRIORITY_START"
-    elif fast_start.wanted(problem, built):
+    elif huge:
         # A large problem: the first plan comes from optimizer.start (OR-Tools' insertion
         # starts take seconds there), then the configured search runs from it.
         used, multi = "FAST_INSERTION", False
@@ -202,7 +206,6 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
              if options.metaheuristic == ILS else params_for(options.first_solution, search_s))
         # Reading the routes runs under the search's time limit, counted from the close: on a
         # busy machine a week's routes were refused for want of time, not for a broken rule.
-        # (Closing is a no-op when the priority start above already closed the model.)
         p.time_limit.FromSeconds(24 * 3600)  # type: ignore[attr-defined]
         routing.CloseModelWithParameters(p)
         fast = routing.ReadAssignmentFromRoutes(fast_start.fast_routes(problem, built), True)
