@@ -77,7 +77,7 @@ class Position:
 
 
 def _where_at(problem: Problem, tech: Technician, route: Route | None, now: int,
-              jobs: Mapping[Id, Job]) -> tuple[Point, int | None, int]:
+              jobs: Mapping[Id, Job]) -> tuple[Point | int, int | None, int]:
     """(point, location index, free from) the plan puts a technician at at ``now``."""
     last: Visit | None = None
     for v in (route.visits if route else ()):

@@ -42,6 +42,14 @@ class Part:
     problem: Problem
 
 
+def _point(p: Point | int) -> Point:
+    """A place as a point: territories are cut by geography (a matrix model's location
+    indexes carry none)."""
+    if not isinstance(p, Point):
+        raise ValueError("territory split and repair need points (a haversine travel model)")
+    return p
+
+
 def _xy(p: Point) -> tuple[float, float]:
     """Local planar coordinates (km) good enough for clustering within a country."""
     return p.lng * 111.32 * math.cos(math.radians(p.lat)), p.lat * 110.57
@@ -77,7 +85,8 @@ def _kmeans(points: Sequence[tuple[float, float]], k: int, iterations: int = 25
 def _nearest(techs: Sequence[Technician], job: Job, need_skill: bool = True) -> int:
     cands = [i for i, t in enumerate(techs) if not need_skill or skill_surplus(job, t)
              is not None] or list(range(len(techs)))
-    return min(cands, key=lambda i: haversine_m(techs[i].start, job.location))
+    here = _point(job.location)
+    return min(cands, key=lambda i: haversine_m(_point(techs[i].start), here))
 
 
 def split(problem: Problem, parts: int, *,
@@ -89,7 +98,7 @@ def split(problem: Problem, parts: int, *,
         keys = sorted({territory_of.get(t.id) for t in techs}, key=str)
         label = [keys.index(territory_of.get(t.id)) for t in techs]
     else:
-        label = _kmeans([_xy(t.start) for t in techs], parts)
+        label = _kmeans([_xy(_point(t.start)) for t in techs], parts)
         keys = list(sorted(set(label)))
         label = [keys.index(x) for x in label]
     tech_part = {t.id: label[i] for i, t in enumerate(techs)}
@@ -141,7 +150,7 @@ def repair(problem: Problem, plan: Plan, *, parts: Sequence[Part] = (),
     for jid in order:
         job = jobs[jid]
         near = sorted((t for t in problem.technicians if skill_surplus(job, t) is not None),
-                      key=lambda t: haversine_m(t.start, job.location))[:neighbours]
+                      key=lambda t: haversine_m(_point(t.start), _point(job.location)))[:neighbours]
         cands = [t for t in near if jid not in job_part
                  or tech_part.get(t.id) != job_part[jid]]
         if not cands:
