@@ -13,9 +13,12 @@ Contract (stable; ``app/dispatch`` converts rows to these dataclasses and back):
 Units: times are integer seconds since an origin the caller chooses (e.g. local midnight of
 the first day, converted from UTC); distances are integer metres; money is in the caller's
 currency (floats per km / per hour / per hour late; converted to integer units of 1/10 000).
-IDs (technician, job, break, warehouse) are opaque strings or ints. ``time_limit_s`` is search
-time; building the model comes on top (about 0.1 s for 100 jobs, 5-10 s for 600 jobs and 60
-technicians with per-technician service times).
+IDs (technician, job, break, warehouse) are opaque strings or ints. ``time_limit_s`` covers the
+whole call, model build included (the search still gets at least 0.5 s to find a first plan
+when the build alone used the limit); ``Plan.stats`` reports ``build_s``, ``search_s``,
+``first_feasible_s`` (since the call) and the CPU seconds of build and search. The build takes
+about 0.1 s for 100 jobs and 2 CPU s for 1,000 jobs and 100 technicians
+(``benchmarks/scale.py``).
 
 Inputs
 - ``Point(lat, lng)``; ``TimeWindow(start, end)`` (closed).
@@ -63,9 +66,10 @@ Inputs
 - ``SolverOptions(first_solution="LOCAL_CHEAPEST_INSERTION",
   metaheuristic="ITERATED_LOCAL_SEARCH", solution_limit=None, log_search=False,
   parameters_text="", exact_breaks_max_jobs=150, light_operators_min_jobs=200,
-  bandit_operators=True, multi_start=True, portfolio=False, pickups_per_warehouse=None)``
-  (``pickups_per_warehouse``: optional pick-up nodes per warehouse, shared by all routes;
-  default one per job that may need a pick-up, at most two per route). The default search is
+  bandit_operators=True, multi_start=True, portfolio=False, pickups_per_warehouse=None,
+  fast_start_min_pairs=50_000)`` (``pickups_per_warehouse``: optional pick-up nodes per
+  warehouse, shared by all routes; default one per job that may need a pick-up, at most two
+  per route). The default search is
   iterated local search: from the insertion start taken to a local optimum, strings of nearby visits
   are removed (SISR ruin), re-inserted by cheapest insertion in random order, improved by
   greedy descent and accepted by simulated annealing, until the time or solution limit. Any
@@ -78,10 +82,19 @@ Inputs
   feasible position, improved by ruin and recreate in Python for 85 % of the time limit (20
   rounds per solution of ``solution_limit``), then OR-Tools greedy descent; an oversubscribed
   day thus leaves the least urgent work undone (``stats["first_solution_strategy"]`` is
-  ``"PRIORITY_START"``). Above 150 jobs breaks are reserved
-  time during the search and placed afterwards (``optimizer.breaks``), because exact break
+  ``"PRIORITY_START"``). Where that does not apply (one priority and one service profile,
+  another metaheuristic, exact break intervals) and the problem has at least
+  ``fast_start_min_pairs`` (jobs x routes) pairs, the first plan is ``FAST_INSERTION``
+  (``optimizer.start``: cheapest feasible insertion in the model's own terms, well under a
+  second at 100 x 1,000 where OR-Tools' insertion starts take over 10 s; a route short of
+  parts may add one pick-up at a warehouse that has them, jobs needing a tool the van lacks
+  are left to the search), and the configured search runs from it. Above 150 jobs breaks are
+  reserved time during the search and placed afterwards (``optimizer.breaks``), because exact break
   intervals slow local search down ten-fold on a 600-job day.
 - ``Problem(technicians, jobs, travel, weights, warehouses=(), allow_pickups=False, options)``.
+- A working week is one call: each technician gets one shift per day (``Technician.shifts``)
+  and its breaks per day (a break belongs to the shift its window starts in); every shift is
+  its own route.
 
 Outputs
 - ``Plan(routes, unassigned, kpis, objective, stats)``; ``Route(technician_id, shift,

@@ -50,7 +50,10 @@ class Routes:
         # each route drives by its technician's profile (optimizer.model.TravelModel.profiles)
         self.vtt = [built.metres_seconds(v)[1] for v in range(nv)]
         self.vdist = [built.metres_seconds(v)[0] for v in range(nv)]
-        self.svc = built.service
+        # service times as the time dimension holds them (``Built.transit_service``: where
+        # technicians' service profiles were merged to save matrices, the longer time), so
+        # that OR-Tools accepts the routes
+        self.svc = built.transit_service
         self.starts = [manager.IndexToNode(routing.Start(v)) for v in range(nv)]
         self.ends = [manager.IndexToNode(routing.End(v)) for v in range(nv)]
         self.depart = [time.CumulVar(routing.Start(v)).Min() for v in range(nv)]

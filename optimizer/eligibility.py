@@ -22,7 +22,7 @@ from optimizer.model import (
 from optimizer.travel import (
     end_place,
     job_place,
-    leg,
+    legs_between,
     service_duration,
     skill_surplus,
     start_place,
@@ -98,13 +98,11 @@ def tools_coverable(problem: Problem, job: Job, tech: Technician) -> bool:
     return all(any(t in w.tools for w in problem.warehouses) for t in missing)
 
 
-def _reach(problem: Problem, job: Job, shift: Shift, fixed: int | None) -> str | None:
+def _reach(
+    job: Job, shift: Shift, fixed: int | None, go_s: int, back_s: int, dur: int
+) -> str | None:
     """None if some window is reachable and the job fits in the shift, else a reason code."""
     tech = shift.tech
-    travel = travel_of(problem, tech)
-    _go_m, go_s = leg(travel, start_place(problem, tech), job_place(problem, job))
-    _back_m, back_s = leg(travel, job_place(problem, job), end_place(problem, tech))
-    dur = service_duration(job, tech, problem.weights.level_duration_factor)
     reachable = False
     for win in job_windows(job):
         lo, hi = (fixed, fixed) if fixed is not None else (win.start, win.end)
@@ -123,18 +121,42 @@ def _reach(problem: Problem, job: Job, shift: Shift, fixed: int | None) -> str |
 
 
 def analyse(problem: Problem, shifts: list[Shift]) -> tuple[dict[int, list[int]], list[Unassigned]]:
-    """(job index -> allowed shift indexes, unassigned jobs with reasons)."""
+    """(job index -> allowed shift indexes, unassigned jobs with reasons).
+
+    Skills, parts and the legs from a technician's start and back to its end are worked out
+    once per technician (all legs in one vectorised call), the time windows per shift."""
     allowed: dict[int, list[int]] = {}
     unassigned: list[Unassigned] = []
     pins = pinned_to(problem)
+    tech_rows = list(dict.fromkeys(s.tech_index for s in shifts))
+    row_of = {ti: k for k, ti in enumerate(tech_rows)}
+    techs = [problem.technicians[ti] for ti in tech_rows]
+    shifts_by_row: list[list[int]] = [[] for _ in techs]
+    for si, s in enumerate(shifts):
+        shifts_by_row[row_of[s.tech_index]].append(si)
+    places = [job_place(problem, job) for job in problem.jobs]
+    go_s: list[list[int]] = [[] for _ in techs]
+    back_s: list[list[int]] = [[] for _ in techs]
+    # One vectorised call per travel profile: a technician's legs are those of its own
+    # profile (a bike is not a van).
+    by_profile: dict[str | None, list[int]] = {}
+    for k, t in enumerate(techs):
+        by_profile.setdefault(t.profile, []).append(k)
+    for ks in by_profile.values():
+        travel = travel_of(problem, techs[ks[0]])
+        _, go = legs_between(travel, [start_place(problem, techs[k]) for k in ks], places)
+        _, back = legs_between(travel, places, [end_place(problem, techs[k]) for k in ks])
+        for row, k in enumerate(ks):
+            go_s[k], back_s[k] = go[row].tolist(), back[:, row].tolist()
+    factors = problem.weights.level_duration_factor
     for ji, job in enumerate(problem.jobs):
         pin = pins.get(job.id)
-        cands = [s for s in range(len(shifts)) if pin is None or shifts[s].tech.id == pin[0]]
-        skilled = [s for s in cands if skill_surplus(job, shifts[s].tech) is not None]
+        cands = [k for k, t in enumerate(techs) if pin is None or t.id == pin[0]]
+        skilled = [k for k in cands if skill_surplus(job, techs[k]) is not None]
         if not skilled:
             unassigned.append(Unassigned(job.id, "missing_skill", _skill_detail(problem, job)))
             continue
-        stocked = [s for s in skilled if parts_coverable(problem, job, shifts[s].tech)]
+        stocked = [k for k in skilled if parts_coverable(problem, job, techs[k])]
         if not stocked:
             parts = ", ".join(f"{q} x {p}" for p, q in sorted(job.parts.items()))
             where = "in any qualified van or warehouse" if problem.allow_pickups else (
@@ -142,7 +164,7 @@ def analyse(problem: Problem, shifts: list[Shift]) -> tuple[dict[int, list[int]]
             )
             unassigned.append(Unassigned(job.id, "parts_unavailable", f"{parts} not {where}"))
             continue
-        tooled = [s for s in stocked if tools_coverable(problem, job, shifts[s].tech)]
+        tooled = [k for k in stocked if tools_coverable(problem, job, techs[k])]
         if not tooled:
             need = ", ".join(sorted(job.tools))
             where = "in any qualified van or warehouse" if problem.allow_pickups else (
@@ -151,8 +173,12 @@ def analyse(problem: Problem, shifts: list[Shift]) -> tuple[dict[int, list[int]]
             unassigned.append(Unassigned(job.id, "tools_unavailable", f"{need} not {where}"))
             continue
         fixed = pin[1] if pin else None
-        reasons = {s: _reach(problem, job, shifts[s], fixed) for s in tooled}
-        ok = [s for s, r in reasons.items() if r is None]
+        reasons: dict[int, str | None] = {}
+        for k in tooled:
+            dur = service_duration(job, techs[k], factors)
+            for si in shifts_by_row[k]:
+                reasons[si] = _reach(job, shifts[si], fixed, go_s[k][ji], back_s[k][ji], dur)
+        ok = sorted(s for s, r in reasons.items() if r is None)
         if ok:
             allowed[ji] = ok
         elif "shift_too_short" in reasons.values():

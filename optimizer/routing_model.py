@@ -7,8 +7,9 @@ Every arc figure comes from :func:`optimizer.travel.leg` and is registered once 
 (``RegisterTransitMatrix``); no per-arc Python callback is ever called by the search.
 
 Dimensions:
-- ``time``: transit = service at the from-node + travel; one matrix per distinct service
-  profile (technicians whose skill levels give the same service times share one); slack =
+- ``time``: transit = service at the from-node + travel; one matrix per service profile
+  (technicians whose service times agree on every job both may do share one; above a matrix
+  budget, profiles are merged keeping the longer time, see ``_profiles``); slack =
   waiting. Cumul = service start. Windows are cumul ranges with the gaps removed; the SLA is a
   soft upper bound with a per-priority cost; breaks are interval variables on the dimension.
 - ``work`` (only with ``balance_per_hour`` > 0): travel + service; its global span cost prices
@@ -23,6 +24,8 @@ Dimensions:
 from __future__ import annotations
 
 import itertools
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from random import Random
 
@@ -57,25 +60,32 @@ class Built:
     job_of_node: dict[int, int]  # node -> index into problem.jobs
     pickup_of_node: dict[int, tuple[int, int]]  # node -> (warehouse index, shift index)
     places: list[Place]
-    dist: list[list[int]]
-    travel_s: list[list[int]]
-    service: list[list[int]]  # per shift, per node
+    dist: list[Sequence[int]]  # [from node][to node], metres
+    travel_s: list[Sequence[int]]
+    service: list[Sequence[int]]  # per shift, per node
     time: pywrapcp.RoutingDimension
     part_dims: dict[str, pywrapcp.RoutingDimension] = field(default_factory=dict)
     tool_dims: dict[str, pywrapcp.RoutingDimension] = field(default_factory=dict)
     breaks: list[list[tuple[Id, pywrapcp.IntervalVar]]] = field(default_factory=list)
     allowed: dict[int, list[int]] = field(default_factory=dict)  # job index -> shifts
     # (metres, seconds) matrices per travel profile (0: the problem's model = dist, travel_s)
-    legs: list[tuple[list[list[int]], list[list[int]]]] = field(default_factory=list)
+    legs: list[tuple[list[Sequence[int]], list[Sequence[int]]]] = field(default_factory=list)
     vehicle_profile: list[int] = field(default_factory=list)  # shift -> index into legs
+    # job node -> its service-start windows as set on the time cumul (after break reserves)
+    windows: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    time_profiles: int = 0  # time matrices registered (distinct service-time profiles)
+    # What the time dimension holds, for a start built outside OR-Tools (optimizer.start):
+    # per shift the service times of its time matrix and (earliest start, latest end, longest
+    # span or None); per job node its cumul domain (lowest, highest, removed gaps).
+    transit_service: list[Sequence[int]] = field(default_factory=list)
+    route_limits: list[tuple[int, int, int | None]] = field(default_factory=list)
+    domains: dict[int, tuple[int, int, list[tuple[int, int]]]] = field(default_factory=dict)
 
-    def metres_seconds(self, v: int) -> tuple[list[list[int]], list[list[int]]]:
+    def metres_seconds(self, v: int) -> tuple[list[Sequence[int]], list[Sequence[int]]]:
         """The (metres, seconds) matrices route ``v`` drives by."""
         if not self.legs:
             return self.dist, self.travel_s
         return self.legs[self.vehicle_profile[v]]
-    # job node -> its service-start windows as set on the time cumul (after break reserves)
-    windows: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def binding_parts(problem: Problem, shifts: list[Shift], jobs: list[int]) -> list[str]:
@@ -156,10 +166,13 @@ def build(
     ends = [depot(end_place(problem, s.tech)) for s in shifts]
 
     n = len(places)
-    dist, tsec = matrices(problem.travel, places)
-    # Vehicle profiles: matrices per travel profile (0 = the problem's model).
+    # Vehicle profiles: matrices per travel profile (0 = the problem's model), numpy for the
+    # sums below, rows of machine ints for the Python code that reads them (decode, starts).
     names = sorted({s.tech.profile for s in shifts if s.tech.profile is not None})
-    legs = [(dist, tsec)] + [matrices(profile_model(problem.travel, nm), places) for nm in names]
+    arrs = [matrices(problem.travel, places)] + [
+        matrices(profile_model(problem.travel, nm), places) for nm in names]
+    legs = [(_rows(d), _rows(t)) for d, t in arrs]
+    dist, tsec = legs[0]
     vehicle_profile = [0 if s.tech.profile is None else 1 + names.index(s.tech.profile)
                        for s in shifts]
 
@@ -167,26 +180,40 @@ def build(
     routing = pywrapcp.RoutingModel(manager)
     routing.solver()
 
-    # Service time per node for each shift; shifts with equal vectors share a time matrix.
-    factors = problem.weights.level_duration_factor
-    service: list[list[int]] = []
-    for s in shifts:
-        vec = [0] * n
-        for node, ji in job_of_node.items():
-            vec[node] = service_duration(problem.jobs[ji], s.tech, factors)
-        for node, (wi, _) in pickup_of_node.items():
-            vec[node] = problem.warehouses[wi].pickup_duration
-        service.append(vec)
-    tarrs = [np.asarray(t, dtype=np.int64) for _, t in legs]
-    darrs = [np.asarray(d, dtype=np.int64) for d, _ in legs]
-    profile_cb: dict[tuple[int, tuple[int, ...]], int] = {}
-    time_cbs: list[int] = []
-    for v, vec in enumerate(service):
-        key = (vehicle_profile[v], tuple(vec))
-        if key not in profile_cb:
-            matrix = tarrs[key[0]] + np.asarray(vec, dtype=np.int64)[:, None]
-            profile_cb[key] = routing.RegisterTransitMatrix(matrix.tolist())
-        time_cbs.append(profile_cb[key])
+    # Service time per node for each technician (its shifts share the row). A time matrix is
+    # travel by one travel profile + one service vector: technicians of the same travel
+    # profile whose service times agree wherever both may go share one (see _profiles); a
+    # bike never shares a van's matrix.
+    svc = _service_matrix(problem, shifts, job_of_node, pickup_of_node, n)
+    tech_row = {ti: k for k, ti in enumerate(dict.fromkeys(s.tech_index for s in shifts))}
+    rows = [array("q", r.tobytes()) for r in svc]
+    service: list[Sequence[int]] = [rows[tech_row[s.tech_index]] for s in shifts]
+    tarrs = [t for _, t in arrs]
+    darrs = [d for d, _ in arrs]
+    row_travel = [0] * len(tech_row)
+    for v, s in enumerate(shifts):
+        row_travel[tech_row[s.tech_index]] = vehicle_profile[v]
+    may = _may_visit(shifts, tech_row, allowed, job_of_node, pickup_of_node, n)
+    groups = sorted(set(row_travel))
+    limit = max(1, PROFILE_ENTRIES // max(1, n * n) // len(groups))
+    profile_of = [0] * len(tech_row)
+    profiles: list[np.ndarray] = []
+    profile_travel: list[int] = []
+    for g in groups:
+        members = [k for k in range(len(tech_row)) if row_travel[k] == g]
+        sub_of, sub = _profiles(svc[members], may[members], limit)
+        for k, p in zip(members, sub_of, strict=True):
+            profile_of[k] = len(profiles) + p
+        profiles += sub
+        profile_travel += [g] * len(sub)
+    profile_cb = [routing.RegisterTransitMatrix((tarrs[g] + vec[:, None]).tolist())
+                  for g, vec in zip(profile_travel, profiles, strict=True)]
+    time_cbs = [profile_cb[profile_of[tech_row[s.tech_index]]] for s in shifts]
+    profile_rows = [array("q", vec.tobytes()) for vec in profiles]
+    transit_service: list[Sequence[int]] = [profile_rows[profile_of[tech_row[s.tech_index]]]
+                                            for s in shifts]
+    route_limits: list[tuple[int, int, int | None]] = []
+    domains: dict[int, tuple[int, int, list[tuple[int, int]]]] = {}
 
     # Arc costs: one matrix per distinct (travel profile, cost per km, cost per hour).
     cost_cb: dict[tuple[int, float, float], int] = {}
@@ -226,6 +253,8 @@ def build(
                                                                    s.window.end - r))
         if s.tech.max_work_s is not None:
             time.SetSpanUpperBoundForVehicle(max(0, s.tech.max_work_s - r), v)
+        route_limits.append((s.window.start, max(s.window.start, s.window.end - r),
+                             None if s.tech.max_work_s is None else max(0, s.tech.max_work_s - r)))
         # Working-time cost: the route's span (departure to return) at the technician's rate.
         if s.tech.cost_per_working_hour > 0:
             time.SetSpanCostCoefficientForVehicle(per_second(s.tech.cost_per_working_hour), v)
@@ -251,11 +280,15 @@ def build(
                     for tw in wins]
         cumul = time.CumulVar(idx)
         cumul.SetRange(wins[0].start, min(wins[-1].end, horizon))
+        holes = []
         for a, b in itertools.pairwise(wins):
             if b.start > a.end + 1:
                 cumul.RemoveInterval(a.end + 1, b.start - 1)
+                holes.append((a.end + 1, b.start - 1))
+        domains[node] = (wins[0].start, min(wins[-1].end, horizon), holes)
         if pin is not None and pin[1] is not None:
             cumul.SetValue(pin[1])
+            domains[node] = (pin[1], pin[1], [])
         node_windows[node] = ([(pin[1], pin[1])] if pin is not None and pin[1] is not None
                               else [(tw.start, min(tw.end, horizon)) for tw in wins])
         if job.sla_due is not None:
@@ -273,13 +306,16 @@ def build(
         idx = manager.NodeToIndex(node)
         routing.AddDisjunction([idx], 0)
         wh = problem.warehouses[wi]
+        domains[node] = (0, horizon, [])
         if wh.hours is not None:  # the whole pick-up within opening hours
-            time.CumulVar(idx).SetRange(
-                wh.hours.start, max(wh.hours.start, wh.hours.end - wh.pickup_duration))
+            last = max(wh.hours.start, wh.hours.end - wh.pickup_duration)
+            time.CumulVar(idx).SetRange(wh.hours.start, last)
+            domains[node] = (wh.hours.start, last, [])
 
     built = Built(routing, manager, shifts, job_of_node, pickup_of_node, places, dist, tsec,
                   service, time, allowed=allowed, legs=legs, vehicle_profile=vehicle_profile,
-                  windows=node_windows)
+                  windows=node_windows, time_profiles=len(profiles),
+                  transit_service=transit_service, route_limits=route_limits, domains=domains)
     if reserve_breaks:
         built.breaks = [[] for _ in shifts]
     else:
@@ -299,7 +335,7 @@ class _Links:
     time: pywrapcp.RoutingDimension
     node_of_job: dict[int, int]
     job_index_of_id: dict[Id, int]
-    service: list[list[int]]
+    service: list[Sequence[int]]
 
 
 def _add_links(problem: Problem, ctx: _Links, job: Job, idx: int) -> None:
@@ -433,3 +469,122 @@ def _add_tools(problem: Problem, built: Built, tools: list[str]) -> None:
             if tool in problem.jobs[ji].tools:
                 dim.CumulVar(manager.NodeToIndex(node)).SetMin(1)
         built.tool_dims[tool] = dim
+
+
+def _rows(m: np.ndarray) -> list[Sequence[int]]:
+    """A matrix as rows of machine ints (fast to index from Python, a quarter of a list's
+    memory)."""
+    return [array("q", r.tobytes()) for r in np.ascontiguousarray(m, dtype=np.int64)]
+
+
+# At most this many time-matrix entries (profiles x nodes^2): each profile costs OR-Tools a full
+# int64 matrix, ~16 MB and ~0.15 s of CPU to hand over at 1,200 nodes. Measured on a city day
+# of 100 technicians x 1,000 jobs: 88 distinct profiles, 34 once the entries of jobs a
+# technician may not do are ignored, which alone took 0.6 GB and 5 s (see benchmarks/scale.py).
+PROFILE_ENTRIES = 12_000_000
+
+
+def _service_matrix(
+    problem: Problem,
+    shifts: list[Shift],
+    job_of_node: dict[int, int],
+    pickup_of_node: dict[int, tuple[int, int]],
+    n: int,
+) -> np.ndarray:
+    """Service seconds per (technician with a shift, in shift order) x node."""
+    techs = [problem.technicians[ti] for ti in dict.fromkeys(s.tech_index for s in shifts)]
+    factors = problem.weights.level_duration_factor
+    svc = np.zeros((len(techs), n), dtype=np.int64)
+    for node, ji in job_of_node.items():
+        job = problem.jobs[ji]
+        if job.scale_duration_by_level and factors:
+            svc[:, node] = [service_duration(job, t, factors) for t in techs]
+        else:
+            svc[:, node] = job.duration
+    for node, (wi, _) in pickup_of_node.items():
+        svc[:, node] = problem.warehouses[wi].pickup_duration
+    return svc
+
+
+def _may_visit(
+    shifts: list[Shift],
+    tech_row: dict[int, int],
+    allowed: dict[int, list[int]],
+    job_of_node: dict[int, int],
+    pickup_of_node: dict[int, tuple[int, int]],
+    n: int,
+) -> np.ndarray:
+    """Technician row x node: True where one of its shifts may visit the node."""
+    may = np.zeros((len(tech_row), n), dtype=bool)
+    for node, ji in job_of_node.items():
+        for si in allowed[ji]:
+            may[tech_row[shifts[si].tech_index], node] = True
+    for node in pickup_of_node:  # shared pick-up nodes: any route may stop there
+        may[:, node] = True
+    return may
+
+
+def _profiles(
+    svc: np.ndarray, may: np.ndarray, limit: int
+) -> tuple[list[int], list[np.ndarray]]:
+    """Service-time profiles for the time matrices: (profile of each technician row, the
+    profiles' service vectors).
+
+    Technicians share a profile when their service times agree on every node both may visit
+    (what one may not visit never reaches its transit), which is exact. ``svc`` and ``may``
+    hold the technicians of one travel profile only. Beyond ``limit`` profiles (their share of
+    the ``PROFILE_ENTRIES`` budget), the two profiles whose merge lengthens the fewest
+    technician-seconds are merged, keeping the longer time where they differ: the search then
+    sees some services as longer than they are (never shorter, so its plans stay feasible),
+    and the decoded plan keeps each technician's true service times.
+    """
+    order = sorted(range(len(svc)), key=lambda t: (-int(may[t].sum()), t))
+    vals: list[np.ndarray] = []
+    seen: list[np.ndarray] = []  # nodes some member may visit
+    count: list[np.ndarray] = []  # members that may visit each node
+    members: list[list[int]] = []
+    for t in order:
+        for g in range(len(vals)):
+            both = seen[g] & may[t]
+            if np.array_equal(vals[g][both], svc[t][both]):
+                vals[g] = np.where(may[t], svc[t], vals[g])
+                seen[g] |= may[t]
+                count[g] += may[t]
+                members[g].append(t)
+                break
+        else:
+            vals.append(np.where(may[t], svc[t], 0))
+            seen.append(may[t].copy())
+            count.append(may[t].astype(np.int64))
+            members.append([t])
+
+    def merge_cost(a: int, b: int) -> int:
+        both = seen[a] & seen[b]
+        top = np.maximum(vals[a], vals[b])
+        return int(((top - vals[a]) * count[a] + (top - vals[b]) * count[b])[both].sum())
+
+    if len(vals) > limit:
+        g_n = len(vals)
+        cost = np.full((g_n, g_n), np.iinfo(np.int64).max, dtype=np.int64)
+        for a, b in itertools.combinations(range(g_n), 2):
+            cost[a, b] = merge_cost(a, b)
+        alive = set(range(g_n))
+        while len(alive) > limit:
+            a, b = divmod(int(np.argmin(cost)), g_n)
+            both = seen[a] & seen[b]
+            vals[a] = np.where(both, np.maximum(vals[a], vals[b]), np.where(seen[a], vals[a],
+                                                                            vals[b]))
+            seen[a] |= seen[b]
+            count[a] += count[b]
+            members[a] += members[b]
+            alive.discard(b)
+            cost[b, :] = cost[:, b] = np.iinfo(np.int64).max
+            for c in alive - {a}:
+                cost[min(a, c), max(a, c)] = merge_cost(a, c)
+        keep = sorted(alive)
+        vals, members = [vals[g] for g in keep], [members[g] for g in keep]
+    profile_of = [0] * len(svc)
+    for g, ms in enumerate(members):
+        for t in ms:
+            profile_of[t] = g
+    return profile_of, vals

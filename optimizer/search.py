@@ -7,6 +7,7 @@ import time as _time
 from google.protobuf import text_format  # type: ignore[import-untyped]
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # type: ignore[import-untyped]
 
+from optimizer import start as fast_start
 from optimizer.breaks import retime
 from optimizer.construct import construct
 from optimizer.costs import to_currency
@@ -111,13 +112,20 @@ def search_parameters(options: SolverOptions, first: str, time_limit_s: float) -
     return params
 
 
+# The search gets at least this long even when the model build used up ``time_limit_s``
+# (OR-Tools returns nothing without a first solution).
+MIN_SEARCH_S = 0.5
+
+
 def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
-    """Plan the problem within ``time_limit_s`` seconds of search (model building excluded).
+    """Plan the problem within ``time_limit_s`` seconds from the call, model build included
+    (the search gets at least ``MIN_SEARCH_S``).
 
     ``seed`` permutes the order in which jobs enter the model, which changes the search path;
     the same seed and ``options.solution_limit`` give the same plan on any machine.
     """
     t0 = _time.monotonic()
+    c0 = _time.process_time()
     shifts = shifts_of(problem)
     allowed, unassigned = analyse(problem, shifts) if shifts else ({}, [])
     if not shifts:
@@ -129,11 +137,16 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     reserve = len(allowed) > options.exact_breaks_max_jobs and any(s.breaks for s in shifts)
     built = build(problem, shifts, allowed, seed, reserve_breaks=reserve)
     t_built = _time.monotonic()
+    c_built = _time.process_time()
+    search_s = max(MIN_SEARCH_S, time_limit_s - (t_built - t0))
     trace: list[tuple[float, float]] = []
+    first_cpu: list[float] = []
     routing = built.routing
 
     def on_solution() -> None:
         cost = routing.CostVar().Max()
+        if not first_cpu:
+            first_cpu.append(_time.process_time() - c0)
         if not trace or cost < trace[-1][1]:
             trace.append((round(_time.monotonic() - t_built, 3), cost))
 
@@ -155,32 +168,64 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     start = None
     mixed = (len({problem.jobs[ji].priority for ji in allowed}) > 1
              or len({tuple(v) for v in built.service}) > 1)
-    if (options.metaheuristic == ILS and len(allowed) >= PRIORITY_START_MIN_JOBS and mixed
-            and (reserve or not any(s.breaks for s in shifts))):
+    # Which start (one of three):
+    # 1. FAST_INSERTION (optimizer.start) from ``SolverOptions.fast_start_min_pairs`` (jobs x
+    #    routes) on: OR-Tools' insertion starts take over 10 s there, and the priority-first
+    #    start below, measured on the 100 x 1,000 city day at 20 s (benchmarks/scale.py),
+    #    found its first plan at 16 CPU s from the call, final objective 78,670 (985 jobs
+    #    served), where this start had one at 5.7 CPU s, final 42,184 (997). It inserts by value
+    #    too (pins, must-serve, then priority or ``Job.value``): urgent work still goes first.
+    # 2. PRIORITY_START (optimizer.construct) below that size, on big days
+    #    (PRIORITY_START_MIN_JOBS) with mixed priorities or per-technician service times, under
+    #    iterated local search: P1 work first, then its own ruin and recreate for a share of
+    #    the time, then greedy descent.
+    # 3. Otherwise (or when 2.'s routes cannot be restored) OR-Tools' own starts.
+    # Each counts its time from ``search_s``, what ``time_limit_s`` leaves after the build.
+    huge = fast_start.wanted(problem, built)
+    if (not huge and options.metaheuristic == ILS and len(allowed) >= PRIORITY_START_MIN_JOBS
+            and mixed and (reserve or not any(s.breaks for s in shifts))):
         # Large days: OR-Tools' own insertion start is too slow (see optimizer.construct);
         # the priority-first start and its ruin and recreate take a share of the time, then
         # OR-Tools' local search improves the result for the rest.
         rounds = (None if options.solution_limit is None
                   else PRIORITY_START_ROUNDS_PER_SOLUTION * options.solution_limit)
-        start = _priority_start(problem, built, PRIORITY_START_SHARE * time_limit_s, rounds,
-                                seed)
+        start = _priority_start(problem, built, PRIORITY_START_SHARE * search_s, rounds, seed)
     if start is not None:
-        left = max(0.1, time_limit_s - (_time.monotonic() - t_built))
+        trace.append((round(_time.monotonic() - t_built, 3), start.ObjectiveValue()))  # type: ignore[attr-defined]
+        first_cpu.append(_time.process_time() - c0)
+        left = max(0.1, search_s - (_time.monotonic() - t_built))
         p = params_for(options.first_solution, left, "GREEDY_DESCENT")
         p.use_iterated_local_search = False  # type: ignore[attr-defined]
         assignment = routing.SolveFromAssignmentWithParameters(start, p) or start
         used = "PRIORITY_START"
+    elif huge:
+        # A large problem: the first plan comes from optimizer.start (OR-Tools' insertion
+        # starts take seconds there), then the configured search runs from it.
+        used, multi = "FAST_INSERTION", False
+        p = (search_parameters(options, options.first_solution, search_s)
+             if options.metaheuristic == ILS else params_for(options.first_solution, search_s))
+        # Reading the routes runs under the search's time limit, counted from the close: on a
+        # busy machine a week's routes were refused for want of time, not for a broken rule.
+        p.time_limit.FromSeconds(24 * 3600)  # type: ignore[attr-defined]
+        routing.CloseModelWithParameters(p)
+        fast = routing.ReadAssignmentFromRoutes(fast_start.fast_routes(problem, built), True)
+        if fast is not None:
+            trace.append((round(_time.monotonic() - t_built, 3), fast.ObjectiveValue()))
+            first_cpu.append(_time.process_time() - c0)
+            left = max(0.1, search_s - (_time.monotonic() - t_built))
+            p.time_limit.FromMilliseconds(max(1, int(left * 1000)))  # type: ignore[attr-defined]
+            assignment = routing.SolveFromAssignmentWithParameters(fast, p) or fast
     elif options.metaheuristic == ILS:
         # Its own start (first-solution strategy + local search), then ruin and recreate until
         # the time or solution limit; no warm start, so no multi-start either.
-        p = search_parameters(options, options.first_solution, time_limit_s)
+        p = search_parameters(options, options.first_solution, search_s)
         assignment = routing.SolveWithIteratedLocalSearch(p)
     elif multi and options.portfolio:
         # The metaheuristic from each start strategy for an equal share of the time; best wins.
         starts = _unique([options.first_solution, *MULTI_STARTS])
         best_cost = None
         for k, first in enumerate(starts):
-            share = (time_limit_s - (_time.monotonic() - t_built)) / (len(starts) - k)
+            share = (search_s - (_time.monotonic() - t_built)) / (len(starts) - k)
             a = routing.SolveWithParameters(params_for(first, max(0.1, share)))
             if a is not None and (best_cost is None or a.ObjectiveValue() < best_cost):
                 assignment, used, best_cost = a, first, a.ObjectiveValue()
@@ -188,21 +233,21 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         # Each start strategy taken to its local optimum; the best one seeds the metaheuristic.
         # (LOCAL_CHEAPEST_INSERTION alone is +20-35 % on Solomon C103/C104/C109 after 10 s,
         # PARALLEL_CHEAPEST_INSERTION alone is worse on R2; the best of both is robust.)
-        per = min(0.5, time_limit_s * 0.05)
+        per = min(0.5, search_s * 0.05)
         best_cost = None
         for first in _unique([options.first_solution, *MULTI_STARTS]):
             a = routing.SolveWithParameters(params_for(first, per, "GREEDY_DESCENT"))
             if a is not None and (best_cost is None or a.ObjectiveValue() < best_cost):
                 assignment, used, best_cost = a, first, a.ObjectiveValue()
         if assignment is not None:
-            left = max(0.1, time_limit_s - (_time.monotonic() - t_built))
+            left = max(0.1, search_s - (_time.monotonic() - t_built))
             better = routing.SolveFromAssignmentWithParameters(
                 assignment, params_for(used, left))
             if better is not None:
                 assignment = better
     if assignment is None and (options.metaheuristic == ILS or not multi):
         for first in _unique([options.first_solution, *FALLBACK_STARTS]):
-            left = max(0.5, time_limit_s - (_time.monotonic() - t_built))
+            left = max(0.5, search_s - (_time.monotonic() - t_built))
             assignment = routing.SolveWithParameters(params_for(first, left))
             if assignment is not None:
                 used = first
@@ -210,7 +255,11 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     if assignment is None:
         unassigned += [capacity_reason(problem.jobs[ji]) for ji in built.job_of_node.values()]
         kpis = compute_kpis(problem, [], unassigned)
-        return Plan((), tuple(unassigned), kpis, 0.0, {"status": "no_solution"})
+        return Plan((), tuple(unassigned), kpis, 0.0, {
+            "status": "no_solution", "build_s": round(t_built - t0, 3),
+            "search_s": round(_time.monotonic() - t_built, 3),
+            "build_cpu_s": round(c_built - c0, 3),
+            "search_cpu_s": round(_time.process_time() - c_built, 3)})
     routes = decode_routes(problem, built, assignment)
     unassigned += dropped_jobs(problem, built, assignment, routes)
     if reserve:
@@ -227,11 +276,17 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         "build_s": round(t_built - t0, 3),
         "search_s": round(t_end - t_built, 3),
         "first_solution_s": trace[0][0] if trace else None,
+        # Since the call (build included), and CPU seconds of this process (wall time on a
+        # shared machine says little on its own).
+        "first_feasible_s": round(t_built - t0 + trace[0][0], 3) if trace else None,
+        "first_feasible_cpu_s": round(first_cpu[0], 3) if first_cpu else None,
+        "build_cpu_s": round(c_built - c0, 3),
+        "search_cpu_s": round(_time.process_time() - c_built, 3),
         "objective_units": objective,
         "objective_trace": [(t, to_currency(c)) for t, c in trace],
         "nodes": len(built.places),
         "routes": len(shifts),
-        "time_profiles": len({tuple(v) for v in built.service}),
+        "time_profiles": built.time_profiles,
         "part_dimensions": sorted(built.part_dims),
         "breaks": "reserved" if reserve else "intervals",
     }

@@ -2,7 +2,8 @@
 
 Both the solver and ``validate`` go through :func:`leg`, so a plan is checked against exactly
 the figures it was built with. Haversine legs: metres = round(great-circle x road factor),
-seconds = ceil(metres / speed).
+seconds = ceil(metres / speed). The solver's matrices (:func:`legs_between`) are computed with
+numpy, and every entry is equal to :func:`leg` (see there).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+
+import numpy as np
 
 from optimizer.model import Job, Point, Problem, Technician, TravelModel, Warehouse
 
@@ -43,32 +46,61 @@ def _road(travel: TravelModel, great_circle_m: float) -> tuple[int, int]:
 
 def matrices(
     travel: TravelModel, places: Sequence[Place]
-) -> tuple[list[list[int]], list[list[int]]]:
-    """(metres, seconds) between all ``places``, equal to :func:`leg` pair by pair (each
-    distinct pair is computed once)."""
-    uniq: dict[Place, int] = {}
-    for p in places:
-        uniq.setdefault(p, len(uniq))
-    keys = list(uniq)
-    u = len(keys)
-    dist = [[0] * u for _ in range(u)]
-    secs = [[0] * u for _ in range(u)]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(metres, seconds) between all ``places`` as int64 arrays, equal to :func:`leg` pair by
+    pair (each distinct place is computed once)."""
+    return legs_between(travel, places, places)
+
+
+def legs_between(
+    travel: TravelModel, rows: Sequence[Place], cols: Sequence[Place]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(metres, seconds) int64 arrays of shape (len(rows), len(cols)): entry [i, j] equals
+    ``leg(travel, rows[i], cols[j])``."""
     if travel.distances is not None:
         assert travel.durations is not None
-        for i, a in enumerate(keys):
-            for j, b in enumerate(keys):
-                dist[i][j], secs[i][j] = travel.distances[a][b], travel.durations[a][b]  # type: ignore[index]
-    else:
-        trig = [_trig(p.lat, p.lng) for p in keys]  # type: ignore[union-attr]
-        for i in range(u):
-            for j in range(i + 1, u):
-                if keys[i] == keys[j]:
-                    continue
-                m, s = _road(travel, _great_circle(trig[i], trig[j]))
-                dist[i][j] = dist[j][i] = m
-                secs[i][j] = secs[j][i] = s
-    pos = [uniq[p] for p in places]
-    return ([[dist[a][b] for b in pos] for a in pos], [[secs[a][b] for b in pos] for a in pos])
+        if not all(isinstance(p, int) for p in (*rows, *cols)):
+            raise ValueError("a matrix travel model needs location indexes on every place")
+        sel = np.ix_(np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp))
+        return (np.asarray(travel.distances, dtype=np.int64)[sel],
+                np.asarray(travel.durations, dtype=np.int64)[sel])
+    ukeys: dict[Place, int] = {}
+    for p in (*rows, *cols):
+        if not isinstance(p, Point):
+            raise ValueError("a haversine travel model needs points")
+        ukeys.setdefault(p, len(ukeys))
+    ri = np.fromiter((ukeys[p] for p in rows), dtype=np.intp, count=len(rows))
+    ci = np.fromiter((ukeys[p] for p in cols), dtype=np.intp, count=len(cols))
+    return _haversine_legs(travel, list(ukeys), ri, ci)
+
+
+def _haversine_legs(
+    travel: TravelModel, keys: list[Place], ri: np.ndarray, ci: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`_road` of :func:`haversine_m` between ``keys[ri]`` and ``keys[ci]``.
+
+    The per-point terms come from the same ``_trig`` as :func:`leg`; numpy's ``sin``/``asin``
+    may differ from libm in the last bit, which can only change ``round`` where the road
+    distance lies within a hair of ``k + 0.5`` metres, so those few entries are recomputed
+    with :func:`leg`'s own arithmetic.
+    """
+    trig = np.array([_trig(p.lat, p.lng) for p in keys], dtype=np.float64)  # type: ignore[union-attr]
+    phi, lam, cos = trig[:, 0], trig[:, 1], trig[:, 2]
+    pa, pb = phi[ri][:, None], phi[ci][None, :]
+    la, lb = lam[ri][:, None], lam[ci][None, :]
+    h = np.sin((pb - pa) / 2) ** 2 + cos[ri][:, None] * cos[ci][None, :] * np.sin(
+        (lb - la) / 2) ** 2
+    great = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    road = great * travel.road_factor
+    metres = np.rint(road)
+    close = np.abs(road - np.floor(road) - 0.5) < 1e-6
+    same = ri[:, None] == ci[None, :]
+    for i, j in zip(*np.nonzero(close & ~same), strict=True):
+        a, b = keys[ri[i]], keys[ci[j]]
+        metres[i, j] = round(haversine_m(a, b) * travel.road_factor)  # type: ignore[arg-type]
+    metres[same] = 0
+    secs = np.ceil(metres / (travel.speed_kmh / 3.6))
+    return metres.astype(np.int64), secs.astype(np.int64)
 
 
 def leg(travel: TravelModel, a: Place, b: Place) -> tuple[int, int]:
