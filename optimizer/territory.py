@@ -42,14 +42,6 @@ class Part:
     problem: Problem
 
 
-def _point(p: Point | int) -> Point:
-    """A place as a point: territories are cut by geography (a matrix model's location
-    indexes carry none)."""
-    if not isinstance(p, Point):
-        raise ValueError("territory split and repair need points (a haversine travel model)")
-    return p
-
-
 def _xy(p: Point) -> tuple[float, float]:
     """Local planar coordinates (km) good enough for clustering within a country."""
     return p.lng * 111.32 * math.cos(math.radians(p.lat)), p.lat * 110.57
@@ -82,11 +74,17 @@ def _kmeans(points: Sequence[tuple[float, float]], k: int, iterations: int = 25
     return label
 
 
+def _point(where: Point | int) -> Point:
+    """A position on the map; a territory split needs coordinates, not matrix indexes."""
+    if isinstance(where, int):
+        raise ValueError("a territory split needs positions (lat, lng), not matrix indexes")
+    return where
+
+
 def _nearest(techs: Sequence[Technician], job: Job, need_skill: bool = True) -> int:
     cands = [i for i, t in enumerate(techs) if not need_skill or skill_surplus(job, t)
              is not None] or list(range(len(techs)))
-    here = _point(job.location)
-    return min(cands, key=lambda i: haversine_m(_point(techs[i].start), here))
+    return min(cands, key=lambda i: haversine_m(_point(techs[i].start), _point(job.location)))
 
 
 def split(problem: Problem, parts: int, *,
@@ -132,12 +130,14 @@ def merge(problem: Problem, plans: Iterable[Plan]) -> Plan:
 
 
 def repair(problem: Problem, plan: Plan, *, parts: Sequence[Part] = (),
-           neighbours: int = 12) -> Plan:
+           neighbours: int = 12, own_part: bool = False) -> Plan:
     """Try each unassigned job on the routes of the nearest qualified technicians of *other*
     parts (the ``neighbours`` nearest qualified technicians overall, less those of the job's
     own part, whose solve already failed to place it: a job deep inside its territory has no
     candidates and is skipped); highest priority first. Without ``parts`` every nearest
-    qualified technician is a candidate. Returns a plan valid for ``problem``."""
+    qualified technician is a candidate; with ``own_part`` the job's own part's technicians
+stay candidates too (a second chance for a part whose search was cut short). Returns a plan
+valid for ``problem``."""
     jobs = {j.id: j for j in problem.jobs}
     tech_part = {t.id: k for k, p in enumerate(parts) for t in p.problem.technicians}
     job_part = {j.id: k for k, p in enumerate(parts) for j in p.problem.jobs}
@@ -151,7 +151,7 @@ def repair(problem: Problem, plan: Plan, *, parts: Sequence[Part] = (),
         job = jobs[jid]
         near = sorted((t for t in problem.technicians if skill_surplus(job, t) is not None),
                       key=lambda t: haversine_m(_point(t.start), _point(job.location)))[:neighbours]
-        cands = [t for t in near if jid not in job_part
+        cands = [t for t in near if own_part or jid not in job_part
                  or tech_part.get(t.id) != job_part[jid]]
         if not cands:
             continue
