@@ -179,13 +179,9 @@ def distance_m(session: Session, column: InstrumentedAttribute[Any] | ColumnElem
     return func.ST_Distance(column, target, 1)
 
 
-def within_radius(session: Session, column: InstrumentedAttribute[Any], lat: float, lng: float,
+def _in_index_box(column: InstrumentedAttribute[Any], lat: float, lng: float,
                   radius_m: float) -> ColumnElement[bool]:
-    """SQL filter: the column's point lies within radius_m of (lat, lng), through the index."""
-    dialect = _dialect(session)
-    target = _sql_point(dialect, lat, lng)
-    if dialect == "postgresql":
-        return func.ST_DWithin(func.geography(column), func.geography(target), radius_m)
+    """SpatiaLite: the row is among the R*Tree's candidates in the radius's bounding box."""
     min_lng, min_lat, max_lng, max_lat = bounding_box(lat, lng, radius_m)
     owner: Table = column.expression.table  # type: ignore[attr-defined]
     candidates = select(_SPATIAL_INDEX.c.ROWID).where(
@@ -194,7 +190,17 @@ def within_radius(session: Session, column: InstrumentedAttribute[Any], lat: flo
         _SPATIAL_INDEX.c.search_frame == func.BuildMbr(min_lng, min_lat, max_lng, max_lat, SRID),
     )
     rowid: ColumnElement[int] = literal_column(f"{owner.name}.ROWID")
-    return rowid.in_(candidates.scalar_subquery()) & (
+    return rowid.in_(candidates.scalar_subquery())
+
+
+def within_radius(session: Session, column: InstrumentedAttribute[Any], lat: float, lng: float,
+                  radius_m: float) -> ColumnElement[bool]:
+    """SQL filter: the column's point lies within radius_m of (lat, lng), through the index."""
+    dialect = _dialect(session)
+    target = _sql_point(dialect, lat, lng)
+    if dialect == "postgresql":
+        return func.ST_DWithin(func.geography(column), func.geography(target), radius_m)
+    return _in_index_box(column, lat, lng, radius_m) & (
         func.ST_Distance(column, target, 1) <= radius_m
     )
 
@@ -211,20 +217,13 @@ def nearness(session: Session, column: InstrumentedAttribute[Any], lat: float, l
     if dialect == "postgresql":
         return (within_radius(session, column, lat, lng, radius_m),
                 distance_m(session, column, lat, lng))
-    min_lng, min_lat, max_lng, max_lat = bounding_box(lat, lng, radius_m)
-    owner: Table = column.expression.table  # type: ignore[attr-defined]
-    candidates = select(_SPATIAL_INDEX.c.ROWID).where(
-        _SPATIAL_INDEX.c.f_table_name == owner.name,
-        _SPATIAL_INDEX.c.f_geometry_column == column.expression.name,  # type: ignore[attr-defined]
-        _SPATIAL_INDEX.c.search_frame == func.BuildMbr(min_lng, min_lat, max_lng, max_lat, SRID),
-    )
-    rowid: ColumnElement[int] = literal_column(f"{owner.name}.ROWID")
+    in_box = _in_index_box(column, lat, lng, radius_m)
     kx = _M_PER_DEG_LNG_EQUATOR * math.cos(math.radians(lat))
     dx = (func.X(column) - lng) * kx
     dy = (func.Y(column) - lat) * _M_PER_DEG_LAT_MIN
     key = dx * dx + dy * dy  # squared metres, flat earth
     margin = (radius_m * 1.01 + 1.0) ** 2
-    return rowid.in_(candidates.scalar_subquery()) & (key <= margin), key
+    return in_box & (key <= margin), key
 
 
 # Smaller radii tried first by `search_radius`, as fractions of the one asked for.
