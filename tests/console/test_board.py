@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import PASSWORD, build_app
 from tests.console.conftest import HAVE_CHROMIUM, _free_port
-from tests.console.test_browser import alert_text, by_label, log_in, press, shot
+from tests.console.test_browser import alert_text, by_label, log_in, press, shot, wait_replaced
 
 pytestmark = pytest.mark.skipif(
     not HAVE_CHROMIUM,
@@ -305,10 +305,8 @@ def test_a_job_is_dragged_to_another_technician_and_an_impossible_move_is_refuse
         fire(track, "dragover", x);
         fire(track, "drop", x);
     """, world.plain_number, _row(browser, "Tom Technician").get_attribute("data-technician"))
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+    wait_replaced(browser, old)
     assert f"{world.plain_number} is now with Tom Technician at 5:00" in alert_text(browser)
     assert _row(browser, "Tom Technician").find_elements(
         By.CSS_SELECTOR, f"a.bar.job[data-number='{world.plain_number}']")

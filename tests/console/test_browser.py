@@ -34,25 +34,42 @@ def button(driver: Any, text: str) -> Any:
     return driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']")
 
 
+def wait_replaced(driver: Any, old: Any) -> None:
+    """Wait until the page holding ``old`` has been replaced by the next one. Chromedriver
+    may report a node of the outgoing page as "does not belong to the document" rather than
+    stale while the navigation is under way; both mean the old page is gone."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def gone(_driver: Any) -> bool:
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, 15).until(gone)
+
+
 def press(driver: Any, text: str) -> None:
     """Click a button that submits a form and wait until the next page has replaced this one."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     button(driver, text).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    wait_replaced(driver, old)
 
 
 def follow(driver: Any, link_text: str) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.LINK_TEXT, link_text).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    wait_replaced(driver, old)
 
 
 def alert_text(driver: Any) -> str:

@@ -12,7 +12,15 @@ import pytest
 
 from tests.conftest import PASSWORD
 from tests.console.conftest import HAVE_CHROMIUM
-from tests.console.test_browser import alert_text, by_label, follow, log_in, press, shot
+from tests.console.test_browser import (
+    alert_text,
+    by_label,
+    follow,
+    log_in,
+    press,
+    shot,
+    wait_replaced,
+)
 
 pytestmark = pytest.mark.skipif(
     not HAVE_CHROMIUM,
@@ -128,10 +136,8 @@ def test_admin_edits_an_sla_policy_with_the_keyboard(browser: Any, console: Any,
     assert response.get_attribute("value") == "240"
     response.clear()
     response.send_keys("180", Keys.ENTER)  # Enter submits the row's form
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(row))
+    wait_replaced(browser, row)
     assert "SLA policy gold / P1 saved." in alert_text(browser)
     row = browser.find_element(By.ID, "policy-gold-P1")
     assert row.find_element(By.NAME, "response_minutes").get_attribute("value") == "180"
@@ -139,7 +145,7 @@ def test_admin_edits_an_sla_policy_with_the_keyboard(browser: Any, console: Any,
     resolution = row.find_element(By.NAME, "resolution_minutes")
     resolution.clear()
     resolution.send_keys("60", Keys.ENTER)
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(row))
+    wait_replaced(browser, row)
     assert "Resolution target is shorter than the response target." in alert_text(browser)
     assert browser.find_element(By.ID, "policy-gold-P1").find_element(
         By.NAME, "resolution_minutes").get_attribute("value") == "480"
@@ -149,8 +155,7 @@ def test_admin_edits_an_sla_policy_with_the_keyboard(browser: Any, console: Any,
 def test_admin_creates_a_user_and_changes_the_role(browser: Any, console: Any, admin: str,
                                                    screenshots: Path) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     base, _seeded = console
     log_in(browser, base, admin)
@@ -166,7 +171,7 @@ def test_admin_creates_a_user_and_changes_the_role(browser: Any, console: Any, a
     Select(row.find_element(By.TAG_NAME, "select")).select_by_visible_text("warehouse")
     old = browser.find_element(By.TAG_NAME, "html")
     row.find_element(By.XPATH, ".//button[normalize-space()='Change role']").click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+    wait_replaced(browser, old)
     assert "王芳 Fang Wang saved." in alert_text(browser)
     row = browser.find_element(By.XPATH, "//tr[td[2]='fang.wang@console.test']")
     assert Select(row.find_element(By.TAG_NAME, "select")).first_selected_option.text == \
