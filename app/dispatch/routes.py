@@ -227,15 +227,22 @@ class Plans(MethodView):
                                    technician_ids=body.get("technician_ids"),
                                    work_order_ids=body.get("work_order_ids"), actor=actor(),
                                    launch=plan_run_launcher())
-        # Decided before the commit: a background worker starts on commit and may already
-        # have claimed the run (status "running") when the response is built.
-        run_id, inline = run.id, service.solves_inline(body["time_limit_s"])
-        db.session.commit()
-        if not inline:
-            return run, 202
-        # Solved while the client waits, but outside this request's transaction.
-        service.run_in_background(db.session.get_bind(), run_id, solve=plan_solver())
-        return service.get_run(db.session, run_id, fresh=True), 201
+        return _started(run, body["time_limit_s"])
+
+
+def _started(run: Any, time_limit_s: float) -> tuple[Any, int]:
+    """Commit a requested plan run; solve it now (201) when short enough, else leave it to
+    the background launcher (202)."""
+    # Decided before the commit: a background worker starts on commit and may already
+    # have claimed the run (status "running") when the response is built.
+    run_id, inline = run.id, service.solves_inline(time_limit_s)
+    db.session.commit()
+    if not inline:
+        return run, 202
+    # Solved while the client waits, but outside this request's transaction.
+    service.run_in_background(db.session.get_bind(), run_id, solve=plan_solver(),
+                              replan=plan_replanner())
+    return service.get_run(db.session, run_id, fresh=True), 201
 
 
 @blp.route("/dispatch/plans/<id:run_id>")
@@ -294,13 +301,7 @@ class Replans(MethodView):
                                      time_tolerance_min=body["time_tolerance_min"],
                                      locked_ids=body["locked_work_order_ids"], actor=actor(),
                                      launch=plan_run_launcher())
-        run_id, inline = run.id, service.solves_inline(body["time_limit_s"])
-        db.session.commit()
-        if not inline:
-            return run, 202
-        service.run_in_background(db.session.get_bind(), run_id, solve=plan_solver(),
-                                  replan=plan_replanner())
-        return service.get_run(db.session, run_id, fresh=True), 201
+        return _started(run, body["time_limit_s"])
 
 
 @blp.route("/dispatch/releases")
