@@ -224,9 +224,11 @@ class Config:
     # Live event stream (SSE): fanned out through Redis pub/sub when a Redis URL is known
     # (EVENTS_REDIS_URL, else REDIS_URL, else a redis:// CELERY_BROKER_URL), so every web
     # worker's streams see every event; in-process otherwise. Keep-alive comment interval.
+    # The channel defaults to fieldops:events:<Redis database number> (pub/sub ignores the
+    # database: two deployments on one Redis server must not read each other's events).
     EVENTS_REDIS_URL = os.environ.get("EVENTS_REDIS_URL")
     REDIS_URL = os.environ.get("REDIS_URL")
-    EVENTS_CHANNEL = os.environ.get("EVENTS_CHANNEL", "fieldops:events")
+    EVENTS_CHANNEL = os.environ.get("EVENTS_CHANNEL")
     EVENTS_KEEPALIVE_SECONDS = _env_int("EVENTS_KEEPALIVE_SECONDS", 15)
     # In-process scheduler (app/scheduler.py) for the embedded default: `make run` sets
     # FIELDOPS_SCHEDULER=1; never with a broker (Celery beat runs the jobs) or in tests.

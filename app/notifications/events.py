@@ -125,8 +125,19 @@ def make_bus(config: Any) -> EventBus:
     broker = config.get("CELERY_BROKER_URL") or ""
     if not url and broker.startswith("redis"):
         url = broker
-    channel = config.get("EVENTS_CHANNEL") or CHANNEL
-    return RedisEventBus(url, channel) if url else EventBus()
+    if not url:
+        return EventBus()
+    return RedisEventBus(url, config.get("EVENTS_CHANNEL") or default_channel(url))
+
+
+def default_channel(url: str) -> str:
+    """``fieldops:events:<database number>``: Redis pub/sub is server-wide, whatever database
+    the URL names, so the number keeps deployments that share a server apart."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    number = parts.path.strip("/") or parse_qs(parts.query).get("db", ["0"])[0]
+    return f"{CHANNEL}:{number}"
 
 
 def current_bus() -> EventBus | None:

@@ -175,6 +175,45 @@ def test_events_reach_the_streams_of_another_web_process_through_redis(
             dispose(app)
 
 
+def test_two_deployments_on_one_redis_server_never_see_each_others_events(
+        scratch_databases: Any, tmp_path: Any) -> None:
+    """Redis pub/sub ignores the database number: staging on db N and production on db N+1
+    of one server must still keep their live events (names, numbers) to themselves."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS).ping()
+    except redis.RedisError:
+        pytest.skip("needs the local Redis at " + REDIS)
+    from urllib.parse import urlsplit
+
+    mine = int(urlsplit(REDIS).path.strip("/") or 0)
+    other = REDIS.rsplit("/", 1)[0] + f"/{(mine + 1) % 16}"
+    url = scratch_databases.create()
+    keepalive = {"EVENTS_KEEPALIVE_SECONDS": 1, "EVENTS_CHANNEL": None}
+    staging = build_app(url, tmp_path / "a", EVENTS_REDIS_URL=other, **keepalive)
+    production = build_app(url, tmp_path / "b", EVENTS_REDIS_URL=REDIS, **keepalive)
+    reader = Served(build_app(url, tmp_path / "c", EVENTS_REDIS_URL=REDIS, **keepalive))
+    try:
+        world = make_world(production)
+        dispatcher_id, token = world["dispatcher"]
+        response = requests.get(f"{reader.url}/api/v1/events/stream", stream=True, timeout=30,
+                                headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200
+        stream = Stream(response)
+        try:
+            queue_fault(staging, dispatcher_id, "WO-2026-000901")  # the other deployment
+            queue_fault(production, dispatcher_id, "WO-2026-000902")
+            name, data = stream.next()
+            assert (name, data["data"]["number"]) == ("fault_reported", "WO-2026-000902")
+        finally:
+            stream.close()
+    finally:
+        reader.close()
+        for app in (staging, production, reader.app):
+            app.extensions["fieldops_events"].close()
+            dispose(app)
+
+
 def test_technician_status_changes_are_streamed(served: Served) -> None:
     from datetime import timedelta
 
