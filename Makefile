@@ -57,11 +57,16 @@ lint: setup
 	$(BIN)/ruff check app optimizer tests benchmarks migrations
 	$(BIN)/mypy
 
-test: lint test-spatialite test-postgis
+# The two passes run side by side (each is mostly one busy core): the PostGIS pass on other
+# Redis databases (TEST_REDIS_SHIFT) and each in its own temporary folder. Each pass's output is
+# printed whole when it ends. `make test-spatialite` / `make test-postgis` run one alone.
+test: lint pg-client
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-spatialite test-postgis
 
 test-spatialite: setup
 	@echo "== tests on SQLite + SpatiaLite =="
-	TEST_DATABASE=spatialite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE=spatialite $(BIN)/python -m pytest $(PYTEST_ARGS) \
+	  --basetemp=$${TMPDIR:-/tmp}/fieldops-tests-spatialite
 
 # In CI the PostGIS pass is mandatory; elsewhere it runs when a server is reachable.
 test-postgis: setup pg-client
@@ -71,7 +76,8 @@ test-postgis: setup pg-client
 	  echo "== PostGIS pass not run: no PostgreSQL server at $$TEST_POSTGRES_URL =="; exit 0; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
 	echo "== tests on PostgreSQL + PostGIS =="; \
-	TEST_DATABASE=postgis $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE=postgis TEST_REDIS_SHIFT=$${TEST_REDIS_SHIFT:-7} $(BIN)/python -m pytest \
+	  $(PYTEST_ARGS) --basetemp=$${TMPDIR:-/tmp}/fieldops-tests-postgis
 
 bench: setup
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[bench]'

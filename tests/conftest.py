@@ -22,6 +22,16 @@ TEST_POSTGRES_URL = os.environ.get(
 PASSWORD = "correct-horse-battery"
 
 
+def redis_url(database: int) -> str:
+    """The local Redis for a test: ``TEST_REDIS_URL`` when set, else database ``database``
+    moved by ``TEST_REDIS_SHIFT`` (mod 16), so that `make test` can run the PostGIS pass
+    beside the SpatiaLite pass without their Celery queues and keys meeting."""
+    if url := os.environ.get("TEST_REDIS_URL"):
+        return url
+    shift = int(os.environ.get("TEST_REDIS_SHIFT", "0"))
+    return f"redis://127.0.0.1:6379/{(database + shift) % 16}"
+
+
 def pytest_report_header(config: Any) -> str:
     return f"FieldOps test database: {TEST_DATABASE}"
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+from tests.conftest import redis_url
+
+REDIS = redis_url(14)
 
 
 @pytest.fixture

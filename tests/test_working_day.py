@@ -22,14 +22,14 @@ from typing import Any
 import requests
 from PIL import Image
 
-from tests.conftest import build_app
+from tests.conftest import build_app, redis_url
 from tests.dispatch.scratch import close
 from tests.notifications.conftest import PROJECT, FakeFcm
 
 SITE = (48.1374, 11.5755)  # Marienplatz
 WAREHOUSE = (48.1500, 11.5600)
 HOME = (48.1800, 11.5200)
-REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
+REDIS = redis_url(12)
 # In-process the app's clock is pinned: the report comes in at 06:30 on a Monday (Berlin).
 MONDAY = date(2030, 5, 6)
 REPORTED = datetime(2030, 5, 6, 4, 30, tzinfo=UTC)

@@ -3,13 +3,12 @@ and a login costs one password hash of the configured method whether the email e
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
 import pytest
 
-from tests.conftest import PASSWORD, assert_error
+from tests.conftest import PASSWORD, assert_error, redis_url
 
 
 def _from(client, address):
@@ -106,7 +105,7 @@ def test_redis_storage_is_shared_by_processes():
     from app.errors import RateLimited
 
     # The local Redis (running here and in CI), on a database of its own by default.
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    url = redis_url(13)
     settings = dict(storage_url=url, account_limit=2, address_limit=100, refresh_limit=10,
                     window_seconds=60)
     worker_a, worker_b = LoginThrottle(**settings), LoginThrottle(**settings)

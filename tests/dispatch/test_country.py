@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from optimizer import Job, Point, Problem, Technician, TimeWindow, validate
+from tests.conftest import redis_url
 
-REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS = redis_url(14)
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "country-test"
 H = 3600

@@ -4,14 +4,14 @@ broker is set, and several runs at once share the bounded in-process pool."""
 
 from __future__ import annotations
 
-import os
 import time as clock
 from typing import Any
 
+from tests.conftest import redis_url
 from tests.dispatch.factories import MONDAY
 from tests.dispatch.scratch import close, day_app, wait_for
 
-REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS = redis_url(14)
 # Long enough that the reads below happen while the solver still searches; the optimizer
 # searches until its time limit (iterated local search), so the run stays `running` that long.
 SOLVE_S = 8

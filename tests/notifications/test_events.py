@@ -4,7 +4,6 @@ fanned out through Redis pub/sub between two app instances."""
 from __future__ import annotations
 
 import json
-import os
 import queue
 import threading
 import uuid
@@ -15,10 +14,10 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from tests.conftest import build_app
+from tests.conftest import build_app, redis_url
 from tests.notifications.conftest import dispose
 
-REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS = redis_url(14)
 
 
 class Served:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import assert_error
+from tests.conftest import assert_error, redis_url
 
 
 @pytest.fixture
@@ -56,10 +56,7 @@ def test_a_schema_behind_the_code_is_not_ready(unmigrated_app: Any) -> None:
 
 
 def test_the_broker_must_answer_when_configured(app: Any, client: Any) -> None:
-    import os
-
-    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    app.config["CELERY_BROKER_URL"] = redis_url
+    app.config["CELERY_BROKER_URL"] = redis_url(0)
     try:
         response = client.get("/readyz")
         assert response.status_code == 200, response.get_json()
