@@ -53,7 +53,14 @@ from optimizer.model import (
     Visit,
 )
 from optimizer.schedule import Stop, time_route
-from optimizer.travel import end_place, job_place, leg, service_duration, start_place
+from optimizer.travel import (
+    end_place,
+    job_place,
+    leg,
+    service_duration,
+    start_place,
+    travel_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +140,8 @@ def replan_problem(problem: Problem, plan: Plan, now: int,
             if cur is not None and not shifts:
                 start = min(start, begin)
                 dur = service_duration(cur, tech, factors)
-                back = leg(problem.travel, job_place(problem, cur), end_place(problem, tech))[1]
+                back = leg(travel_of(problem, tech), job_place(problem, cur),
+                           end_place(problem, tech))[1]
                 end = max(end, max(begin + dur, now) + back)
             shifts.append(TimeWindow(start, end))
         if not shifts:
@@ -190,8 +198,9 @@ def _timed(problem: Problem, shift: Shift, jobs: list[Job]) -> int | None:
     stops = [Stop("job", j.id, job_place(problem, j), service_duration(j, tech, factors),
                   job_windows(j), {}) for j in jobs]
     places = [home, *(s.place for s in stops)]
-    legs = [leg(problem.travel, places[i], places[i + 1]) for i in range(len(stops))]
-    back = leg(problem.travel, places[-1], back_place)
+    travel = travel_of(problem, tech)  # the technician's own vehicle profile
+    legs = [leg(travel, places[i], places[i + 1]) for i in range(len(stops))]
+    back = leg(travel, places[-1], back_place)
     timed = time_route(stops, legs, back, shift.window.start, list(shift.breaks))
     if timed is None:
         return None
@@ -279,18 +288,19 @@ def replan(problem: Problem, plan: Plan, now: int, positions: Iterable[Position]
     routing, manager, time = built.routing, built.manager, built.time
     node_of_job = {rest.jobs[ji].id: node for node, ji in built.job_of_node.items()}
 
-    # Moves to another technician: on each technician's arc costs, ``move_cost`` on every arc
-    # into a visit another technician had (one matrix per technician with such visits).
-    darr = np.asarray(built.dist, dtype=np.float64)
-    tarr = np.asarray(built.travel_s, dtype=np.float64)
+    # Moves to another technician: on each technician's arc costs (driven by its own vehicle
+    # profile), ``move_cost`` on every arc into a visit another technician had (one matrix per
+    # technician).
     penalty = round(move_cost * SCALE)
     w = rest.weights
     cost_cb: dict[Id, int] = {}
     for v, s in enumerate(shifts):
         if s.tech.id not in cost_cb:
+            metres, seconds = built.metres_seconds(v)
             km = w.travel * s.tech.cost_per_km * SCALE / 1000.0
             hr = w.travel * s.tech.cost_per_hour * SCALE / 3600.0
-            cost = np.rint(darr * km + tarr * hr).astype(np.int64)
+            cost = np.rint(np.asarray(metres, dtype=np.float64) * km
+                           + np.asarray(seconds, dtype=np.float64) * hr).astype(np.int64)
             moved = [node for jid, node in node_of_job.items()
                      if old_tech.get(jid) not in (None, s.tech.id)]
             cost[:, moved] += penalty

@@ -129,3 +129,20 @@ def test_move_cost_keeps_a_worse_but_familiar_plan(day: tuple[Problem, Plan]) ->
     assert sticky.stats["moved_technician"] == 0
     _, free = replanned(problem, plan, 8 * H, positions, move_cost=0.0)
     assert isinstance(free.stats["moved_technician"], int)
+
+
+def test_a_handed_over_job_is_priced_by_each_technicians_own_travel_profile() -> None:
+    """The bike is nearer the sick colleague's job but four times slower: paid by the hour, the
+    car gets it (priced at car speed, the bike would look cheaper)."""
+    from optimizer import TravelModel
+
+    travel = TravelModel(profiles={"bike": TravelModel(speed_kmh=10.0)})
+    hourly = {"cost_per_km": 0.0, "cost_per_hour": 60.0, "cost_per_working_hour": 0.0}
+    job = make_job("J1", location=at(0.009))
+    sick = make_tech("S", start=at(0.009), **hourly)
+    bike = make_tech("bike", start=at(0.0), profile="bike", **hourly)
+    car = make_tech("car", start=at(0.0215), **hourly)
+    before = solve_valid(Problem((sick,), (job,), travel=travel))
+    problem = Problem((bike, car, sick), (job,), travel=travel)
+    _, new = replanned(problem, before, 8 * 3600, [Position("S", available=False)])
+    assert assigned(new) == {"J1": "car"}
