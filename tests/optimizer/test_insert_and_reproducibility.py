@@ -68,7 +68,7 @@ def test_insert_reports_why_a_job_cannot_go_in() -> None:
 
 @pytest.mark.parametrize("metaheuristic", ["ITERATED_LOCAL_SEARCH", "GUIDED_LOCAL_SEARCH"])
 def test_same_seed_gives_the_same_plan(metaheuristic: str) -> None:
-    options = SolverOptions(solution_limit=200, metaheuristic=metaheuristic)
+    options = SolverOptions(solution_limit=60, metaheuristic=metaheuristic)
     problem = Problem(_day().technicians, _day().jobs, options=options)
     first = solve(problem, 30, seed=7)
     second = solve(problem, 30, seed=7)
