@@ -9,6 +9,15 @@ from optimizer.model import Plan, Problem, Route, ScheduledBreak, Technician, Un
 from optimizer.routing_model import Built
 
 
+def open_breaks(built: Built, assignment: object) -> bool:
+    """Whether the assignment leaves any break's start or performance a range (OR-Tools'
+    iterated local search can): its routes then need ``optimizer.breaks.retime``."""
+    a = assignment  # pywrapcp.Assignment
+    return any(a.StartMin(iv) != a.StartMax(iv)  # type: ignore[attr-defined]
+               or a.PerformedMin(iv) != a.PerformedMax(iv)  # type: ignore[attr-defined]
+               for ivs in built.breaks for _bid, iv in ivs)
+
+
 def decode_routes(problem: Problem, built: Built, assignment: object) -> list[Route]:
     routing, manager, time = built.routing, built.manager, built.time
     a = assignment  # pywrapcp.Assignment
@@ -16,9 +25,11 @@ def decode_routes(problem: Problem, built: Built, assignment: object) -> list[Ro
     for v, shift in enumerate(built.shifts):
         brks: list[ScheduledBreak] = []
         for bid, iv in built.breaks[v]:
-            if a.PerformedValue(iv):  # type: ignore[attr-defined]
-                st = a.StartValue(iv)  # type: ignore[attr-defined]
-                brks.append(ScheduledBreak(bid, st, st + a.DurationValue(iv)))  # type: ignore[attr-defined]
+            # Min, not Value: the search can leave a break's start a range, and
+            # ``StartValue`` then aborts the process (a C++ CHECK); see ``open_breaks``.
+            if a.PerformedMin(iv):  # type: ignore[attr-defined]
+                st = a.StartMin(iv)  # type: ignore[attr-defined]
+                brks.append(ScheduledBreak(bid, st, st + a.DurationMin(iv)))  # type: ignore[attr-defined]
         brks.sort(key=lambda b: b.start)
         dist, travel_s = built.metres_seconds(v)
         idx = routing.Start(v)

@@ -267,7 +267,7 @@ def replan(problem: Problem, plan: Plan, now: int, positions: Iterable[Position]
     )
 
     from optimizer.breaks import retime
-    from optimizer.decode import decode_routes, dropped_jobs
+    from optimizer.decode import decode_routes, dropped_jobs, open_breaks
     from optimizer.routing_model import build
     from optimizer.search import LIGHT_OPERATORS, text_format
 
@@ -368,7 +368,7 @@ def replan(problem: Problem, plan: Plan, now: int, positions: Iterable[Position]
         return Plan((), tuple(unassigned), kpis, 0.0, {"status": "no_solution", "now": now})
     routes = decode_routes(rest, built, assignment)
     unassigned += dropped_jobs(rest, built, assignment, routes)
-    if reserve:
+    if reserve or open_breaks(built, assignment):
         routes, late = retime(rest, shifts, routes)
         unassigned += late
     moved_tech, moved_time = moves(plan, routes, time_tolerance_s)

@@ -11,7 +11,7 @@ from optimizer import start as fast_start
 from optimizer.breaks import retime
 from optimizer.construct import construct
 from optimizer.costs import to_currency
-from optimizer.decode import decode_routes, dropped_jobs
+from optimizer.decode import decode_routes, dropped_jobs, open_breaks
 from optimizer.eligibility import analyse, capacity_reason, shifts_of
 from optimizer.kpis import compute_kpis
 from optimizer.model import Plan, Problem, SolverOptions
@@ -262,7 +262,7 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
             "search_cpu_s": round(_time.process_time() - c_built, 3)})
     routes = decode_routes(problem, built, assignment)
     unassigned += dropped_jobs(problem, built, assignment, routes)
-    if reserve:
+    if reserve or open_breaks(built, assignment):
         routes, late = retime(problem, shifts, routes)
         unassigned += late
     kpis = compute_kpis(problem, routes, unassigned)

@@ -16,7 +16,7 @@ from optimizer_factories import (
     solve_valid,
 )
 
-from optimizer import Break, Pin, Problem, ScheduledBreak, TimeWindow, Warehouse
+from optimizer import Break, Pin, Plan, Problem, ScheduledBreak, TimeWindow, Warehouse, validate
 
 
 def test_van_stock_is_counted_across_the_whole_route() -> None:
@@ -72,6 +72,35 @@ def test_solver_adds_a_warehouse_pickup_when_allowed() -> None:
     assert "pickup" in codes(problem, greedy)
     none = replace_visit(plan, "T1", kinds.index("pickup"), picked={})
     assert "parts" in codes(problem, none)
+
+
+def test_a_search_result_with_the_break_start_still_open_is_read_not_aborted() -> None:
+    """OR-Tools' iterated local search can hand back a solution whose break start is a range
+    (seen on a loaded CI machine): reading it with ``StartValue`` aborted the whole process
+    (a C++ CHECK). The plan is read and its breaks timed in their windows."""
+    from optimizer.breaks import retime
+    from optimizer.decode import decode_routes, open_breaks
+    from optimizer.eligibility import analyse, shifts_of
+    from optimizer.routing_model import build
+    from optimizer.search import search_parameters
+
+    lunch = Break("lunch", TimeWindow(12 * H, 13 * H), 1800)
+    jobs = tuple(make_job(f"J{i}", location=at(0.01 * i), duration=H,
+                          windows=(TimeWindow(11 * H, 15 * H),)) for i in range(1, 4))
+    problem = Problem((make_tech(breaks=(lunch,)),), jobs)
+    shifts = shifts_of(problem)
+    allowed, _ = analyse(problem, shifts)
+    built = build(problem, shifts, allowed, 0, reserve_breaks=False)
+    built.routing.CloseModelWithParameters(search_parameters(problem.options, "AUTOMATIC", 1.0))
+    found = built.routing.ReadAssignmentFromRoutes([sorted(built.job_of_node)], True)
+    [(_, interval)] = built.breaks[0]
+    found.SetStartRange(interval, 12 * H, 12 * H + 1800)  # as the search left it
+    assert open_breaks(built, found)
+    routes, late = retime(problem, shifts, decode_routes(problem, built, found))
+    plan = Plan(tuple(routes), tuple(late), {}, 0.0, {})
+    assert late == [] and validate(problem, plan) == []
+    [brk] = routes[0].breaks
+    assert brk.start >= 12 * H and brk.end <= 13 * H
 
 
 def test_lunch_break_is_scheduled_in_its_window_between_services() -> None:
