@@ -10,9 +10,11 @@ cumul windows, allowed vehicles, binding parts):
 - *insertion*: jobs are taken by priority class (P1 first), then fewest allowed routes, then
   shortest service; each goes where it adds the least travel time among the positions where
   the route stays feasible. A position is screened with forward time slack (conservative with
-  several windows: a delay never jumps a window gap) and confirmed by timing the whole route;
+  several windows: a delay never jumps a window gap) and confirmed by timing the whole route
+  (with reserved breaks, also with its break placed exactly);
 - *ruin and recreate* (``improve``): remove a job and its nearest planned neighbours, re-insert
-  every unplanned job in the same priority order, keep the result when the dropped penalties
+  every unplanned job, most valuable first and in random order within a priority, keep the
+  result when the dropped penalties
   plus travel cost did not grow. A job that did not fit a route is not tried there again until
   that route changes.
 
@@ -28,6 +30,7 @@ import time as _time
 from random import Random
 
 from optimizer.costs import SCALE, drop_units, top_value
+from optimizer.eligibility import job_windows, pinned_to
 from optimizer.model import Problem
 from optimizer.routing_model import Built
 
@@ -60,6 +63,20 @@ class Routes:
         self.close = [time.CumulVar(routing.End(v)).Max() for v in range(nv)]
         self.span = [time.GetSpanUpperBoundForVehicle(v) for v in range(nv)]
         self.wins = built.windows
+        # Breaks are reserved time in the model (``optimizer.breaks``): windows and the shift
+        # close that much earlier, so a break delays no visit beyond its window, except when
+        # no service ends (and no drive arrives) within the break's start window, e.g. a
+        # 90-minute service from 11:45 to 13:15 around a lunch to start by 13:00. Such a route
+        # is re-timed with waiting before the break or loses jobs after the search, so here a
+        # route with one break is kept only if the break fits exactly, by the job's own
+        # windows and the shift's own end and working-time limit.
+        self.brk = [s.breaks[0] if len(s.breaks) == 1 else None for s in built.shifts]
+        pinned = {j for j, (_t, at) in pinned_to(problem).items() if at is not None}
+        self.own_wins = {node: (self.wins[node] if problem.jobs[ji].id in pinned else
+                                sorted((w.start, w.end) for w in job_windows(problem.jobs[ji])))
+                         for node, ji in built.job_of_node.items()}
+        self.own_close = [s.window.end for s in built.shifts]
+        self.own_span = [s.tech.max_work_s for s in built.shifts]
         parts = sorted(built.part_dims)
         self.demand = {node: [problem.jobs[ji].parts.get(p, 0) for p in parts]
                        for node, ji in built.job_of_node.items()}
@@ -113,9 +130,12 @@ class Routes:
                 return max(t, a), b
         return None
 
-    def timed(self, v: int, seq: list[int]) -> tuple[list[int], list[int], int] | None:
+    def timed(
+        self, v: int, seq: list[int], *, breaks: bool = True,
+    ) -> tuple[list[int], list[int], int] | None:
         """Service starts, the end of each start's window, and the return time; None if the
-        route breaks a window, its shift end or its span limit."""
+        route breaks a window, its shift end or its span limit (or, with ``breaks``, leaves no
+        room for its break)."""
         tt, svc = self.vtt[v], self.svc[v]
         t, prev = self.depart[v], self.starts[v]
         st: list[int] = []
@@ -132,10 +152,67 @@ class Routes:
             return None
         if seq and end - max(self.depart[v], st[0] - tt[self.starts[v]][seq[0]]) > self.span[v]:
             return None
+        if breaks and seq and self.brk[v] is not None and not self._break_fits(v, seq, st):
+            return None
         return st, latest, end
 
-    def _refresh(self, v: int) -> None:
-        got = self.timed(v, self.routes[v])
+    def _break_fits(self, v: int, seq: list[int], st: list[int]) -> bool:
+        """Whether route ``v``'s one break fits exactly around the services starting at
+        ``st``: at once when a service ends or a drive arrives within the break's start window
+        (the reserve absorbs its delay), else by timing the route again with the break taken
+        at each place in turn."""
+        b = self.brk[v]
+        assert b is not None
+        lo, hi = b.window.start, b.latest_start
+        tt, svc = self.vtt[v], self.svc[v]
+        # on arrival at the first visit (leaving just in time), then after each service and
+        # on arrival at the next stop (the last: home)
+        if lo <= st[0] <= hi:
+            return True
+        for k, node in enumerate(seq):
+            done = st[k] + svc[node]
+            if done > hi:
+                break
+            nxt = seq[k + 1] if k + 1 < len(seq) else self.ends[v]
+            if done >= lo or lo <= done + tt[node][nxt] <= hi:
+                return True
+        return any(self._timed_with_break(v, seq, k) for k in range(len(seq) + 1))
+
+    def _timed_with_break(self, v: int, seq: list[int], at: int) -> bool:
+        """Whether route ``v`` fits (own windows, shift end, working time) with its break
+        taken before the drive to its ``at``-th visit (``at == len(seq)``: before the drive
+        home), as early as the break window allows."""
+        b = self.brk[v]
+        assert b is not None
+        tt, svc = self.vtt[v], self.svc[v]
+        t, prev = self.depart[v], self.starts[v]
+        first = None
+        for k, node in enumerate([*seq, self.ends[v]]):
+            if k == at:
+                if first is None:
+                    first = t
+                bs = max(t, b.window.start)
+                if bs > b.latest_start:
+                    return False
+                t = bs + b.duration
+            arrive = t + tt[prev][node]
+            if k == len(seq):
+                t = arrive
+                break
+            start = next((max(arrive, a) for a, e in self.own_wins[node] if arrive <= e), None)
+            if start is None:
+                return False
+            if first is None:
+                first = start - tt[prev][node]
+            t, prev = start + svc[node], node
+        limit = self.own_span[v]
+        return t <= self.own_close[v] and (limit is None or first is None or t - first <= limit)
+
+    def _refresh(self, v: int, got: tuple[list[int], list[int], int] | None = None) -> None:
+        """Recompute route ``v``'s forward slack (``got``: its ``timed``, when known)."""
+        # a shorter route stays feasible (triangle inequality), but for its break: visits
+        # that move earlier may leave no service ending within the break window
+        got = got or self.timed(v, self.routes[v]) or self.timed(v, self.routes[v], breaks=False)
         assert got is not None
         st, latest, end = got
         seq, tt, svc = self.routes[v], self.vtt[v], self.svc[v]
@@ -193,13 +270,14 @@ class Routes:
         cands.sort()
         for _delta, v, pos in cands:
             seq = [*self.routes[v][:pos], node, *self.routes[v][pos:]]
-            if self.timed(v, seq) is None:
+            got = self.timed(v, seq)
+            if got is None:
                 continue
             self.routes[v] = seq
             for k, q in need:
                 self.load[v][k] += q
             self.planned[node] = v
-            self._refresh(v)
+            self._refresh(v, got)
             return True
         return False
 
@@ -212,12 +290,26 @@ class Routes:
                 self.load[v][k] -= q
             touched.add(v)
         for v in touched:
-            self._refresh(v)  # a shorter route stays feasible (triangle inequality)
+            self._refresh(v)
 
-    def fill(self) -> None:
-        for node in self.order:
+    def fill(self, order: list[int] | None = None) -> None:
+        for node in self.order if order is None else order:
             if node not in self.planned:
                 self.insert(node)
+
+    def shuffled(self, rng: Random) -> list[int]:
+        """The unplanned jobs by drop penalty, most valuable first, in random order within
+        each penalty (a different recreate each round; measured on the 40 x 300 city day at
+        8,000 rounds, 4 seeds: lost weight -4 %, travel -2 % against the fixed order)."""
+        by_penalty: dict[float, list[int]] = {}
+        for node in self.order:
+            if node not in self.planned:
+                by_penalty.setdefault(self.penalty[node], []).append(node)
+        out: list[int] = []
+        for penalty in sorted(by_penalty, reverse=True):
+            rng.shuffle(by_penalty[penalty])
+            out += by_penalty[penalty]
+        return out
 
     def cost(self) -> float:
         """Dropped penalties plus travel cost (currency), as the model counts them."""
@@ -286,7 +378,7 @@ def construct(
         if not victims:
             continue
         rs.remove(victims)
-        rs.fill()
+        rs.fill(rs.shuffled(rng))
         cost = rs.cost()
         # threshold acceptance, the threshold falling to zero by the end
         left = (1 - k / iterations) if iterations else max(
