@@ -25,6 +25,7 @@ its own stock.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import time as _time
 from random import Random
@@ -115,8 +116,12 @@ class Routes:
                              if problem.jobs[ji].id not in linked), key=key)
         self.rank = {n: k for k, n in enumerate(self.order)}
         self.routes: list[list[int]] = [[] for _ in range(nv)]
-        self.sched: list[tuple[list[int], list[int]]] = [([], [self.close[v] - self.depart[v]])
-                                                          for v in range(nv)]
+        # per route: for each insertion position, (stop before, when it is left, stop after,
+        # when that one starts or the route returns), and the forward time slack there
+        self.sched: list[tuple[list[tuple[int, int, int, int]], list[int]]] = [
+            ([(self.starts[v], self.depart[v], self.ends[v],
+               self.depart[v] + self.vtt[v][self.starts[v]][self.ends[v]])],
+             [self.close[v] - self.depart[v]]) for v in range(nv)]
         self.version = [0] * nv
         self.failed: dict[int, dict[int, int]] = {}  # node -> route -> version it failed at
         self.planned: dict[int, int] = {}  # node -> route
@@ -223,7 +228,10 @@ class Routes:
             arrive_next = st[k] + svc[seq[k]] + tt[seq[k]][nxt]
             wait_next = (st[k + 1] if k + 1 < len(st) else end) - arrive_next
             fs[k] = min(latest[k] - st[k], max(0, wait_next) + fs[k + 1])
-        self.sched[v] = (st, fs)
+        before = [self.starts[v], *seq]
+        leave = [self.depart[v], *(st[k] + svc[node] for k, node in enumerate(seq))]
+        self.sched[v] = (list(zip(before, leave, [*seq, self.ends[v]], [*st, end], strict=True)),
+                         fs)
         self.version[v] += 1
 
     # -- moves -----------------------------------------------------------------------------
@@ -239,32 +247,22 @@ class Routes:
             if need and any(self.load[v][k] + q > self.cap[v][k] for k, q in need):
                 failed[v] = self.version[v]
                 continue
-            st, fs = self.sched[v]
-            tt, seq, svc = self.vtt[v], self.routes[v], self.svc[v]
-            t_end, prev = self.depart[v], self.starts[v]
+            legs, fs = self.sched[v]
+            tt = self.vtt[v]
+            out_of, service = tt[node], self.svc[v][node]
             found = False
-            n = len(seq)
-            for pos in range(n + 1):
-                nxt = seq[pos] if pos < n else self.ends[v]
-                t = t_end + tt[prev][node]
+            for pos, (prev, leave, nxt, due) in enumerate(legs):
+                into = tt[prev][node]
+                t = leave + into
                 for a, b in wins:
                     if t <= b:
                         start = t if t > a else a
                         break
                 else:
                     break  # later positions only arrive later
-                arrive = start + svc[node] + tt[node][nxt]
-                if pos < n:
-                    push = arrive - st[pos]
-                elif seq:
-                    push = arrive - (st[-1] + svc[seq[-1]] + tt[seq[-1]][nxt])
-                else:
-                    push = arrive - (self.depart[v] + tt[self.starts[v]][nxt])
-                if push <= fs[pos]:
-                    cands.append((tt[prev][node] + tt[node][nxt] - tt[prev][nxt], v, pos))
+                if start + service + out_of[nxt] - due <= fs[pos]:
+                    cands.append((into + out_of[nxt] - tt[prev][nxt], v, pos))
                     found = True
-                if pos < n:
-                    t_end, prev = st[pos] + svc[seq[pos]], seq[pos]
             if not found:
                 failed[v] = self.version[v]
         cands.sort()
@@ -374,7 +372,7 @@ def construct(
         else:
             seed_node = rng.choice(planned)
         row = rs.tt[seed_node]
-        victims = sorted(planned, key=lambda n: row[n] + row[n])[:size]
+        victims = heapq.nsmallest(size, planned, key=row.__getitem__)
         if not victims:
             continue
         rs.remove(victims)
