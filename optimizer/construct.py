@@ -124,8 +124,12 @@ class Routes:
             ([(self.starts[v], self.depart[v], self.ends[v],
                self.depart[v] + self.vtt[v][self.starts[v]][self.ends[v]])],
              [self.close[v] - self.depart[v]]) for v in range(nv)]
-        self.version = [0] * nv
-        self.failed: dict[int, dict[int, int]] = {}  # node -> route -> version it failed at
+        # every route change, in order (a route's index each time), and per route the count
+        # of changes when it last changed; per unplanned job, that count when it last fitted
+        # nowhere: only routes changed since are tried again
+        self.changes: list[int] = []
+        self.changed_at = [0] * nv
+        self.fitted_nowhere: dict[int, int] = {}
         self.planned: dict[int, int] = {}  # node -> route
         self._route_cost: dict[int, tuple[list[int], float]] = {}
 
@@ -234,25 +238,32 @@ class Routes:
         leave = [self.depart[v], *(st[k] + svc[node] for k, node in enumerate(seq))]
         self.sched[v] = (list(zip(before, leave, [*seq, self.ends[v]], [*st, end], strict=True)),
                          fs)
-        self.version[v] += 1
+        self._changed(v)
+
+    def _changed(self, v: int) -> None:
+        self.changes.append(v)
+        self.changed_at[v] = len(self.changes)
 
     # -- moves -----------------------------------------------------------------------------
     def insert(self, node: int) -> bool:
         """Put ``node`` at its cheapest feasible position; False if none."""
         need = self.need[node]
         wins = self.wins[node]
-        failed = self.failed.setdefault(node, {})
+        routes = self.allowed[node]
+        since = self.fitted_nowhere.get(node)
+        if since is not None:
+            if len(self.changes) - since < len(routes):
+                changed = set(self.changes[since:])
+                routes = [v for v in routes if v in changed]
+            else:
+                routes = [v for v in routes if self.changed_at[v] > since]
         cands: list[tuple[int, int, int]] = []
-        for v in self.allowed[node]:
-            if failed.get(v) == self.version[v]:
-                continue
+        for v in routes:
             if need and any(self.load[v][k] + q > self.cap[v][k] for k, q in need):
-                failed[v] = self.version[v]
                 continue
             legs, fs = self.sched[v]
             tt = self.vtt[v]
             out_of, service = tt[node], self.svc[v][node]
-            found = False
             for pos, (prev, leave, nxt, due) in enumerate(legs):
                 into = tt[prev][node]
                 t = leave + into
@@ -264,9 +275,6 @@ class Routes:
                     break  # later positions only arrive later
                 if start + service + out_of[nxt] - due <= fs[pos]:
                     cands.append((into + out_of[nxt] - tt[prev][nxt], v, pos))
-                    found = True
-            if not found:
-                failed[v] = self.version[v]
         cands.sort()
         for _delta, v, pos in cands:
             seq = [*self.routes[v][:pos], node, *self.routes[v][pos:]]
@@ -279,6 +287,7 @@ class Routes:
             self.planned[node] = v
             self._refresh(v, got)
             return True
+        self.fitted_nowhere[node] = len(self.changes)
         return False
 
     def remove(self, nodes: list[int]) -> None:
@@ -339,7 +348,7 @@ class Routes:
         self.planned = dict(planned)  # type: ignore[call-overload]
         for v in range(self.nv):
             if old[v] != self.routes[v]:
-                self.version[v] += 1
+                self._changed(v)
 
 
 def construct(
