@@ -41,6 +41,8 @@ from optimizer.routing_model import Built
 # 460 / 7,115, 0.15 -> 1,590 (40 x 300), 0.7 -> 1,645 (40 x 300).
 TARGETED = 0.5
 RUIN_SIZE = (4, 16)  # jobs removed per round
+# route changes remembered for ``Routes.insert`` (about 20 a round; 8 MB)
+CHANGE_LOG_MAX = 1_000_000
 # accept a worse plan by up to this share of the smallest drop penalty (falling to zero)
 THRESHOLD = 0.5
 
@@ -241,6 +243,10 @@ class Routes:
         self._changed(v)
 
     def _changed(self, v: int) -> None:
+        if len(self.changes) >= CHANGE_LOG_MAX:  # start afresh: every job tries every route
+            self.changes.clear()
+            self.changed_at = [0] * self.nv
+            self.fitted_nowhere.clear()
         self.changes.append(v)
         self.changed_at[v] = len(self.changes)
 
