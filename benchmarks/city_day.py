@@ -239,7 +239,7 @@ def recheck(problem: Problem, tours: list[Tour]) -> list[str]:
             bad.append(f"{who}: breaks {[b[0] for b in tour.breaks]} instead of {list(due)}")
         for bid, s, e in tour.breaks:
             b = due.get(bid)
-            if b is None or not b.window.start <= s <= b.window.end or e - s != b.duration:
+            if b is None or not b.window.start <= s <= b.latest_start or e - s != b.duration:
                 bad.append(f"{who}: break {bid} at {s}..{e}")
             if any(s < se and ss < e for ss, se in services):
                 bad.append(f"{who}: break {bid} overlaps a service")
@@ -301,7 +301,8 @@ def solve_vroom(problem: Problem, limit_s: float) -> tuple[list[Tour], float, fl
     vehicles: list[tuple[int, int]] = []  # vroom vehicle id - 1 -> (tech index, shift index)
     for ti, tech in enumerate(problem.technicians):
         for si, shift in enumerate(tech.shifts):
-            brks = [vroom.Break(k + 1, [vroom.TimeWindow(b.window.start, b.window.end)],
+            # VROOM's break window bounds the break's start; ours bounds the whole break
+            brks = [vroom.Break(k + 1, [vroom.TimeWindow(b.window.start, b.latest_start)],
                                 service=b.duration)
                     for k, b in enumerate(tech.breaks)
                     if shift.start <= b.window.start <= shift.end]

@@ -10,11 +10,11 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # type: ignor
 from optimizer import start as fast_start
 from optimizer.breaks import retime
 from optimizer.construct import construct
-from optimizer.costs import to_currency
+from optimizer.costs import drop_units, to_currency, top_value
 from optimizer.decode import decode_routes, dropped_jobs, open_breaks
 from optimizer.eligibility import analyse, capacity_reason, shifts_of
 from optimizer.kpis import compute_kpis
-from optimizer.model import Plan, Problem, SolverOptions
+from optimizer.model import Plan, Problem, Route, SolverOptions, Unassigned
 from optimizer.routing_model import Built, build
 
 # Tried in order when a start strategy yields nothing (insertion starts cope with tight
@@ -87,6 +87,19 @@ def _priority_start(
     routes = construct(problem, built, seconds=seconds, iterations=iterations, seed=seed)
     return routing.ReadAssignmentFromRoutes(
         [[manager.NodeToIndex(n) for n in r] for r in routes], True)
+
+
+def _retimed(
+    problem: Problem, built: Built, assignment: object,
+) -> tuple[list[Route], list[Unassigned], int]:
+    """The assignment's routes with their reserved breaks placed (``optimizer.breaks``), the
+    jobs that re-timing drops, and the objective with those jobs' drop penalties added."""
+    routes, late = retime(problem, built.shifts, decode_routes(problem, built, assignment))
+    jobs = {j.id: j for j in problem.jobs}
+    top = top_value(problem.weights, problem.jobs)
+    cost = assignment.ObjectiveValue() + sum(  # type: ignore[attr-defined]
+        drop_units(problem.weights, jobs[u.job_id], top) for u in late)
+    return routes, late, cost
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -260,9 +273,19 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
             "search_s": round(_time.monotonic() - t_built, 3),
             "build_cpu_s": round(c_built - c0, 3),
             "search_cpu_s": round(_time.process_time() - c_built, 3)})
+    retimed = None
+    if reserve:
+        # The descent works on the reserved model, blind to a break that no longer fits
+        # (optimizer.construct checks that): keep its plan unless re-timing it loses more.
+        tried = [assignment] if start is None or start is assignment else [assignment, start]
+        assignment, retimed = min(((a, _retimed(problem, built, a)) for a in tried),
+                                  key=lambda x: x[1][2])
     routes = decode_routes(problem, built, assignment)
     unassigned += dropped_jobs(problem, built, assignment, routes)
-    if reserve or open_breaks(built, assignment):
+    if retimed is not None:
+        routes, late, _ = retimed
+        unassigned += late
+    elif open_breaks(built, assignment):  # exact breaks the search left a range: place them
         routes, late = retime(problem, shifts, routes)
         unassigned += late
     kpis = compute_kpis(problem, routes, unassigned)

@@ -59,3 +59,20 @@ def test_an_oversubscribed_day_plans_the_same_with_the_same_seed_and_solution_li
         return [(r.technician_id, *[v.ref for v in r.visits]) for r in plan.routes]
 
     assert shape(3) == shape(3)
+
+
+def test_a_job_spanning_the_whole_lunch_window_goes_to_a_technician_who_can_take_it() -> None:
+    # On a big day breaks are reserved time during the search (optimizer.breaks). A 90-minute
+    # P1 job that must start by 11:50 covers the whole 12:00-12:30 start window of every
+    # lunch, so only the technician without a lunch can do it: it must not be planned on a
+    # near technician with a lunch and then dropped when the lunch is placed.
+    day = busy_day()
+    free = make_tech("T-free", start=at(0.06, 0.1), skills={"elec": 3, "hvac": 3})
+    long_job = make_job("LONG", location=at(0.0, -0.02), duration=90 * 60, priority=1,
+                        skills={"elec": 1}, windows=(TimeWindow(11 * H + 2400, 11 * H + 3000),))
+    problem = Problem((*day.technicians, free), (*day.jobs, long_job), options=day.options)
+    plan = solve(problem, 30.0)
+    assert validate(problem, plan) == []
+    assert plan.stats["first_solution_strategy"] == "PRIORITY_START"
+    assert [r.technician_id for r in plan.routes if any(v.ref == "LONG" for v in r.visits)] == [
+        "T-free"]
