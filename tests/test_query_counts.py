@@ -24,6 +24,7 @@ from tests.conftest import build_app
 
 DAY = date(2031, 3, 4)  # a Tuesday far from the demo's "now": the jobs placed on it are ours
 SMALL, LARGE = 2, 20
+SEEDED_AT = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # a Monday before the working day
 # Not data endpoints: the OpenAPI document, its page and the page's static files.
 OPEN = ["new", "scheduled", "dispatched", "on_hold"]
 NOT_DATA = {"/openapi.json", "/docs", "/docs/assets/<path:filename>",
@@ -235,7 +236,16 @@ def world(scratch_databases: Any, tmp_path_factory: Any) -> Iterator[World]:
 
     tmp = tmp_path_factory.mktemp("counts")
     app = build_app(scratch_databases.create(), tmp, PHOTO_STORAGE_DIR=str(tmp / "photos"))
-    yield _seed(app)
+    # The demo's statuses follow its clock (a working morning has dispatched what 05:00 still
+    # holds as new): seeded at one fixed instant, the data is the same at any hour of a run.
+    from app.db import pin_clock
+
+    pin_clock(SEEDED_AT)
+    try:
+        seeded = _seed(app)
+    finally:
+        pin_clock(None)
+    yield seeded
     with app.app_context():
         db.engine.dispose()
 
