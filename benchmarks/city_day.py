@@ -355,7 +355,8 @@ def solve_vroom(problem: Problem, limit_s: float) -> tuple[list[Tour], float, fl
     return tours, cpu, wall
 
 
-def compare(shapes: list[str], limits: list[float], seed: int, pickups: bool) -> list[dict]:
+def compare(shapes: list[str], limits: list[float], seed: int, pickups: bool,
+            parallel: int = 1) -> list[dict]:
     print("lost priority weight per undone job: "
           + ", ".join(f"P{p} {w}" for p, w in LOST_WEIGHT.items())
           + f"; VROOM priorities {VROOM_PRIORITY}; compared: ours without pick-ups", flush=True)
@@ -369,12 +370,17 @@ def compare(shapes: list[str], limits: list[float], seed: int, pickups: bool) ->
         variants = [("ours", problem)]
         if pickups:
             variants.append(("ours+pickups", dataclasses.replace(problem, allow_pickups=True)))
+        if parallel > 1:  # N searches in N processes: quality bought with cores, not compared
+            variants.append((f"ours x{parallel}", dataclasses.replace(
+                problem, options=dataclasses.replace(problem.options,
+                                                     parallel_searches=parallel))))
         vr_cache = None
         for limit in limits:
             for name, prob in variants:
                 c0, t0 = time.process_time(), time.perf_counter()
                 plan = solve(prob, limit, seed=0)
                 cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+                cpu += plan.stats.get("parallel", {}).get("cpu_s", 0.0)  # its processes' CPU
                 tours = tours_of_plan(prob, plan)
                 bad = recheck(prob, tours) + [f"validate: {v.code} {v.job_id} {v.detail}"
                                               for v in validate(prob, plan)]
@@ -428,10 +434,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--insertions", type=int, default=100)
     ap.add_argument("--json", default=None)
     ap.add_argument("--metaheuristic", default=SolverOptions().metaheuristic)
+    ap.add_argument("--parallel", type=int, default=1,
+                    help="also run N independent searches in N processes (row 'ours xN')")
     args = ap.parse_args(argv)
     if not args.emergency:
         limits = [float(x) for x in (args.limit_s or "10,30").split(",")]
-        rows = compare(args.shape.split(","), limits, args.seed, not args.no_pickups)
+        rows = compare(args.shape.split(","), limits, args.seed, not args.no_pickups,
+                       args.parallel)
         if args.json:
             Path(args.json).write_text(json.dumps(rows, indent=1))
         return 0 if not any(r["n_violations"] for r in rows) else 1

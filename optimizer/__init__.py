@@ -124,6 +124,11 @@ unavailable technician's jobs move; the search starts from the old routes and pa
 starts earlier than before or later than before + ``time_tolerance_s``. ``stats`` counts
 ``moved_technician`` / ``moved_time``.
 
+Several cores: ``SolverOptions.parallel_searches = N`` runs N independent searches (seeds
+``seed`` .. ``seed + N - 1``) in N processes until the same deadline and keeps the plan with the
+lowest objective; ``stats["parallel"]`` lists each search's objective and their CPU seconds
+(``optimizer.parallel``).
+
 Larger than one machine (``optimizer.territory``, imported explicitly): ``split(problem,
 parts, *, territory_of=None) -> [Part(key, problem)]`` (by territory key or k-means on the
 technicians' starts), ``merge(problem, plans) -> Plan`` and ``repair(problem, plan, *,
@@ -176,6 +181,11 @@ def solve(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Plan:
     web app at start-up) do not pay for it.
     """
     from optimizer.decode import mark_must_serve
+
+    if problem.options.parallel_searches > 1:
+        from optimizer.parallel import solve_parallel
+
+        return mark_must_serve(problem, solve_parallel(problem, time_limit_s, seed))
     from optimizer.search import solve_problem
 
     return mark_must_serve(problem, solve_problem(problem, time_limit_s, seed=seed))

@@ -265,6 +265,13 @@ class SolverOptions:
     # From this many (job, route) pairs on, the first plan comes from optimizer.start
     # ("FAST_INSERTION") instead of OR-Tools' insertion starts, which take seconds there.
     fast_start_min_pairs: int = 50_000
+    # Independent searches in this many processes (seeds seed, seed + 1, ...), the plan with
+    # the lowest objective kept; see optimizer.parallel. 1: one search in this process.
+    parallel_searches: int = 1
+
+    def __post_init__(self) -> None:
+        if self.parallel_searches < 1:
+            raise ValueError("parallel_searches must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)
