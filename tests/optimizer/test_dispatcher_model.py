@@ -142,6 +142,30 @@ def test_a_route_restocks_several_times_at_the_warehouses_that_have_the_part() -
     assert "parts" in codes(problem, replace_visit(plan, "T1", first, picked={}))
 
 
+def test_jobs_needing_a_pick_up_are_served_from_the_first_plan_on() -> None:
+    """The issue: a pick-up is optional and worth nothing alone, and OR-Tools inserts one node
+    at a time, so jobs needing a part or a tool no van carries stayed unplanned until a lucky
+    search move added pick-up and job together (none after a few plans)."""
+    wh = Warehouse("W1", at(0.0, 0.02), {"pump": 20}, tools=frozenset({"crimper"}),
+                   pickup_duration=300, hours=TimeWindow(7 * H, 12 * H))
+    techs = tuple(make_tech(f"T{k}", start=at(0.01 * k, -0.01 * k)) for k in range(3))
+    jobs = tuple(make_job(f"J{i}", location=at(0.004 * (i % 7), 0.005 * (i % 5) - 0.01),
+                          duration=20 * 60,
+                          windows=(TimeWindow((8 + i % 6) * H, (10 + i % 6) * H),),
+                          **({"parts": {"pump": 1}} if i % 2
+                             else {"tools": frozenset({"crimper"})}))
+                 for i in range(18))
+    problem = Problem(techs, jobs, warehouses=(wh,), allow_pickups=True,
+                      options=SolverOptions(solution_limit=1))
+    plan = solve(problem, 30.0)
+    assert validate(problem, plan) == []
+    assert len(assigned(plan)) == 18 and plan.unassigned == ()
+    for route in plan.routes:
+        kinds = [v.kind for v in route.visits]
+        assert kinds[0] == "pickup"  # every job here needs one
+        assert all(12 * H >= v.end for v in route.visits if v.kind == "pickup")
+
+
 def test_pickups_happen_within_the_warehouse_opening_hours() -> None:
     wh = Warehouse("W1", at(0.02), {"pump": 5}, pickup_duration=900,
                    hours=TimeWindow(13 * H, 14 * H))
