@@ -75,6 +75,12 @@ iterated_local_search_parameters {
 PRIORITY_START_MIN_JOBS = 150
 PRIORITY_START_SHARE = 0.85
 PRIORITY_START_ROUNDS_PER_SOLUTION = 20
+# Below that size, a problem with optional pick-up nodes starts from the same insertion (which
+# brings a job's pick-up in with it; OR-Tools' starts and its ruin and recreate insert one node
+# at a time and leave such jobs out), with its ruin and recreate for this share of the time,
+# then iterated local search from it.
+PICKUP_START_SHARE = 0.1
+PICKUP_FOLLOW = "GUIDED_LOCAL_SEARCH"
 
 
 def _priority_start(
@@ -182,15 +188,29 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     # 3. Otherwise (or when 2.'s routes cannot be restored) OR-Tools' own starts.
     # Each counts its time from ``search_s``, what ``time_limit_s`` leaves after the build.
     huge = fast_start.wanted(problem, built)
+    rounds = (None if options.solution_limit is None
+              else PRIORITY_START_ROUNDS_PER_SOLUTION * options.solution_limit)
+    pickup_start = None
     if (not huge and options.metaheuristic == ILS and len(allowed) >= PRIORITY_START_MIN_JOBS
             and mixed and (reserve or not any(s.breaks for s in shifts))):
         # Large days: OR-Tools' own insertion start is too slow (see optimizer.construct);
         # the priority-first start and its ruin and recreate take a share of the time, then
         # OR-Tools' local search improves the result for the rest.
-        rounds = (None if options.solution_limit is None
-                  else PRIORITY_START_ROUNDS_PER_SOLUTION * options.solution_limit)
         start = _priority_start(problem, built, PRIORITY_START_SHARE * search_s, rounds, seed)
-    if start is not None:
+    elif not huge and options.metaheuristic == ILS and built.pickup_of_node:
+        # Jobs needing a pick-up: see PICKUP_START_SHARE. The routes ignore exact break
+        # intervals; when OR-Tools cannot place the breaks in them, its own start is used.
+        pickup_start = _priority_start(problem, built, PICKUP_START_SHARE * search_s, rounds,
+                                       seed)
+    if pickup_start is not None:
+        trace.append((round(_time.monotonic() - t_built, 3), pickup_start.ObjectiveValue()))  # type: ignore[attr-defined]
+        first_cpu.append(_time.process_time() - c0)
+        left = max(0.1, search_s - (_time.monotonic() - t_built))
+        p = params_for(options.first_solution, left, PICKUP_FOLLOW)
+        p.use_iterated_local_search = False  # type: ignore[attr-defined]
+        assignment = routing.SolveFromAssignmentWithParameters(pickup_start, p) or pickup_start
+        used = "PICKUP_START"
+    elif start is not None:
         trace.append((round(_time.monotonic() - t_built, 3), start.ObjectiveValue()))  # type: ignore[attr-defined]
         first_cpu.append(_time.process_time() - c0)
         left = max(0.1, search_s - (_time.monotonic() - t_built))
