@@ -166,6 +166,23 @@ def test_jobs_needing_a_pick_up_are_served_from_the_first_plan_on() -> None:
         assert all(12 * H >= v.end for v in route.visits if v.kind == "pickup")
 
 
+def test_a_busy_day_serves_the_jobs_needing_a_pick_up_too() -> None:
+    """The same on a day of 160 jobs of four priorities (the priority-first start of
+    optimizer.construct): it left every job needing a pick-up out (120 of 160 served)."""
+    wh = Warehouse("W1", at(0.0, 0.03), {"pump": 40}, tools=frozenset({"crimper"}))
+    techs = tuple(make_tech(f"T{k}", start=at(0.01 * (k % 4), 0.01 * (k // 4)))
+                  for k in range(12))
+    needs = {1: {"parts": {"pump": 1}}, 5: {"tools": frozenset({"crimper"})}}
+    jobs = tuple(make_job(f"J{i}", location=at(0.003 * (i % 17), 0.004 * (i % 11)),
+                          duration=15 * 60, priority=1 + i % 4, **needs.get(i % 8, {}))
+                 for i in range(160))
+    problem = Problem(techs, jobs, warehouses=(wh,), allow_pickups=True,
+                      options=SolverOptions(solution_limit=1))
+    plan = solve(problem, 30.0)
+    assert validate(problem, plan) == []
+    assert len(assigned(plan)) == 160
+
+
 def test_pickups_happen_within_the_warehouse_opening_hours() -> None:
     wh = Warehouse("W1", at(0.02), {"pump": 5}, pickup_duration=900,
                    hours=TimeWindow(13 * H, 14 * H))
