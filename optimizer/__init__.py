@@ -82,7 +82,13 @@ Inputs
   feasible position, improved by ruin and recreate in Python for 85 % of the time limit (20
   rounds per solution of ``solution_limit``), then OR-Tools greedy descent; an oversubscribed
   day thus leaves the least urgent work undone (``stats["first_solution_strategy"]`` is
-  ``"PRIORITY_START"``). Where that does not apply (one priority and one service profile,
+  ``"PRIORITY_START"``). Its insertion brings a job needing a part or tool its route cannot
+  supply in together with a pick-up (the cheapest free copy at a warehouse that has it, before
+  the job, within opening hours): OR-Tools inserts one node at a time, never a pick-up (worth
+  nothing alone) with its job. So below 150 jobs too, a problem with pick-up nodes and
+  iterated local search starts from it (``"PICKUP_START"``: its ruin and recreate for half
+  the time, then guided local search from it, since OR-Tools' iterated local search cannot
+  start from a given plan). Where that does not apply (one priority and one service profile,
   another metaheuristic, exact break intervals) and the problem has at least
   ``fast_start_min_pairs`` (jobs x routes) pairs, the first plan is ``FAST_INSERTION``
   (``optimizer.start``: cheapest feasible insertion in the model's own terms, well under a
