@@ -189,13 +189,14 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     # 2. PRIORITY_START (optimizer.construct) below that size, on big days
     #    (PRIORITY_START_MIN_JOBS) with mixed priorities or per-technician service times, under
     #    iterated local search: P1 work first, then its own ruin and recreate for a share of
-    #    the time, then greedy descent.
+    #    the time, then greedy descent. Smaller problems with pick-up nodes start from it too
+    #    (PICKUP_START, see PICKUP_START_SHARE), then guided local search.
     # 3. Otherwise (or when 2.'s routes cannot be restored) OR-Tools' own starts.
     # Each counts its time from ``search_s``, what ``time_limit_s`` leaves after the build.
     huge = fast_start.wanted(problem, built)
     rounds = (None if options.solution_limit is None
               else PRIORITY_START_ROUNDS_PER_SOLUTION * options.solution_limit)
-    pickup_start = None
+    follow, start_name = "GREEDY_DESCENT", "PRIORITY_START"
     if (not huge and options.metaheuristic == ILS and len(allowed) >= PRIORITY_START_MIN_JOBS
             and mixed and (reserve or not any(s.breaks for s in shifts))):
         # Large days: OR-Tools' own insertion start is too slow (see optimizer.construct);
@@ -205,24 +206,16 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     elif not huge and options.metaheuristic == ILS and built.pickup_of_node:
         # Jobs needing a pick-up: see PICKUP_START_SHARE. The routes ignore exact break
         # intervals; when OR-Tools cannot place the breaks in them, its own start is used.
-        pickup_start = _priority_start(problem, built, PICKUP_START_SHARE * search_s, rounds,
-                                       seed)
-    if pickup_start is not None:
-        trace.append((round(_time.monotonic() - t_built, 3), pickup_start.ObjectiveValue()))  # type: ignore[attr-defined]
-        first_cpu.append(_time.process_time() - c0)
-        left = max(0.1, search_s - (_time.monotonic() - t_built))
-        p = params_for(options.first_solution, left, PICKUP_FOLLOW)
-        p.use_iterated_local_search = False  # type: ignore[attr-defined]
-        assignment = routing.SolveFromAssignmentWithParameters(pickup_start, p) or pickup_start
-        used = "PICKUP_START"
-    elif start is not None:
+        follow, start_name = PICKUP_FOLLOW, "PICKUP_START"
+        start = _priority_start(problem, built, PICKUP_START_SHARE * search_s, rounds, seed)
+    if start is not None:
         trace.append((round(_time.monotonic() - t_built, 3), start.ObjectiveValue()))  # type: ignore[attr-defined]
         first_cpu.append(_time.process_time() - c0)
         left = max(0.1, search_s - (_time.monotonic() - t_built))
-        p = params_for(options.first_solution, left, "GREEDY_DESCENT")
+        p = params_for(options.first_solution, left, follow)
         p.use_iterated_local_search = False  # type: ignore[attr-defined]
         assignment = routing.SolveFromAssignmentWithParameters(start, p) or start
-        used = "PRIORITY_START"
+        used = start_name
     elif huge:
         # A large problem: the first plan comes from optimizer.start (OR-Tools' insertion
         # starts take seconds there), then the configured search runs from it.
