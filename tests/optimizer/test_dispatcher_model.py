@@ -183,6 +183,23 @@ def test_a_busy_day_serves_the_jobs_needing_a_pick_up_too() -> None:
     assert len(assigned(plan)) == 160
 
 
+def test_the_fast_start_of_large_problems_fetches_missing_tools_too() -> None:
+    """The fast start (``optimizer.start``, forced here on a small problem) left jobs needing a
+    tool the van lacks to the search, which rarely adds a pick-up together with its job."""
+    wh = Warehouse("W1", at(0.0, 0.02), {"pump": 20}, tools=frozenset({"crimper"}))
+    techs = tuple(make_tech(f"T{k}", start=at(0.01 * k)) for k in range(2))
+    jobs = tuple(make_job(f"J{i}", location=at(0.004 * i, 0.01 * (i % 3)), duration=20 * 60,
+                          tools=frozenset({"crimper"}) if i % 2 else frozenset(),
+                          parts={"pump": 1} if i % 3 == 0 else {})
+                 for i in range(10))
+    problem = Problem(techs, jobs, warehouses=(wh,), allow_pickups=True,
+                      options=SolverOptions(solution_limit=1, fast_start_min_pairs=1))
+    plan = solve(problem, 30.0)
+    assert plan.stats["first_solution_strategy"] == "FAST_INSERTION"
+    assert validate(problem, plan) == []
+    assert len(assigned(plan)) == 10
+
+
 def test_pickups_happen_within_the_warehouse_opening_hours() -> None:
     wh = Warehouse("W1", at(0.02), {"pump": 5}, pickup_duration=900,
                    hours=TimeWindow(13 * H, 14 * H))
