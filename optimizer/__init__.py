@@ -93,8 +93,8 @@ Inputs
   ``fast_start_min_pairs`` (jobs x routes) pairs, the first plan is ``FAST_INSERTION``
   (``optimizer.start``: cheapest feasible insertion in the model's own terms, well under a
   second at 100 x 1,000 where OR-Tools' insertion starts take over 10 s; a route short of
-  parts may add one pick-up at a warehouse that has them, jobs needing a tool the van lacks
-  are left to the search), and the configured search runs from it. Above 150 jobs breaks are
+  parts or lacking a tool may add one pick-up at a warehouse that has them), and the
+  configured search runs from it. Above 150 jobs breaks are
   reserved time during the search and placed afterwards (``optimizer.breaks``), because exact break
   intervals slow local search down ten-fold on a 600-job day.
 - ``Problem(technicians, jobs, travel, weights, warehouses=(), allow_pickups=False, options)``.
