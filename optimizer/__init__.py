@@ -82,13 +82,19 @@ Inputs
   feasible position, improved by ruin and recreate in Python for 85 % of the time limit (20
   rounds per solution of ``solution_limit``), then OR-Tools greedy descent; an oversubscribed
   day thus leaves the least urgent work undone (``stats["first_solution_strategy"]`` is
-  ``"PRIORITY_START"``). Where that does not apply (one priority and one service profile,
+  ``"PRIORITY_START"``). Its insertion brings a job needing a part or tool its route cannot
+  supply in together with a pick-up (the cheapest free copy at a warehouse that has it, before
+  the job, within opening hours): OR-Tools inserts one node at a time, never a pick-up (worth
+  nothing alone) with its job. So below 150 jobs too, a problem with pick-up nodes and
+  iterated local search starts from it (``"PICKUP_START"``: its ruin and recreate for half
+  the time, then guided local search from it, since OR-Tools' iterated local search cannot
+  start from a given plan). Where that does not apply (one priority and one service profile,
   another metaheuristic, exact break intervals) and the problem has at least
   ``fast_start_min_pairs`` (jobs x routes) pairs, the first plan is ``FAST_INSERTION``
   (``optimizer.start``: cheapest feasible insertion in the model's own terms, well under a
   second at 100 x 1,000 where OR-Tools' insertion starts take over 10 s; a route short of
-  parts may add one pick-up at a warehouse that has them, jobs needing a tool the van lacks
-  are left to the search), and the configured search runs from it. Above 150 jobs breaks are
+  parts or lacking a tool may add one pick-up at a warehouse that has them), and the
+  configured search runs from it. Above 150 jobs breaks are
   reserved time during the search and placed afterwards (``optimizer.breaks``), because exact break
   intervals slow local search down ten-fold on a 600-job day.
 - ``Problem(technicians, jobs, travel, weights, warehouses=(), allow_pickups=False, options)``.

@@ -18,9 +18,17 @@ cumul windows, allowed vehicles, binding parts):
   plus travel cost did not grow. A job that did not fit a route is not tried there again until
   that route changes.
 
+*Pick-ups*: a job needing a binding part or a tool its van lacks comes in together with a
+free copy of the shared pick-up nodes (``Built.pickup_of_node``) at a warehouse that has it,
+placed anywhere before the job within the warehouse's hours, when the route cannot supply the
+job already. OR-Tools' insertion starts and its ruin and recreate insert one node at a time and
+never a pick-up (it costs something and is worth nothing alone) together with its job, so such
+jobs stayed dropped. A pick-up picks what the rest of the route needs beyond the van, within
+the warehouse's stock less what other routes take there; one no longer needed leaves its route
+when jobs are removed.
+
 The routes then seed OR-Tools' local search (``optimizer.search``). Linked jobs
-(``same_technician_as``, ``not_before``) and pick-ups are left to OR-Tools: here a van carries only
-its own stock.
+(``same_technician_as``, ``not_before``) are left to OR-Tools.
 """
 
 from __future__ import annotations
@@ -45,6 +53,9 @@ RUIN_SIZE = (4, 16)  # jobs removed per round
 CHANGE_LOG_MAX = 1_000_000
 # accept a worse plan by up to this share of the smallest drop penalty (falling to zero)
 THRESHOLD = 0.5
+# a job brought in with a new pick-up: at most this many (route, positions, warehouse)
+# candidates are timed in full before giving up on it
+PICKUP_TRIES = 30
 
 
 class Routes:
@@ -67,7 +78,10 @@ class Routes:
         self.depart = [time.CumulVar(routing.Start(v)).Min() for v in range(nv)]
         self.close = [time.CumulVar(routing.End(v)).Max() for v in range(nv)]
         self.span = [time.GetSpanUpperBoundForVehicle(v) for v in range(nv)]
-        self.wins = built.windows
+        self.wins = dict(built.windows)
+        for nd in built.pickup_of_node:  # the pick-up within the warehouse's hours
+            lo, hi, _ = built.domains[nd]
+            self.wins[nd] = [(lo, hi)]
         # Breaks are reserved time in the model (``optimizer.breaks``): windows and the shift
         # close that much earlier, so a break delays no visit beyond its window, except when
         # no service ends (and no drive arrives) within the break's start window, e.g. a
@@ -80,6 +94,8 @@ class Routes:
         self.own_wins = {node: (self.wins[node] if problem.jobs[ji].id in pinned else
                                 sorted((w.start, w.end) for w in job_windows(problem.jobs[ji])))
                          for node, ji in built.job_of_node.items()}
+        for nd in built.pickup_of_node:  # a pick-up keeps the warehouse's hours
+            self.own_wins[nd] = self.wins[nd]
         self.own_close = [s.window.end for s in built.shifts]
         self.own_span = [s.tech.max_work_s for s in built.shifts]
         parts = sorted(built.part_dims)
@@ -97,9 +113,27 @@ class Routes:
         # travel cost per second and per metre of each route (currency), as in the model
         self.per_s = [w.travel * s.tech.cost_per_hour / 3600.0 for s in built.shifts]
         self.per_m = [w.travel * s.tech.cost_per_km / 1000.0 for s in built.shifts]
-        # a van carries its own tools only: fetching one at a warehouse is left to OR-Tools
+        self.per_span = [s.tech.cost_per_working_hour / 3600.0 for s in built.shifts]
+        # Pick-up nodes by warehouse, what each warehouse offers of the binding parts and of
+        # the tools some van lacks (the model's tool dimensions), and who holds which copy.
+        self.wh_of = {nd: wi for nd, (wi, _) in built.pickup_of_node.items()}
+        self.copies: dict[int, list[int]] = {}
+        for nd in sorted(self.wh_of):
+            self.copies.setdefault(self.wh_of[nd], []).append(nd)
+        tools = set(built.tool_dims)
+        self.wh_stock = {wi: [problem.warehouses[wi].stock.get(p, 0) for p in parts]
+                         for wi in self.copies}
+        self.wh_tools = {wi: problem.warehouses[wi].tools & tools for wi in self.copies}
+        self.van_tools = [s.tech.tools for s in built.shifts]
+        self.tool_need = {node: problem.jobs[ji].tools & tools
+                          for node, ji in built.job_of_node.items()}
+        self.at: dict[int, int] = {}  # pick-up node on a route -> route
+        self.took: list[dict[int, list[int]]] = [{} for _ in range(nv)]  # route -> wh -> picked
+        self.wh_taken = {wi: [0] * len(parts) for wi in self.copies}  # all routes together
+        fetchable = set().union(*self.wh_tools.values())
         self.allowed = {node: [v for v in built.allowed[ji]
-                               if problem.jobs[ji].tools <= built.shifts[v].tech.tools]
+                               if problem.jobs[ji].tools - built.shifts[v].tech.tools
+                               <= fetchable]
                         for node, ji in built.job_of_node.items()}
 
         linked: set[object] = set()
@@ -221,10 +255,60 @@ class Routes:
         limit = self.own_span[v]
         return t <= self.own_close[v] and (limit is None or first is None or t - first <= limit)
 
+    def supplied(self, v: int, seq: list[int]) -> dict[int, list[int]] | None:
+        """What route ``v`` picks at each warehouse along ``seq`` (per binding part: what the
+        rest of the route needs beyond the van, within the warehouse's stock left by other
+        routes), or None when a job on it lacks a part or a tool."""
+        cap, tools, n_p = self.cap[v], self.van_tools[v], len(self.cap[v])
+        ahead = [0] * n_p  # demand still to come
+        for node in seq:
+            for k, q in self.need.get(node, ()):
+                ahead[k] += q
+        net = [0] * n_p  # used minus picked so far
+        took: dict[int, list[int]] = {}
+        for node in seq:
+            wi = self.wh_of.get(node)
+            if wi is not None:
+                tools = tools | self.wh_tools[wi]
+                mine = self.took[v].get(wi)
+                row = took.setdefault(wi, [0] * n_p)
+                for k in range(n_p):
+                    want = ahead[k] - (cap[k] - net[k])
+                    if want > 0:
+                        have = (self.wh_stock[wi][k] - self.wh_taken[wi][k]
+                                + (mine[k] if mine else 0) - row[k])
+                        got = min(want, have)
+                        if got > 0:
+                            row[k] += got
+                            net[k] -= got
+                continue
+            for k, q in self.need[node]:
+                net[k] += q
+                ahead[k] -= q
+                if net[k] > cap[k]:
+                    return None
+            if not self.tool_need[node] <= tools:
+                return None
+        return took
+
+    def _restock(self, v: int) -> None:
+        """Record what route ``v`` now picks at each warehouse."""
+        took = self.supplied(v, self.routes[v])
+        assert took is not None
+        for wi, row in self.took[v].items():
+            for k, q in enumerate(row):
+                self.wh_taken[wi][k] -= q
+        for wi, row in took.items():
+            for k, q in enumerate(row):
+                self.wh_taken[wi][k] += q
+        self.took[v] = took
+
     def _refresh(self, v: int, got: tuple[list[int], list[int], int] | None = None) -> None:
         """Recompute route ``v``'s forward slack (``got``: its ``timed``, when known)."""
         # a shorter route stays feasible (triangle inequality), but for its break: visits
         # that move earlier may leave no service ending within the break window
+        if self.copies:
+            self._restock(v)
         got = got or self.timed(v, self.routes[v]) or self.timed(v, self.routes[v], breaks=False)
         assert got is not None
         st, latest, end = got
@@ -252,8 +336,11 @@ class Routes:
 
     # -- moves -----------------------------------------------------------------------------
     def insert(self, node: int) -> bool:
-        """Put ``node`` at its cheapest feasible position; False if none."""
+        """Put ``node`` at its cheapest feasible position (with a new pick-up before it when
+        its route cannot supply a part or tool it needs); False if none."""
         need = self.need[node]
+        needy = bool(need or self.tool_need[node])
+        fetch = needy and bool(self.copies)
         wins = self.wins[node]
         routes = self.allowed[node]
         since = self.fitted_nowhere.get(node)
@@ -263,10 +350,14 @@ class Routes:
                 routes = [v for v in routes if v in changed]
             else:
                 routes = [v for v in routes if self.changed_at[v] > since]
-        cands: list[tuple[int, int, int]] = []
+        # (added travel seconds, route, position, new pick-up node or -1, its position)
+        cands: list[tuple[int, int, int, int, int]] = []
         for v in routes:
-            if need and any(self.load[v][k] + q > self.cap[v][k] for k, q in need):
+            if not fetch and need and any(self.load[v][k] + q > self.cap[v][k]
+                                          for k, q in need):
                 continue
+            # a new pick-up only where the route cannot supply the job even at its end
+            fetching = fetch and self.supplied(v, [*self.routes[v], node]) is None
             legs, fs = self.sched[v]
             tt = self.vtt[v]
             out_of, service = tt[node], self.svc[v][node]
@@ -280,14 +371,26 @@ class Routes:
                 else:
                     break  # later positions only arrive later
                 if start + service + out_of[nxt] - due <= fs[pos]:
-                    cands.append((into + out_of[nxt] - tt[prev][nxt], v, pos))
+                    delta = into + out_of[nxt] - tt[prev][nxt]
+                    if fetching:
+                        cands += self._with_pickup(v, node, pos, delta)
+                    else:
+                        cands.append((delta, v, pos, -1, 0))
         cands.sort()
-        for _delta, v, pos in cands:
+        tries = 0
+        for _delta, v, pos, pk, at in cands:
             seq = [*self.routes[v][:pos], node, *self.routes[v][pos:]]
+            if pk >= 0:
+                if tries == PICKUP_TRIES:
+                    continue
+                tries += 1
+                seq.insert(at, pk)
             got = self.timed(v, seq)
-            if got is None:
+            if got is None or (needy and self.supplied(v, seq) is None):
                 continue
             self.routes[v] = seq
+            if pk >= 0:
+                self.at[pk] = v
             for k, q in need:
                 self.load[v][k] += q
             self.planned[node] = v
@@ -295,6 +398,29 @@ class Routes:
             return True
         self.fitted_nowhere[node] = len(self.changes)
         return False
+
+    def _with_pickup(self, v: int, node: int, pos: int, delta: int
+                     ) -> list[tuple[int, int, int, int, int]]:
+        """Candidates for ``node`` at ``pos`` of route ``v`` with a new pick-up before it: a
+        free copy at each warehouse that has some part or tool the job needs, at each position
+        up to the job's (added travel plus the pick-up's duration)."""
+        need, tneed = self.need[node], self.tool_need[node]
+        seq, tt, svc = self.routes[v], self.vtt[v], self.svc[v]
+        out: list[tuple[int, int, int, int, int]] = []
+        for wi, nodes in self.copies.items():
+            if not (tneed & self.wh_tools[wi] or any(self.wh_stock[wi][k] > 0
+                                                     for k, _ in need)):
+                continue
+            pk = next((nd for nd in nodes if nd not in self.at), None)
+            if pk is None:
+                continue
+            for at in range(pos + 1):
+                prev = seq[at - 1] if at else self.starts[v]
+                # the pick-up goes right before the job (at == pos) or before seq[at]
+                nxt = node if at == pos else seq[at]
+                added = tt[prev][pk] + tt[pk][nxt] - tt[prev][nxt]
+                out.append((delta + added + svc[pk], v, pos, pk, at))
+        return out
 
     def remove(self, nodes: list[int]) -> None:
         touched = set()
@@ -305,6 +431,11 @@ class Routes:
                 self.load[v][k] -= q
             touched.add(v)
         for v in touched:
+            for pk in [nd for nd in self.routes[v] if nd in self.wh_of]:
+                rest = [nd for nd in self.routes[v] if nd != pk]
+                if self.supplied(v, rest) is not None:  # no longer needed
+                    self.routes[v] = rest
+                    del self.at[pk]
             self._refresh(v)
 
     def fill(self, order: list[int] | None = None) -> None:
@@ -327,7 +458,8 @@ class Routes:
         return out
 
     def cost(self) -> float:
-        """Dropped penalties plus travel cost (currency), as the model counts them."""
+        """Dropped penalties plus travel and working-time cost (currency), as the model counts
+        them (the span from a departure that avoids waiting for the first visit)."""
         out = sum(p for n, p in self.penalty.items() if n not in self.planned)
         for v, seq in enumerate(self.routes):
             cached = self._route_cost.get(v)
@@ -335,7 +467,15 @@ class Routes:
                 path = [self.starts[v], *seq, self.ends[v]] if seq else []
                 secs = sum(self.vtt[v][a][b] for a, b in itertools.pairwise(path))
                 metres = sum(self.vdist[v][a][b] for a, b in itertools.pairwise(path))
-                cached = (list(seq), secs * self.per_s[v] + metres * self.per_m[v])
+                # a pick-up's time is priced at the driving rate, as in the model
+                secs += sum(self.svc[v][nd] for nd in seq if nd in self.wh_of)
+                money = secs * self.per_s[v] + metres * self.per_m[v]
+                if seq and self.per_span[v]:
+                    st, _, end = self.timed(v, seq)  # type: ignore[misc]
+                    depart = max(self.depart[v], st[0] - self.vtt[v][self.starts[v]][seq[0]]
+                                 - self.svc[v][self.starts[v]])
+                    money += (end - depart) * self.per_span[v]
+                cached = (list(seq), money)
                 self._route_cost[v] = cached
             out += cached[1]
         return out
@@ -343,10 +483,17 @@ class Routes:
     # -- state -----------------------------------------------------------------------------
     def snapshot(self) -> tuple[object, ...]:
         return ([list(r) for r in self.routes], [list(x) for x in self.load],
-                list(self.sched), dict(self.planned))
+                list(self.sched), dict(self.planned), dict(self.at),
+                [{wi: list(row) for wi, row in t.items()} for t in self.took],
+                {wi: list(row) for wi, row in self.wh_taken.items()})
 
     def restore(self, snap: tuple[object, ...]) -> None:
-        routes, load, sched, planned = snap
+        routes, load, sched, planned, at, took, wh_taken = snap
+        self.at = dict(at)  # type: ignore[call-overload]
+        self.took = [{wi: list(row) for wi, row in t.items()}  # type: ignore[attr-defined]
+                     for t in took]  # type: ignore[attr-defined]
+        self.wh_taken = {wi: list(row)  # type: ignore[attr-defined]
+                         for wi, row in wh_taken.items()}  # type: ignore[attr-defined]
         old = self.routes
         self.routes = [list(r) for r in routes]  # type: ignore[attr-defined]
         self.load = [list(x) for x in load]  # type: ignore[attr-defined]

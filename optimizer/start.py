@@ -11,11 +11,11 @@ time matrices, cumul domains and route limits (``Built.transit_service``, ``doma
 ``route_limits``) and the van stock of binding parts. A job the van cannot cover may bring a
 pick-up in, first in the route: a free copy of the shared pick-up nodes at the cheapest
 warehouse whose stock, less what other routes take there, covers what the route lacks (one
-pick-up per route here; more restocking is left to the search). Jobs needing a tool the van
-lacks are left to the search too. A position is checked in O(1) from the latest
-feasible start of each visit (forward time slack). Jobs linked to another job
-(``same_technician_as``, ``not_before``) are left to the search. OR-Tools then re-checks the
-routes (``ReadAssignmentFromRoutes``) and searches on.
+pick-up per route here; more restocking is left to the search); the same pick-up fetches the
+tools a job needs and the van lacks, when its warehouse has them. A position is checked in
+O(1) from the latest feasible start of each visit (forward time slack). Jobs linked to another
+job (``same_technician_as``, ``not_before``) are left to the search. OR-Tools then re-checks
+the routes (``ReadAssignmentFromRoutes``) and searches on.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def fast_routes(problem: Problem, built: Built) -> list[list[int]]:
     # routes already take there, covers what the route lacks.
     free: dict[int, list[int]] = {}
     for nd, (wi, _) in sorted(built.pickup_of_node.items(), reverse=True):
-        if any(problem.warehouses[wi].stock.get(p, 0) for p in built.part_dims):
+        wh = problem.warehouses[wi]
+        if any(wh.stock.get(p, 0) for p in built.part_dims) or wh.tools & built.tool_dims.keys():
             free.setdefault(wi, []).append(nd)
     wh_of: dict[int, int] = {}  # route -> warehouse of its pick-up
     pk_of: dict[int, int] = {}  # route -> its pick-up node
@@ -120,23 +121,25 @@ def fast_routes(problem: Problem, built: Built) -> list[list[int]]:
         coef = per_second(w.lateness_per_hour.get(job.priority, 0.0)) if job.sla_due else 0
         cands: list[tuple[float, int, int, int]] = []  # cost, route, position, new pick-up
         for v in built.allowed[built.job_of_node[j]]:
-            if not job.tools <= built.shifts[v].tech.tools:
-                continue  # fetching a tool at a warehouse is left to the search
+            lacks = job.tools - built.shifts[v].tech.tools  # to fetch at the pick-up
             dist, tsec = legs[v]
             route, e, lt = nodes[v], early[v], late[v]
-            # Jobs with binding parts go behind the pick-up when the route has one.
+            # Jobs with binding parts or tools to fetch go behind the pick-up when the route
+            # has one.
             extra, lowest, via = 0.0, 0, -1
-            if parts and v in wh_of:
+            if (parts or lacks) and v in wh_of:
                 lowest = route.index(pk_of[v]) + 1
             if v in wh_of:
-                if not fits(v, wh_of[v], parts):
+                if not fits(v, wh_of[v], parts) or not lacks <= problem.warehouses[
+                        wh_of[v]].tools:
                     continue
-            elif any(used[v][p] + q > stock[v][p] for p, q in parts.items()):
+            elif lacks or any(used[v][p] + q > stock[v][p] for p, q in parts.items()):
                 # A pick-up goes first: the cheapest warehouse that covers the route.
                 s_v, first = starts[v], route[0] if route else ends[v]
                 best: tuple[float, int, tuple[list[int], list[int]]] | None = None
                 for wi, copies in free.items():
-                    if not copies or not fits(v, wi, parts):
+                    if (not copies or not fits(v, wi, parts)
+                            or not lacks <= problem.warehouses[wi].tools):
                         continue
                     pk = copies[-1]
                     times = _schedule(built, v, [pk, *route], s_v, ends[v])
