@@ -1,6 +1,6 @@
 """API speed under load: gunicorn, closed-loop clients, city demo data, both databases.
 
-    .venv/bin/python benchmarks/api.py [--databases spatialite,postgis] [--duration 10]
+    .venv/bin/python benchmarks/api.py [--databases spatialite,postgis] [--seconds 10]
         [--concurrency 1,8,32] [--workers 2] [--scale] [--endpoints day,queue,...]
 
 For each database it seeds (or reuses) the demo data (`flask seed-demo --size city`, or
@@ -353,28 +353,39 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, target: str, env: dict[str, str], workers: int) -> None:
+    """gunicorn serving `target`; its log (the app logs every request) goes to a file.
+
+    Not to a pipe: a pipe nobody reads fills after 64 KiB of log lines, and then every worker
+    blocks in write() for good, idle and answering nothing (what stopped earlier runs).
+    """
+
+    def __init__(self, target: str, env: dict[str, str], workers: int, log: Path) -> None:
         self.port = _free_port()
+        self.log = log
         env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
                "GUNICORN_WORKERS": str(workers)}
-        self.proc = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "app" / "gunicorn_conf.py"), target],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            start_new_session=True)
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "app" / "gunicorn_conf.py"),
+                 target], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
 
     def wait_ready(self, path: str, timeout_s: float = 90) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited: {self.proc.stderr.read()[-3000:]!r}")
+                raise SystemExit(f"gunicorn exited, see {self.log}:\n"
+                                 f"{self.log.read_text()[-3000:]}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", path)
-                if conn.getresponse().status == 200:
+                conn.request("GET", path, headers={"Connection": "close"})
+                status = conn.getresponse().status
+                conn.close()
+                if status == 200:
                     return
             except OSError:
                 time.sleep(0.3)
-        raise SystemExit("gunicorn did not answer in time")
+        raise SystemExit(f"gunicorn did not answer in time, see {self.log}")
 
     def cpu_s(self) -> float:
         """CPU seconds used so far by the workers (the master's children, from /proc)."""
@@ -419,7 +430,9 @@ def load(port: int, ep: Endpoint, clients: int, duration_s: float) -> Point:
         while time.perf_counter() < stop_at:
             req = ep.make(n, i)
             i += 1
-            headers = {"Content-Type": "application/json"}
+            # Sync workers close every connection anyway; saying so spares both sides a
+            # keep-alive they would not honour.
+            headers = {"Content-Type": "application/json", "Connection": "close"}
             if req.token:
                 headers["Authorization"] = f"Bearer {req.token}"
             if req.cookie:
@@ -467,7 +480,9 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
     from app import create_app
     from app.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET_KEY": JWT_SECRET})
+    # In-process requests (statements, SQL time) log nothing below warnings.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET_KEY": JWT_SECRET,
+                      "LOG_LEVEL": "WARNING"})
     concurrency = [int(c) for c in args.concurrency.split(",")]
 
     def chosen(fx: Fixture) -> list[Endpoint]:
@@ -486,8 +501,10 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
         db.engine.dispose()
     print(f"[{kind}] technician's day: {fx.day_jobs} jobs on {fx.day_date}; "
           f"{len(fx.status_jobs)} status-change jobs")
-    servers = {"app": Server("app.wsgi:app", env, args.workers),
-               "hello": Server("benchmarks._hello:app", env, args.workers)}
+    servers = {"app": Server("app.wsgi:app", env, args.workers,
+                             args.data_dir / f"gunicorn-{kind}-app.log"),
+               "hello": Server("benchmarks._hello:app", env, args.workers,
+                               args.data_dir / f"gunicorn-{kind}-hello.log")}
     lines = []
     try:
         servers["app"].wait_ready("/healthz")
@@ -514,7 +531,8 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--databases", default="spatialite,postgis")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per point")
+    parser.add_argument("--seconds", "--duration", dest="duration", type=float, default=10.0,
+                        help="seconds per point")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--scale", action="store_true",
