@@ -739,17 +739,7 @@ LATER_ENDPOINTS: dict[str, Callable[[World], Case]] = {
 ENDPOINTS.update(LATER_ENDPOINTS)
 
 
-# Known to grow, not yet fixed (the test fails the day they are: strict).
-STILL_GROWING = {
-    "/api/v1/reports/kpis/series": "one set of nine aggregate queries per point (per day or "
-                                   "week, up to the bucket limit): the buckets are to be "
-                                   "grouped in SQL",
-}
-
-
-@pytest.mark.parametrize("rule", [
-    pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=STILL_GROWING[r]))
-    if r in STILL_GROWING else r for r in sorted(LATER_ENDPOINTS)])
+@pytest.mark.parametrize("rule", sorted(LATER_ENDPOINTS))
 def test_later_routes_do_not_grow_with_rows(world: World, rule: str) -> None:
     """The same check for the routes above (ENDPOINTS's own parametrization is made before
     they are added)."""
