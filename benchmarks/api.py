@@ -346,6 +346,13 @@ def gc_pauses(app: Any, ep: Endpoint, requests: int = 150) -> str:
 
 # --- servers and load -------------------------------------------------------------------------
 
+def _load() -> str:
+    """The machine's load average: the clients, the servers and the database share its
+    cores with whatever else runs (compare rows with the floors of the same run)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} cores"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -500,7 +507,7 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
     with app.app_context():
         db.engine.dispose()
     print(f"[{kind}] technician's day: {fx.day_jobs} jobs on {fx.day_date}; "
-          f"{len(fx.status_jobs)} status-change jobs")
+          f"{len(fx.status_jobs)} status-change jobs; {_load()}")
     servers = {"app": Server("app.wsgi:app", env, args.workers,
                              args.data_dir / f"gunicorn-{kind}-app.log"),
                "hello": Server("benchmarks._hello:app", env, args.workers,
@@ -556,6 +563,7 @@ def main() -> None:
         results += run_database(kind.strip(), args)
     print("\n" + header)
     print("\n".join(results))
+    print(f"\nat the end: {_load()}")
 
 
 if __name__ == "__main__":
