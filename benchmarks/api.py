@@ -218,10 +218,17 @@ def endpoints(fx: Fixture, clients: int) -> list[Endpoint]:
     # Each client owns its own status-change jobs, so concurrent clients never collide.
     per_client = max(1, len(fx.status_jobs) // max(clients, 1))
 
+    # Requests sent per job, over all points: even -> put it on hold, odd -> resume. (By the
+    # client's own count, a job left on hold at the end of one point got a 409 at the start
+    # of the next.)
+    sent: dict[int, int] = {}
+
     def status(client: int, i: int) -> Request:
         jobs = fx.status_jobs[client * per_client:(client + 1) * per_client] or fx.status_jobs
         job = jobs[(i // 2) % len(jobs)]
-        body = ({"to": "on_hold", "hold_reason": "parts"} if i % 2 == 0 else {"to": "on_site"})
+        sent[job] = sent.get(job, 0) + 1
+        body = ({"to": "on_hold", "hold_reason": "parts"} if sent[job] % 2
+                else {"to": "on_site"})
         return Request("POST", f"/mobile/v1/jobs/{job}/status", t["status_technician"], body)
 
     return [
