@@ -191,19 +191,24 @@ def _seed(app: Any) -> World:
     return world
 
 
+def _add_territory(client: Any, headers: dict[str, str], name: str, lat: float,
+                   lng: float) -> int:
+    """A triangle north-east of (lat, lng), through the API; its id."""
+    r = client.post("/api/v1/territories", headers=headers, json={
+        "name": name, "boundary": [{"lat": lat, "lng": lng}, {"lat": lat, "lng": lng + 0.1},
+                                   {"lat": lat + 0.05, "lng": lng + 0.1}]})
+    assert r.status_code == 201, r.get_json()
+    return int(r.get_json()["id"])
+
+
 def _add_by_api(world: World) -> None:
     """Territories, shift exceptions and meter readings, through the API."""
     client = world.app.test_client()
     headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
     territory_ids = []
     for i in range(6):
-        lat, lng = 48.10 + i * 0.01, 11.50
-        r = client.post("/api/v1/territories", headers=headers, json={
-            "name": f"Zone {i}", "boundary": [{"lat": lat, "lng": lng},
-                                              {"lat": lat, "lng": lng + 0.1},
-                                              {"lat": lat + 0.05, "lng": lng + 0.1}]})
-        assert r.status_code == 201, r.get_json()
-        territory_ids.append(r.get_json()["id"])
+        territory_ids.append(_add_territory(client, headers, f"Zone {i}", 48.10 + i * 0.01,
+                                            11.50))
     world.ids["territories"] = territory_ids[:2]
     tech = world.ids["many_jobs_tech"]
     for i in range(6):
@@ -612,12 +617,7 @@ def test_console_admin_lists_do_not_grow_with_rows(world: World) -> None:
     client = world.app.test_client()
     headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
     for i in range(4):
-        lat, lng = 48.30 + i * 0.01, 11.70
-        r = client.post("/api/v1/territories", headers=headers, json={
-            "name": f"More {i}", "boundary": [{"lat": lat, "lng": lng},
-                                              {"lat": lat, "lng": lng + 0.1},
-                                              {"lat": lat + 0.05, "lng": lng + 0.1}]})
-        assert r.status_code == 201, r.get_json()
+        _add_territory(client, headers, f"More {i}", 48.30 + i * 0.01, 11.70)
         r = client.post("/api/v1/business-calendars", headers=headers, json={
             "name": f"Hours {i}", "weekly_hours": {"mon": [["08:00", "17:00"]]},
             "holidays": ["2031-12-25"]})
