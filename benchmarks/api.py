@@ -1,6 +1,6 @@
 """API speed under load: gunicorn, closed-loop clients, city demo data, both databases.
 
-    .venv/bin/python benchmarks/api.py [--databases spatialite,postgis] [--duration 10]
+    .venv/bin/python benchmarks/api.py [--databases spatialite,postgis] [--seconds 10]
         [--concurrency 1,8,32] [--workers 2] [--scale] [--endpoints day,queue,...]
 
 For each database it seeds (or reuses) the demo data (`flask seed-demo --size city`, or
@@ -218,10 +218,17 @@ def endpoints(fx: Fixture, clients: int) -> list[Endpoint]:
     # Each client owns its own status-change jobs, so concurrent clients never collide.
     per_client = max(1, len(fx.status_jobs) // max(clients, 1))
 
+    # Requests sent per job, over all points: even -> put it on hold, odd -> resume. (By the
+    # client's own count, a job left on hold at the end of one point got a 409 at the start
+    # of the next.)
+    sent: dict[int, int] = {}
+
     def status(client: int, i: int) -> Request:
         jobs = fx.status_jobs[client * per_client:(client + 1) * per_client] or fx.status_jobs
         job = jobs[(i // 2) % len(jobs)]
-        body = ({"to": "on_hold", "hold_reason": "parts"} if i % 2 == 0 else {"to": "on_site"})
+        sent[job] = sent.get(job, 0) + 1
+        body = ({"to": "on_hold", "hold_reason": "parts"} if sent[job] % 2
+                else {"to": "on_site"})
         return Request("POST", f"/mobile/v1/jobs/{job}/status", t["status_technician"], body)
 
     return [
@@ -346,6 +353,13 @@ def gc_pauses(app: Any, ep: Endpoint, requests: int = 150) -> str:
 
 # --- servers and load -------------------------------------------------------------------------
 
+def _load() -> str:
+    """The machine's load average: the clients, the servers and the database share its
+    cores with whatever else runs (compare rows with the floors of the same run)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} cores"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -353,28 +367,39 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, target: str, env: dict[str, str], workers: int) -> None:
+    """gunicorn serving `target`; its log (the app logs every request) goes to a file.
+
+    Not to a pipe: a pipe nobody reads fills after 64 KiB of log lines, and then every worker
+    blocks in write() for good, idle and answering nothing (what stopped earlier runs).
+    """
+
+    def __init__(self, target: str, env: dict[str, str], workers: int, log: Path) -> None:
         self.port = _free_port()
+        self.log = log
         env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
                "GUNICORN_WORKERS": str(workers)}
-        self.proc = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "app" / "gunicorn_conf.py"), target],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            start_new_session=True)
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "app" / "gunicorn_conf.py"),
+                 target], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
 
     def wait_ready(self, path: str, timeout_s: float = 90) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited: {self.proc.stderr.read()[-3000:]!r}")
+                raise SystemExit(f"gunicorn exited, see {self.log}:\n"
+                                 f"{self.log.read_text()[-3000:]}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", path)
-                if conn.getresponse().status == 200:
+                conn.request("GET", path, headers={"Connection": "close"})
+                status = conn.getresponse().status
+                conn.close()
+                if status == 200:
                     return
             except OSError:
                 time.sleep(0.3)
-        raise SystemExit("gunicorn did not answer in time")
+        raise SystemExit(f"gunicorn did not answer in time, see {self.log}")
 
     def cpu_s(self) -> float:
         """CPU seconds used so far by the workers (the master's children, from /proc)."""
@@ -419,7 +444,9 @@ def load(port: int, ep: Endpoint, clients: int, duration_s: float) -> Point:
         while time.perf_counter() < stop_at:
             req = ep.make(n, i)
             i += 1
-            headers = {"Content-Type": "application/json"}
+            # Sync workers close every connection anyway; saying so spares both sides a
+            # keep-alive they would not honour.
+            headers = {"Content-Type": "application/json", "Connection": "close"}
             if req.token:
                 headers["Authorization"] = f"Bearer {req.token}"
             if req.cookie:
@@ -467,7 +494,9 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
     from app import create_app
     from app.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET_KEY": JWT_SECRET})
+    # In-process requests (statements, SQL time) log nothing below warnings.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JWT_SECRET_KEY": JWT_SECRET,
+                      "LOG_LEVEL": "WARNING"})
     concurrency = [int(c) for c in args.concurrency.split(",")]
 
     def chosen(fx: Fixture) -> list[Endpoint]:
@@ -485,9 +514,11 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
     with app.app_context():
         db.engine.dispose()
     print(f"[{kind}] technician's day: {fx.day_jobs} jobs on {fx.day_date}; "
-          f"{len(fx.status_jobs)} status-change jobs")
-    servers = {"app": Server("app.wsgi:app", env, args.workers),
-               "hello": Server("benchmarks._hello:app", env, args.workers)}
+          f"{len(fx.status_jobs)} status-change jobs; {_load()}")
+    servers = {"app": Server("app.wsgi:app", env, args.workers,
+                             args.data_dir / f"gunicorn-{kind}-app.log"),
+               "hello": Server("benchmarks._hello:app", env, args.workers,
+                               args.data_dir / f"gunicorn-{kind}-hello.log")}
     lines = []
     try:
         servers["app"].wait_ready("/healthz")
@@ -514,7 +545,8 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--databases", default="spatialite,postgis")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per point")
+    parser.add_argument("--seconds", "--duration", dest="duration", type=float, default=10.0,
+                        help="seconds per point")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--scale", action="store_true",
@@ -538,6 +570,7 @@ def main() -> None:
         results += run_database(kind.strip(), args)
     print("\n" + header)
     print("\n".join(results))
+    print(f"\nat the end: {_load()}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,14 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.assets.models import ASSET_STATUS_VALUES, SLA_TIER_VALUES
 from app.db import utcnow
-from app.fields import BoundedDecimal, DecimalString, IdField, StrictBoolean, TimeZoneField
+from app.fields import (
+    BoundedDecimal,
+    Computed,
+    DecimalString,
+    IdField,
+    StrictBoolean,
+    TimeZoneField,
+)
 from app.geo import LatLng, PointField
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -167,7 +174,7 @@ class SkillRequirement(Schema):
 
 
 class SkillRequirementOut(Schema):
-    skill = fields.Function(lambda req: req.skill.code, metadata={"type": "string"})
+    skill = Computed(lambda req: req.skill.code, metadata={"type": "string"})
     min_level = fields.Integer()
 
 
@@ -249,7 +256,7 @@ class Asset(Schema):
     serial_number = fields.String(allow_none=True)
     equipment_model_id = fields.Integer()
     site_id = fields.Integer()
-    customer_id = fields.Function(lambda a: a.site.customer_id, metadata={"type": "integer"})
+    customer_id = Computed(lambda a: a.site.customer_id, metadata={"type": "integer"})
     parent_id = fields.Integer(allow_none=True)
     name = fields.String(allow_none=True)
     location_note = fields.String(allow_none=True)
@@ -257,7 +264,7 @@ class Asset(Schema):
     criticality = fields.Integer()
     install_date = fields.Date(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
-    under_warranty = fields.Function(
+    under_warranty = Computed(
         lambda a: a.warranty_end is not None and a.warranty_end >= utcnow().date(),
         metadata={"type": "boolean"})
     notes = fields.String(allow_none=True)

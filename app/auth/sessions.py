@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask_jwt_extended import JWTManager
 
 from app.auth import service
@@ -29,4 +30,7 @@ def register_token_versions(jwt: JWTManager) -> None:
             user_id = int(payload["sub"])
         except (KeyError, TypeError, ValueError):
             return True
+        # Held for the request: the user lookup that follows this check finds the user in the
+        # session instead of reading it again (the identity map holds objects weakly).
+        g.token_user = db.session.get(User, user_id)
         return service.token_is_revoked(db.session, user_id, payload.get(TOKEN_VERSION_CLAIM))

@@ -80,15 +80,24 @@ def site_state(status: str, running_late: bool) -> str:
     return "planned"
 
 
+@dataclass(frozen=True)
+class Words:
+    """The states' and late reasons' names, translated once for a whole board (not once
+    per bar: a city day draws hundreds of bars and map sites)."""
+
+    states: dict[str, str] = field(default_factory=state_names)
+    late_reasons: dict[str, str] = field(default_factory=late_reason_names)
+
+
 def _job_bar(track: Track, stop: Stop, visit: dict[str, Any], tech_id: int,
-             highlight: int | None) -> Bar | None:
+             highlight: int | None, words: Words) -> Bar | None:
     wo = stop.work_order
     assert wo is not None
-    reasons = [late_reason_names().get(r, r) for r in visit.get("late_reasons", [])]
+    reasons = [words.late_reasons.get(r, r) for r in visit.get("late_reasons", [])]
     late = bool(visit.get("running_late")) and wo.status not in ("completed", "closed")
     state = site_state(wo.status, late)
     title = f"{wo.number} {wo.title} · {fmt_time(stop.planned_start)}–" \
-            f"{fmt_time(stop.planned_end)} · {state_names()[state]}"
+            f"{fmt_time(stop.planned_end)} · {words.states[state]}"
     if late:
         title += " · " + _("running late: %(why)s", why=", ".join(reasons))
     return track.bar("job", stop.planned_start, stop.planned_end, label=wo.number, title=title,
@@ -100,10 +109,12 @@ def _job_bar(track: Track, stop: Stop, visit: dict[str, Any], tech_id: int,
 
 
 def gantt_row(day: date, row: BoardRow, *, now: datetime, highlight: int | None = None,
-              proposed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+              proposed: list[dict[str, Any]] | None = None,
+              words: Words | None = None) -> dict[str, Any]:
     """The bars of one technician's day: shift, idle time, travel, pick-ups, breaks, jobs (and
     a proposed insertion), the 'now' line, and what the technician is doing now."""
     track = Track(day)
+    words = words or Words()
     tech = row.technician
     bars: list[Bar] = [b for b in (track.bar("shift", w["start"], w["end"], title=_("shift"))
                                    for w in row.windows) if b]
@@ -134,7 +145,7 @@ def gantt_row(day: date, row: BoardRow, *, now: datetime, highlight: int | None 
         else:
             wo = stop.work_order
             assert wo is not None
-            bar = _job_bar(track, stop, visits.get(wo.id, {}), tech.id, highlight)
+            bar = _job_bar(track, stop, visits.get(wo.id, {}), tech.id, highlight, words)
             if wo.status == "en_route":
                 doing = _("en route to %(number)s", number=wo.number)
             elif wo.status in ("on_site", "on_hold"):
@@ -179,6 +190,7 @@ def map_layers(rows: list[BoardRow], *, highlight: int | None = None,
     """Per technician: the route in stop order from its start, the last position, and each
     job site with its state (for the map script)."""
     out = []
+    states = state_names()
     for row in rows:
         tech = row.technician
         visits = {v["work_order_id"]: v for v in row.visits}
@@ -194,12 +206,12 @@ def map_layers(rows: list[BoardRow], *, highlight: int | None = None,
                 v = visits.get(wo.id, {})
                 state = site_state(wo.status, bool(v.get("running_late")))
                 sites.append({"at": [stop.point.lat, stop.point.lng], "state": state,
-                              "label": f"{wo.number} {wo.title} · {state_names()[state]}",
+                              "label": f"{wo.number} {wo.title} · {states[state]}",
                               "highlight": wo.id == highlight})
         for p in proposed or []:
             if p["technician_id"] == tech.id:
                 sites.append({"at": p["at"], "state": "proposed", "highlight": True,
-                              "label": f"{p['number']} · {state_names()['proposed']}"})
+                              "label": f"{p['number']} · {states['proposed']}"})
         where = geo.to_latlng(tech.last_position) if tech.last_position is not None else None
         out.append({"name": tech.user.full_name, "route": route if len(route) > 1 else [],
                     "position": [where["lat"], where["lng"]] if where else None,

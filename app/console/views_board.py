@@ -17,13 +17,14 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.assets import service as assets
+from app.assets.models import Site
 from app.console.board_gantt import (
     BOARD_HOURS,
     BOARD_START_H,
     STATE_COLOURS,
+    Words,
     gantt_row,
     map_layers,
-    state_names,
 )
 from app.console.web import OFFICE, bp, current_user, fmt_time, requires, site_zone
 from app.db import begin_writing, utcnow
@@ -176,7 +177,8 @@ def board() -> str:
     highlight = _int_arg("highlight")
     proposal = _proposal(_int_arg("insertion"), _int_arg("work_order"))
     proposed = [proposal["visit"]] if proposal and proposal["visit"] else []
-    rows = [gantt_row(day, row, now=now, highlight=highlight, proposed=proposed)
+    words = Words()
+    rows = [gantt_row(day, row, now=now, highlight=highlight, proposed=proposed, words=words)
             for row in found.technicians]
     runs = list(db.session.scalars(dispatch.list_runs(db.session, day=day).limit(8)))
     chosen = _int_arg("run")
@@ -188,14 +190,15 @@ def board() -> str:
         comparison = {"run": compared, "rows": _kpi_table(compared.kpis, current)}
     movable = [(bar.job, row["tech"]) for row in rows for bar in row["bars"]
                if bar.kind == "job" and bar.job["movable"]]
-    sites = list(db.session.scalars(assets.list_sites(db.session, actor=current_user())
-                                    .limit(500)))
+    # The emergency form's list of sites: ids and names (not 500 sites' geometry and hours).
+    sites = db.session.execute(assets.list_sites(db.session, actor=current_user())
+                               .with_only_columns(Site.id, Site.name).limit(500)).all()
     return render_template(
         "console/board.html", day=day, today=local_day(now), rows=rows, board=found,
         runs=runs, comparison=comparison, proposal=proposal, movable=movable, sites=sites,
         highlight=highlight, routes=map_layers(found.technicians, highlight=highlight,
                                                proposed=proposed),
-        hours=range(BOARD_START_H, BOARD_START_H + BOARD_HOURS), state_names=state_names(),
+        hours=range(BOARD_START_H, BOARD_START_H + BOARD_HOURS), state_names=words.states,
         state_colours=STATE_COLOURS, run_status_names=run_status_names(),
         tile_url=current_app.config.get("CONSOLE_MAP_TILE_URL") or "")
 

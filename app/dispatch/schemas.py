@@ -8,6 +8,7 @@ from app.dispatch.models import EXCEPTION_KIND_VALUES
 from app.fields import (
     LATLNG_DOC,
     BoundedDecimal,
+    Computed,
     IdField,
     QueryBoolean,
     StrictBoolean,
@@ -54,7 +55,7 @@ class SkillLevel(Schema):
 
 
 class SkillLevelOut(Schema):
-    skill = fields.Function(lambda ts: ts.skill.code, metadata={"type": "string"})
+    skill = Computed(lambda ts: ts.skill.code, metadata={"type": "string"})
     level = fields.Integer()
 
 
@@ -114,7 +115,7 @@ class TechnicianUpdate(Schema):
 class Technician(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
-    name = fields.Function(lambda t: t.user.full_name if getattr(t, "user", None) else None,
+    name = Computed(lambda t: t.user.full_name if getattr(t, "user", None) else None,
                            allow_none=True, metadata={"type": "string"})
     home_base = PointField()
     home_address = fields.String(allow_none=True)
@@ -169,7 +170,7 @@ class Window(Schema):
 
 class AvailabilityOut(Schema):
     date = fields.Date(attribute="day")
-    windows = fields.Function(lambda a: [{"start": s.isoformat(), "end": e.isoformat()}
+    windows = Computed(lambda a: [{"start": s.isoformat(), "end": e.isoformat()}
                                          for s, e in a.windows], metadata={
         "type": "array", "items": {"type": "object", "properties": {
             "start": {"type": "string", "format": "date-time"},
@@ -194,7 +195,7 @@ class TerritoryUpdate(Schema):
 class Territory(Schema):
     id = fields.Integer()
     name = fields.String()
-    boundary = fields.Function(lambda t: polygon_vertices(t.area),
+    boundary = Computed(lambda t: polygon_vertices(t.area),
                                metadata={"type": "array", "items": LATLNG_DOC})
 
 
@@ -227,8 +228,8 @@ class PartToPick(Schema):
 
 class CandidateOut(Schema):
     rank = fields.Integer()
-    technician_id = fields.Function(lambda c: c.technician.id, metadata={"type": "integer"})
-    name = fields.Function(lambda c: c.technician.user.full_name,
+    technician_id = Computed(lambda c: c.technician.id, metadata={"type": "integer"})
+    name = Computed(lambda c: c.technician.user.full_name,
                            metadata={"type": "string"})
     eligible = StrictBoolean(metadata={"description": "Can do the job that day."})
     reasons = fields.List(fields.String(), metadata={"description": "What a dispatcher reads."})
@@ -368,7 +369,7 @@ class MovedVisit(Schema):
 
 
 class InsertionOut(Schema):
-    work_order_id = fields.Function(lambda i: i.work_order.id, metadata={"type": "integer"})
+    work_order_id = Computed(lambda i: i.work_order.id, metadata={"type": "integer"})
     technician_id = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True, metadata={"description": "Why it fits nowhere."})
     reason_code = fields.String(allow_none=True, metadata={
@@ -397,7 +398,7 @@ class BoardVisit(Schema):
     title = fields.String()
     priority = fields.String()
     status = fields.String()
-    site = fields.Function(lambda v: {"lat": v["site"].lat, "lng": v["site"].lng},
+    site = Computed(lambda v: {"lat": v["site"].lat, "lng": v["site"].lng},
                            metadata=LATLNG_DOC)
     scheduled_start = fields.DateTime(allow_none=True)
     scheduled_end = fields.DateTime(allow_none=True)
@@ -414,12 +415,12 @@ class BoardVisit(Schema):
 
 
 class BoardTechnician(Schema):
-    technician_id = fields.Function(lambda r: r.technician.id, metadata={"type": "integer"})
-    name = fields.Function(lambda r: r.technician.user.full_name,
+    technician_id = Computed(lambda r: r.technician.id, metadata={"type": "integer"})
+    name = Computed(lambda r: r.technician.user.full_name,
                            metadata={"type": "string"})
-    position = fields.Function(lambda r: geo_latlng(r.technician.last_position),
+    position = Computed(lambda r: geo_latlng(r.technician.last_position),
                                allow_none=True, metadata=LATLNG_DOC)
-    position_at = fields.Function(lambda r: r.technician.last_position_at.isoformat()
+    position_at = Computed(lambda r: r.technician.last_position_at.isoformat()
                                   if r.technician.last_position_at else None, allow_none=True,
                                   metadata={"type": "string", "format": "date-time"})
     windows = fields.List(fields.Nested(Window))
@@ -456,8 +457,8 @@ class PickLineOut(Schema):
 
 
 class PickListOut(Schema):
-    technician_id = fields.Function(lambda p: p.technician.id, metadata={"type": "integer"})
-    name = fields.Function(lambda p: p.technician.user.full_name,
+    technician_id = Computed(lambda p: p.technician.id, metadata={"type": "integer"})
+    name = Computed(lambda p: p.technician.user.full_name,
                            metadata={"type": "string"})
     van_id = fields.Integer(allow_none=True)
     work_order_ids = fields.List(fields.Integer())

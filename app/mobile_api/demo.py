@@ -8,6 +8,7 @@ notifications in the outbox and, for some, a registered phone."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -83,10 +84,12 @@ def seed_technician_days(session: Session, ctx: Any) -> dict[str, int]:
 
         home = geo.to_latlng(tech.home_base)
         last_point = point_of(tech.home_base)
-        near = sorted((s for s in site_points if s[0].id not in taken and any(
-                       able(a) for a in assets_by_site.get(s[0].id, ()))),
-                      key=lambda s: geo.haversine_m(home["lat"], home["lng"], s[1]["lat"],
-                                                    s[1]["lng"]))[:12]
+        # The 12 nearest free sites with an asset the technician can work on: nearest first,
+        # skills checked only until 12 are found (not for every site of the city).
+        by_distance = sorted(site_points, key=lambda s: geo.haversine_m(
+            home["lat"], home["lng"], s[1]["lat"], s[1]["lng"]))
+        near = list(islice((s for s in by_distance if s[0].id not in taken and any(
+            able(a) for a in assets_by_site.get(s[0].id, ()))), 12))
         # Jobs the work-order demo already scheduled for this technician today come first.
         planned = list(session.execute(
             select(WorkOrder.scheduled_start, WorkOrder.scheduled_end, Site.location)

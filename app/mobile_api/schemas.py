@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from app.fields import LATLNG_DOC, StrictBoolean
+from app.fields import LATLNG_DOC, Computed, StrictBoolean
 from app.mobile_api.models import PHOTO_KIND_VALUES
 from app.routing import MAX_ID
 from app.workorders.models import HOLD_REASON_VALUES
@@ -58,12 +58,12 @@ class AssetBrief(Schema):
     name = fields.String(allow_none=True)
     serial_number = fields.String(allow_none=True)
     location_note = fields.String(allow_none=True)
-    model = fields.Function(lambda a: f"{a.equipment_model.manufacturer} "
+    model = Computed(lambda a: f"{a.equipment_model.manufacturer} "
                             f"{a.equipment_model.model}", metadata={"type": "string"})
 
 
 class SkillNeed(Schema):
-    code = fields.Function(lambda s: s.skill.code, metadata={"type": "string"})
+    code = Computed(lambda s: s.skill.code, metadata={"type": "string"})
     min_level = fields.Integer()
 
 
@@ -128,16 +128,16 @@ class RouteStopOut(Schema):
     sequence = fields.Integer()
     kind = fields.String(metadata={"description": "pickup | job | break"})
     work_order_id = fields.Integer(allow_none=True)
-    number = fields.Function(lambda s: s.work_order.number if s.work_order else None,
+    number = Computed(lambda s: s.work_order.number if s.work_order else None,
                              allow_none=True, metadata={"type": "string"})
-    title = fields.Function(lambda s: s.work_order.title if s.work_order else None,
+    title = Computed(lambda s: s.work_order.title if s.work_order else None,
                             allow_none=True, metadata={"type": "string"})
-    status = fields.Function(lambda s: s.work_order.status if s.work_order else None,
+    status = Computed(lambda s: s.work_order.status if s.work_order else None,
                              allow_none=True, metadata={"type": "string"})
     warehouse = fields.Nested(WarehouseBrief, allow_none=True)
     collect = fields.List(fields.Nested(PartToCollectOut), metadata={
         "description": "Pick-ups: the parts to collect there."})
-    point = fields.Function(lambda s: {"lat": s.point.lat, "lng": s.point.lng}
+    point = Computed(lambda s: {"lat": s.point.lat, "lng": s.point.lng}
                             if s.point is not None else None, allow_none=True,
                             metadata={"type": "object", "description": "{lat, lng}"})
     planned_arrival = fields.DateTime(allow_none=True)

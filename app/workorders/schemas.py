@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from app.errors import ErrorSchema, Phrase, translate
-from app.fields import QueryBoolean, StrictBoolean, ToolCodes
+from app.fields import Computed, QueryBoolean, StrictBoolean, ToolCodes
 from app.routing import MAX_ID
 from app.workorders.models import (
     HOLD_REASON_VALUES,
@@ -269,7 +269,7 @@ class EventOut(Schema):
                                    "part_used, ..."})
     actor_user_id = fields.Integer(allow_none=True)
     internal = StrictBoolean()
-    data = fields.Function(lambda e: readable_event_data(e.data), metadata={
+    data = Computed(lambda e: readable_event_data(e.data), metadata={
         "type": "object", "description": "The event's details; a `reason` the system wrote "
         "is in the reader's language."})
     occurred_at = fields.DateTime()

@@ -175,6 +175,31 @@ def test_series_per_day_counts_each_day(db_session, week):
     assert [p["completed"] for p in series["points"]] == [1, 0, 0]
 
 
+@pytest.mark.parametrize(("interval", "now", "account"), [
+    ("day", NOW, None), ("day", t(5, 12), None), ("week", NOW, None), ("day", NOW, "a")])
+def test_each_point_of_a_series_is_the_report_of_its_period(db_session, week, interval, now,
+                                                           account):
+    """The series is computed for all its periods at once, and each point still says what the
+    report of its own period says: an order created in one period and completed in another
+    counts in both, the backlog of every period after its creation, targets after "now" are
+    not judged, days end at midnight in the series' zone, the first period starts at `from`."""
+    from app.reports.service import kpi_report, kpi_series
+
+    customer_id = week[account].id if account else None
+    series = kpi_series(db_session, start=t(1, 12), end=t(12), now=now, interval=interval,
+                        timezone="Europe/Berlin", customer_id=customer_id)
+    points = series["points"]
+    # Berlin days 1 (from 13:00) to 12 (until 01:00); weeks from Mondays 26 Oct, 2 and 9 Nov
+    assert len(points) == (12 if interval == "day" else 3)
+    assert points[0]["from"] == t(1, 12) and points[-1]["to"] == t(12)
+    for point in points:
+        alone = kpi_report(db_session, start=point["from"], end=point["to"], now=now,
+                           customer_id=customer_id)["total"]
+        assert {key: point[key] for key in alone} == alone, point["from"]
+    assert sum(p["created"] for p in points) == (4 if account else 5)  # all but W4 / W3, W4
+    assert {p["backlog"] for p in points} == ({0, 1} if account else {0, 1, 2})  # W3, W6
+
+
 def test_customers_see_only_their_own_account_over_http(week, login):
     customer = login("customer", customer_id=week["a"].id)
     other = week["b"].id

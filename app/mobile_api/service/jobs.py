@@ -35,11 +35,6 @@ def get_job(session: Session, job_id: int, *, actor: User) -> WorkOrder:
     return workorders.get_work_order_for(session, job_id, actor=actor)
 
 
-def technician_timezone(session: Session, user: User) -> ZoneInfo:
-    tech = dispatch.get_technician_for_user(session, user.id)
-    return ZoneInfo(tech.timezone if tech is not None else DEFAULT_TIMEZONE)
-
-
 @dataclass
 class PartToBring:
     part_id: int
@@ -108,7 +103,8 @@ def technician_day(session: Session, *, day: date | None, actor: User,
     if actor.role != Role.technician:
         raise Forbidden("Only technicians use the mobile API.")
     now = now or utcnow()
-    tz = technician_timezone(session, actor)
+    profile = dispatch.get_technician_for_user(session, actor.id)
+    tz = ZoneInfo(profile.timezone if profile is not None else DEFAULT_TIMEZONE)
     day = day or now.astimezone(tz).date()
     start = datetime.combine(day, time(), tz)
     end = start + timedelta(days=1)
@@ -128,7 +124,6 @@ def technician_day(session: Session, *, day: date | None, actor: User,
         SiteVisit.work_order_id.in_([wo.id for wo in orders]))))
     history = _asset_histories(session, orders)
     result = Day(date=day, timezone=tz.key, van_code=van.code if van is not None else None)
-    profile = dispatch.get_technician_for_user(session, actor.id)
     route = dispatch.technician_route(session, profile, day, now=now) \
         if profile is not None else None
     if route is not None:

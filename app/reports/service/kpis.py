@@ -12,15 +12,30 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, null, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.assets.models import Asset, Customer, EquipmentModel, Site
 from app.auth.models import User
+from app.db import UTCDateTime
 from app.dispatch.models import Technician, Territory, WeeklyShift
 from app.errors import Unprocessable
 from app.inventory.models import MovementKind, StockMovement
@@ -81,21 +96,57 @@ KPI_DEFINITIONS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Scope:
-    """What the figures cover: a period, an optional breakdown and an optional account."""
+    """What the figures cover: a period, an optional breakdown and an optional account; or,
+    for a series, several periods at once (`periods`), each one group of the same queries.
+
+    The queries read the period's bounds from `lo`, `hi`, `due_hi` and `hi_date`: plain
+    values for one period; for a series, the columns of a derived table with one row per
+    period, joined to the rows counted, so a row falls in every period whose conditions it
+    meets (a work order created in one period and completed in another counts in both, an
+    open one in the backlog of every period after its creation) and the number of statements
+    does not depend on the number of periods.
+    """
 
     start: datetime
     end: datetime
     now: datetime
     group_by: str | None = None
     customer_id: int | None = None
+    periods: tuple[tuple[datetime, datetime], ...] | None = None
+
+    @cached_property
+    def table(self) -> Any:
+        """The series' periods as rows: idx, lo, hi, due_hi (targets after now cannot be
+        judged yet) and hi_date (the date of its end, for dates such as install dates)."""
+        assert self.periods is not None
+        rows = [select(literal(i, Integer()).label("idx"),
+                       _literal_time(lo).label("lo"), _literal_time(hi).label("hi"),
+                       _literal_time(min(hi, self.now)).label("due_hi"),
+                       literal(hi.date(), Date()).label("hi_date"))
+                for i, (lo, hi) in enumerate(self.periods)]
+        return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("periods")
 
     @property
-    def due_end(self) -> datetime:
+    def lo(self) -> Any:
+        return self.start if self.periods is None else self.table.c.lo
+
+    @property
+    def hi(self) -> Any:
+        return self.end if self.periods is None else self.table.c.hi
+
+    @property
+    def due_hi(self) -> Any:
         """Targets falling after now cannot be judged yet."""
-        return min(self.end, self.now)
+        return min(self.end, self.now) if self.periods is None else self.table.c.due_hi
+
+    @property
+    def hi_date(self) -> Any:
+        return self.end.date() if self.periods is None else self.table.c.hi_date
 
 
-def _group_key(group_by: str | None) -> Any:
+def _group_key(scope: Scope) -> Any:
+    if scope.periods is not None:
+        return scope.table.c.idx
     return {
         None: None,
         "customer": WorkOrder.customer_id,
@@ -103,7 +154,7 @@ def _group_key(group_by: str | None) -> Any:
         "equipment_model": Asset.equipment_model_id,
         "technician": WorkOrder.assignee_user_id,
         "territory": Technician.territory_id,
-    }[group_by]
+    }[scope.group_by]
 
 
 def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
@@ -113,16 +164,18 @@ def _scoped(stmt: Select[Any], scope: Scope) -> Select[Any]:
         stmt = stmt.outerjoin(Asset, Asset.id == WorkOrder.asset_id)
     elif scope.group_by == "territory":
         stmt = stmt.outerjoin(Technician, Technician.user_id == WorkOrder.assignee_user_id)
+    elif scope.periods is not None:
+        stmt = stmt.join(scope.table, true())
     if scope.customer_id is not None:
         stmt = stmt.where(WorkOrder.customer_id == scope.customer_id)
-    key = _group_key(scope.group_by)
+    key = _group_key(scope)
     if key is not None:
         stmt = stmt.group_by(key)
     return stmt
 
 
 def _cols(scope: Scope, *aggregates: Any) -> list[Any]:
-    key = _group_key(scope.group_by)
+    key = _group_key(scope)
     return [key if key is not None else null(), *aggregates]
 
 
@@ -136,14 +189,14 @@ def _minutes(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+def _in(column: Any, start: Any, end: Any) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
 
 
 def _completion_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, Any]]) -> None:
     corrective = WorkOrder.type == WorkOrderType.corrective
-    done = _in(WorkOrder.completed_at, scope.start, scope.end)
-    created = _in(WorkOrder.created_at, scope.start, scope.end)
+    done = _in(WorkOrder.completed_at, scope.lo, scope.hi)
+    created = _in(WorkOrder.created_at, scope.lo, scope.hi)
     stmt = _scoped(select(*_cols(
         scope,
         func.sum(case((created, 1), else_=0)),
@@ -164,9 +217,9 @@ def _completion_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, An
 
 
 def _sla_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, Any]]) -> None:
-    response_due = and_(_in(WorkOrder.response_due_at, scope.start, scope.due_end),
+    response_due = and_(_in(WorkOrder.response_due_at, scope.lo, scope.due_hi),
                         WorkOrder.status != Status.cancelled)
-    resolution_due = and_(_in(WorkOrder.resolution_due_at, scope.start, scope.due_end),
+    resolution_due = and_(_in(WorkOrder.resolution_due_at, scope.lo, scope.due_hi),
                           WorkOrder.status != Status.cancelled)
     pm_due = and_(resolution_due, WorkOrder.type == WorkOrderType.preventive)
     resolved_in_time = and_(WorkOrder.completed_at.is_not(None),
@@ -212,7 +265,7 @@ def _visit_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, Any]]) 
         func.sum(minutes_between(SiteVisit.check_in_at, left_at)),
         func.sum(minutes_between(SiteVisit.check_out_at, SiteVisit.check_in_at)),
     )).select_from(SiteVisit).join(WorkOrder, WorkOrder.id == SiteVisit.work_order_id)
-        .where(_in(SiteVisit.check_in_at, scope.start, scope.end)), scope)
+        .where(_in(SiteVisit.check_in_at, scope.lo, scope.hi)), scope)
     for key, n_on_time, n_judged, travel, on_site in session.execute(stmt):
         row = out[key]
         travel_min, site_min = float(travel or 0), float(on_site or 0)
@@ -226,7 +279,7 @@ def _rating_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, Any]])
         scope, func.count(WorkOrderRating.id), func.avg(WorkOrderRating.score),
         func.sum(case((WorkOrderRating.score >= 4, 1), else_=0)),
     )).select_from(WorkOrderRating).join(WorkOrder, WorkOrder.id == WorkOrderRating.work_order_id)
-        .where(_in(WorkOrderRating.created_at, scope.start, scope.end)), scope)
+        .where(_in(WorkOrderRating.created_at, scope.lo, scope.hi)), scope)
     for key, count, average, satisfied in session.execute(stmt):
         out[key].update(ratings=int(count or 0),
                         csat_average=None if average is None else round(float(average), 2),
@@ -240,7 +293,7 @@ def _parts_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, Any]]) 
         func.sum(sign * StockMovement.quantity * StockMovement.unit_cost),
     )).select_from(StockMovement).join(WorkOrder, WorkOrder.id == StockMovement.work_order_id)
         .where(StockMovement.kind.in_((MovementKind.issue, MovementKind.return_)),
-               _in(StockMovement.created_at, scope.start, scope.end)), scope)
+               _in(StockMovement.created_at, scope.lo, scope.hi)), scope)
     for key, quantity, cost in session.execute(stmt):
         out[key].update(parts_quantity=int(quantity or 0),
                         parts_cost=str(Decimal(cost or 0).quantize(Decimal("0.01"))))
@@ -252,7 +305,7 @@ def _backlog_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, Any]]
                                  *_age_buckets(age)))
                    .select_from(WorkOrder)
                    .where(WorkOrder.status.in_([s.value for s in OPEN_STATES]),
-                          WorkOrder.created_at < scope.end), scope)
+                          WorkOrder.created_at < scope.hi), scope)
     labels = _bucket_labels()
     for key, count, mean_age, *counts in session.execute(stmt):
         out[key].update(backlog=int(count or 0),
@@ -263,10 +316,6 @@ def _backlog_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, Any]]
 
 
 def _literal_time(value: datetime) -> Any:
-    from sqlalchemy import literal
-
-    from app.db import UTCDateTime
-
     return literal(value, UTCDateTime())
 
 
@@ -293,10 +342,14 @@ def _reliability_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, A
         return
     key = {None: None, "customer": Site.customer_id, "site": Asset.site_id,
            "equipment_model": Asset.equipment_model_id}[scope.group_by]
-    in_service = and_(Asset.created_at < scope.end, Asset.status != "retired",
-                      or_(Asset.install_date.is_(None), Asset.install_date < scope.end.date()))
+    if scope.periods is not None:
+        key = scope.table.c.idx
+    in_service = and_(Asset.created_at < scope.hi, Asset.status != "retired",
+                      or_(Asset.install_date.is_(None), Asset.install_date < scope.hi_date))
     assets = (select(key if key is not None else null(), func.count(Asset.id))
               .select_from(Asset).join(Site, Site.id == Asset.site_id).where(in_service))
+    if scope.periods is not None:
+        assets = assets.join(scope.table, true())
     if scope.customer_id is not None:
         assets = assets.where(Site.customer_id == scope.customer_id)
     if key is not None:
@@ -306,16 +359,18 @@ def _reliability_kpis(session: Session, scope: Scope, out: dict[Any, dict[str, A
                        .where(WorkOrder.type == WorkOrderType.corrective,
                               WorkOrder.status != Status.cancelled,
                               WorkOrder.asset_id.is_not(None),
-                              _in(WorkOrder.created_at, scope.start, scope.end)), scope)
+                              _in(WorkOrder.created_at, scope.lo, scope.hi)), scope)
     failure_counts = {k: int(n) for k, n in session.execute(failures)}
-    hours = (scope.end - scope.start).total_seconds() / 3600.0
     for group, count in session.execute(assets):
         n = failure_counts.get(group, 0)
+        lo, hi = (scope.start, scope.end) if scope.periods is None else scope.periods[group]
+        hours = (hi - lo).total_seconds() / 3600.0
         out[group]["mtbf_hours"] = round(count * hours / n, 1) if n else None
 
 
 def _rostered_minutes(session: Session, scope: Scope) -> dict[Any, float]:
-    """Shift minutes less breaks per technician user (or territory) over the period's days."""
+    """Shift minutes less breaks per technician user (or territory, or series period) over
+    the period's days."""
     rows = session.execute(
         select(Technician.user_id, Technician.territory_id, Technician.timezone,
                WeeklyShift.weekday, WeeklyShift.starts, WeeklyShift.ends,
@@ -329,17 +384,21 @@ def _rostered_minutes(session: Session, scope: Scope) -> dict[Any, float]:
         week = per_weekday[(user_id, territory_id, tz)]
         week[weekday] = week.get(weekday, 0.0) + minutes
     totals: dict[Any, float] = defaultdict(float)
+    periods = dict(enumerate(scope.periods)) if scope.periods is not None else {
+        None: (scope.start, scope.end)}
     for (user_id, territory_id, tz), week in per_weekday.items():
         zone = ZoneInfo(tz)
-        day = scope.start.astimezone(zone).date()
-        last = (scope.end - timedelta(microseconds=1)).astimezone(zone).date()
-        minutes = 0.0
-        while day <= last:
-            minutes += week.get(day.weekday(), 0.0)
-            day += timedelta(days=1)
-        key = {None: None, "technician": user_id, "territory": territory_id}.get(
-            scope.group_by, "n/a")
-        totals[key] += minutes
+        for idx, (start, end) in periods.items():
+            day = start.astimezone(zone).date()
+            last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+            minutes = 0.0
+            while day <= last:
+                minutes += week.get(day.weekday(), 0.0)
+                day += timedelta(days=1)
+            key = idx if scope.periods is not None else {
+                None: None, "technician": user_id, "territory": territory_id}.get(
+                scope.group_by, "n/a")
+            totals[key] += minutes
     return totals
 
 
@@ -353,6 +412,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _no_figures() -> dict[str, Any]:
+    """What a period without any rows shows."""
+    return {**DEFAULTS, "backlog_by_age": dict.fromkeys(_bucket_labels(), 0)}
+
+
 def _figures(session: Session, scope: Scope) -> dict[Any, dict[str, Any]]:
     out: dict[Any, dict[str, Any]] = defaultdict(dict)
     for family in (_completion_kpis, _sla_kpis, _visit_kpis, _rating_kpis, _parts_kpis,
@@ -362,8 +426,7 @@ def _figures(session: Session, scope: Scope) -> dict[Any, dict[str, Any]]:
         for key, minutes in _rostered_minutes(session, scope).items():
             if key in out or scope.group_by is None:
                 out[key]["utilisation"] = _rate(out[key].get("on_site_minutes", 0.0), minutes)
-    empty = {**DEFAULTS, "backlog_by_age": dict.fromkeys(_bucket_labels(), 0)}
-    return {key: {**empty, **figures} for key, figures in out.items()}
+    return {key: {**_no_figures(), **figures} for key, figures in out.items()}
 
 
 def _labels(session: Session, group_by: str, keys: list[Any]) -> dict[Any, str]:
@@ -405,8 +468,7 @@ def kpi_report(session: Session, *, start: datetime, end: datetime, now: datetim
         groups = [{"key": key, "label": labels.get(key), **values}
                   for key, values in sorted(figures.items(),
                                             key=lambda kv: (kv[0] is None, kv[0] or 0))]
-    empty = {**DEFAULTS, "backlog_by_age": dict.fromkeys(_bucket_labels(), 0)}
-    return {"from": start, "to": end, "group_by": group_by, "total": total or empty,
+    return {"from": start, "to": end, "group_by": group_by, "total": total or _no_figures(),
             "groups": groups, "definitions": KPI_DEFINITIONS}
 
 
@@ -429,12 +491,11 @@ def kpi_series(session: Session, *, start: datetime, end: datetime, now: datetim
         raise Unprocessable(f"At most {MAX_SERIES_BUCKETS} buckets per series.",
                             errors={"interval": ["too many buckets for this period"]},
                             error="invalid_period")
-    points = []
-    for lo in bounds:
-        hi = datetime.combine(lo.date() + step, datetime.min.time(), zone)
-        figures = _figures(session, Scope(max(lo, start), min(hi, end), now, None,
-                                          customer_id)).get(None)
-        empty = {**DEFAULTS, "backlog_by_age": dict.fromkeys(_bucket_labels(), 0)}
-        points.append({"from": max(lo, start), "to": min(hi, end), **(figures or empty)})
+    periods = tuple((max(lo, start), min(datetime.combine(lo.date() + step,
+                                                          datetime.min.time(), zone), end))
+                    for lo in bounds)
+    figures = _figures(session, Scope(start, end, now, None, customer_id, periods))
+    points = [{"from": lo, "to": hi, **figures.get(idx, _no_figures())}
+              for idx, (lo, hi) in enumerate(periods)]
     return {"interval": interval, "timezone": timezone, "points": points,
             "definitions": KPI_DEFINITIONS}
