@@ -1,11 +1,15 @@
 """gunicorn settings for FieldOps: `gunicorn -c gunicorn.conf.py` (see README, Operations).
 
-Every value can be overridden from the environment (GUNICORN_*), or on the command line.
+Every value can be overridden from the environment (GUNICORN_*), or on the command line. The
+app is `app.wsgi:app`: each worker builds it (no preload: database connections are never
+shared across a fork) and freezes its start-up objects out of the garbage collector's sight
+(~100 ms full collections otherwise, see app/wsgi.py). `benchmarks/api.py` serves with this
+file too.
 """
 
 import os
 
-wsgi_app = "app:create_app()"
+wsgi_app = "app.wsgi:app"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))

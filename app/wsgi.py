@@ -1,4 +1,4 @@
-"""The WSGI entry point for gunicorn: `gunicorn -c app/gunicorn_conf.py app.wsgi:app`.
+"""The WSGI entry point for gunicorn (`gunicorn -c gunicorn.conf.py`, whose `wsgi_app` it is).
 
 After start-up about 220k objects are tracked by the cyclic garbage collector (SQLAlchemy
 mappers, marshmallow schemas, the OpenAPI spec), and every full collection walks all of them:

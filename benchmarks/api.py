@@ -3,16 +3,16 @@
     .venv/bin/python benchmarks/api.py [--databases spatialite,postgis] [--seconds 10]
         [--concurrency 1,8,32] [--workers 2] [--scale] [--endpoints day,queue,...]
 
-For each database it seeds (or reuses) the demo data (`flask seed-demo --size city`, or
-`--size country` with --scale: 10x the assets and work orders) in a database of its own
-(SQLite file under --data-dir; PostgreSQL database fieldops_bench_<size> on
---postgres-url's server), serves the app with gunicorn (sync workers, app/gunicorn_conf.py,
-app.wsgi:app) and a bare Flask "hello" app with the same gunicorn settings, and drives each
-endpoint with N closed-loop clients (threads, a new connection per request: sync workers do
-not keep connections alive) for --duration seconds per point. It prints req/s, p50, p95 and
-p99 per endpoint and concurrency, beside two floors from the same run (the hello app and
-/healthz), and the statements and raw SQL time (cursor execute, summed) of one request of
-each endpoint measured in-process. The clients run on the same machine as the server.
+For each database it seeds (or reuses) the demo data (`flask seed-demo --size city`, or `--size
+country` with --scale: 10x the assets and work orders) in a database of its own (SQLite file
+under --data-dir; PostgreSQL database fieldops_bench_<size> on --postgres-url's server), serves
+the app with gunicorn (the production gunicorn.conf.py: JSON sync workers, app.wsgi:app; worker
+recycling off for the run) and a bare Flask "hello" app with the same gunicorn settings, and
+drives each endpoint with N closed-loop clients (threads, a new connection per request: sync
+workers do not keep connections alive) for --duration seconds per point. It prints req/s, p50,
+p95 and p99 per endpoint and concurrency, beside two floors from the same run (the hello app and
+/healthz), and the statements and raw SQL time (cursor execute, summed) of one request of each
+endpoint measured in-process. The clients run on the same machine as the server.
 
 Settings pass through the environment to the servers, e.g. FIELDOPS_GC_FREEZE=0 (no
 gc.freeze after start-up), DATABASE_PREPARE_THRESHOLD=5, DATABASE_POOL_PRE_PING=1.
@@ -377,10 +377,10 @@ class Server:
         self.port = _free_port()
         self.log = log
         env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-               "GUNICORN_WORKERS": str(workers)}
+               "WEB_CONCURRENCY": str(workers), "GUNICORN_MAX_REQUESTS": "0"}
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "app" / "gunicorn_conf.py"),
+                [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
                  target], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True)
 
