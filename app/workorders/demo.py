@@ -327,12 +327,11 @@ def _walk(wo: WorkOrder, tl: _Timeline, target: str, created: datetime, now: dat
     wo.status = "scheduled"
     if target == "scheduled":
         return
-    if target == "new":  # unassigned again: the technician fell ill
-        tl.add("assigned", assigned_at + timedelta(minutes=30), dispatcher,
-               old={"assignee_user_id": tech.id}, new={"assignee_user_id": None},
-               reason="Technician unavailable")
-        tl.status("scheduled", "new", assigned_at + timedelta(minutes=30), dispatcher,
-                  "unassign")
+    if target == "new":  # unassigned again: the technician fell ill (before now)
+        back = assigned_at + min(timedelta(minutes=30), (now - assigned_at) / 2)
+        tl.add("assigned", back, dispatcher, old={"assignee_user_id": tech.id},
+               new={"assignee_user_id": None}, reason="Technician unavailable")
+        tl.status("scheduled", "new", back, dispatcher, "unassign")
         wo.status, wo.assignee_user_id = "new", None
         wo.scheduled_start = wo.scheduled_end = None
         return

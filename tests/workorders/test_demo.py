@@ -44,10 +44,13 @@ def test_demo_work_orders_cover_every_state_with_consistent_timelines(db_session
         assert wo.sla_policy_id is None or wo.resolution_due_at is not None
 
 
-# Late evening UTC on a weekday, a Sunday morning, and a Sunday late evening (Monday in
-# Munich): the demo must never write an event after "now", whatever the hour.
+# Late evening UTC on a weekday, a Sunday morning, a Sunday late evening (Monday in Munich)
+# and a working morning on the hour (the demo's clock is the hour begun: an order reported a
+# few minutes before it was unassigned half an hour later, in the future): the demo must
+# never write an event after "now", whatever the hour.
 PINNED = ["2026-11-30T21:30:00+00:00", "2026-11-30T23:30:00+00:00",
-          "2026-11-29T20:30:00+00:00", "2026-11-29T23:30:00+00:00"]
+          "2026-11-29T20:30:00+00:00", "2026-11-29T23:30:00+00:00",
+          "2026-11-30T09:00:00+00:00"]
 
 
 @pytest.mark.parametrize("pinned", PINNED)
