@@ -261,3 +261,7 @@ class Config:
     # Behind HTTPS set SESSION_COOKIE_SECURE=1 so the session cookie is never sent in clear.
     CONSOLE_MAP_TILE_URL = os.environ.get("CONSOLE_MAP_TILE_URL") or None
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    # The session cookie is sent only when the session changes (login, sign-out, language),
+    # never re-sent by every page: an answer to a request begun before "Sign out" (the queue's
+    # live refresh) would otherwise put the signed-in cookie back after the sign-out.
+    SESSION_REFRESH_EACH_REQUEST = False

@@ -172,3 +172,24 @@ def test_admin_lists_users_by_role_and_others_may_not(app: Any, make_user: Any) 
     assert "Wilma Lager" in page and "Kurt Kunde" not in page
     dispatcher, _ = _log_in(app, make_user("dispatcher"))
     assert dispatcher.get("/admin/users").status_code == 403
+
+
+def test_a_page_answer_arriving_after_sign_out_does_not_sign_the_browser_in_again(
+        app: Any, make_user: Any) -> None:
+    """The queue refreshes itself (live.js fetches the page): a fetch begun before "Sign out"
+    and answered after it must not bring the signed-in cookie back (a browser test saw the
+    queue again after signing out, on a loaded machine)."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    user = make_user("dispatcher")
+    browser, token = _log_in(app, user)
+    in_flight = app.test_client()
+    in_flight.set_cookie(name, browser.get_cookie(name).value)
+    late = in_flight.get("/queue")  # begun before the sign-out ...
+    assert late.status_code == 200
+    assert browser.post("/logout", data={"csrf_token": token}).status_code == 302
+    for header in late.headers.getlist("Set-Cookie"):  # ... its answer arrives after it
+        key, _, rest = header.partition("=")
+        if key == name:
+            browser.set_cookie(name, rest.split(";", 1)[0])
+    again = browser.get("/queue")
+    assert again.status_code == 302 and again.headers["Location"].startswith("/login")
