@@ -11,6 +11,9 @@ import random
 from optimizer_factories import DAY, H, at, make_job, make_tech
 
 from optimizer import Break, Problem, SolverOptions, TimeWindow, solve, validate
+from optimizer.construct import STRING_MAX, Routes
+from optimizer.eligibility import analyse, shifts_of
+from optimizer.routing_model import build
 
 
 def busy_day(solution_limit: int | None = 5) -> Problem:
@@ -76,3 +79,28 @@ def test_a_job_spanning_the_whole_lunch_window_goes_to_a_technician_who_can_take
     assert plan.stats["first_solution_strategy"] == "PRIORITY_START"
     assert [r.technician_id for r in plan.routes if any(v.ref == "LONG" for v in r.visits)] == [
         "T-free"]
+
+
+def test_the_ruin_removes_strings_of_consecutive_visits_from_routes_near_a_job() -> None:
+    # SISR's string removal: from each route in turn that visits a job near the chosen one, a
+    # run of consecutive visits through that job, and only the jobs the round may remove.
+    problem = busy_day()
+    shifts = shifts_of(problem)
+    allowed, _ = analyse(problem, shifts)
+    rs = Routes(problem, build(problem, shifts, allowed, 0, reserve_breaks=True))
+    rs.fill()
+    least = min(rs.penalty.values())
+    low = {n for n in rs.planned if rs.penalty[n] == least}  # P4 jobs
+    for around in list(rs.planned)[:20]:
+        for eligible in (set(rs.planned), low):
+            out = rs.strings(around, 10, eligible, random.Random(around))
+            assert set(out) <= eligible and len(out) == len(set(out)) <= 10
+            by_route: dict[int, list[int]] = {}
+            for n in out:
+                by_route.setdefault(rs.planned[n], []).append(n)
+            for v, nodes in by_route.items():
+                at = [rs.routes[v].index(n) for n in nodes]
+                # consecutive in the route, but for jobs the round may not remove
+                assert at == sorted(at) and at[-1] - at[0] < STRING_MAX
+            if eligible is not low:  # the chosen job's own route is the first one cut
+                assert around in out
