@@ -73,7 +73,7 @@ iterated_local_search_parameters {
 # of the SISR paper) instead of a random one. Measured on 15 Solomon instances at 3 s, paired
 # runs on the same seed (benchmarks/README.md): 30 / 15 against 10 / 10, -0.7 % distance (45
 # pairs; 5 / 5: +1.0 %, 15 / 10 and 20 / 15: +-0.1 %); then far-first against random, -0.45 %
-# (45 pairs); on six Gehring-Homberger 200 instances at 10 s, -1.6 % and -0.45 %.
+# (45 pairs); on six Gehring-Homberger 200 instances at 10 s, -1.6 % and -0.4 %.
 ILS_RUIN_SHARE = 0.3
 ILS_RUIN_MAX_VISITS = 30
 ILS_RUIN_MAX_SEQUENCE = 15
