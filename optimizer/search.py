@@ -144,13 +144,19 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def search_parameters(options: SolverOptions, first: str, time_limit_s: float) -> object:
+def search_parameters(
+    options: SolverOptions, first: str, time_limit_s: float, *, ils_jobs: int | None = None,
+) -> object:
+    """OR-Tools' search parameters; ``ils_jobs``: the plain ILS path's ruin and recreate for
+    that many jobs (``_ils_perturbation``), before ``options.parameters_text``."""
     params = pywrapcp.DefaultRoutingSearchParameters()
     fss = routing_enums_pb2.FirstSolutionStrategy
     lsm = routing_enums_pb2.LocalSearchMetaheuristic
     params.first_solution_strategy = fss.Value.Value(first)
     if options.metaheuristic == ILS:
         text_format.Merge(ILS_PARAMETERS, params)
+        if ils_jobs is not None:
+            _ils_perturbation(params, ils_jobs)
     else:
         params.local_search_metaheuristic = lsm.Value.Value(options.metaheuristic)
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
@@ -276,8 +282,7 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     elif options.metaheuristic == ILS:
         # Its own start (first-solution strategy + local search), then ruin and recreate until
         # the time or solution limit; no warm start, so no multi-start either.
-        p = search_parameters(options, options.first_solution, search_s)
-        _ils_perturbation(p, len(allowed))
+        p = search_parameters(options, options.first_solution, search_s, ils_jobs=len(allowed))
         assignment = routing.SolveWithIteratedLocalSearch(p)
     elif multi and options.portfolio:
         # The metaheuristic from each start strategy for an equal share of the time; best wins.
