@@ -141,6 +141,15 @@ def test_the_stream_takes_a_query_token_and_refuses_other_roles(served: Served) 
         stream.close()
 
 
+def _dispatchers_stream(app: Any, reader: Served) -> tuple[int, Stream]:
+    """A dispatcher made in ``app``'s database and their event stream read from ``reader``."""
+    dispatcher_id, token = make_world(app)["dispatcher"]
+    response = requests.get(f"{reader.url}/api/v1/events/stream", stream=True, timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    return dispatcher_id, Stream(response)
+
+
 def test_events_reach_the_streams_of_another_web_process_through_redis(
         scratch_databases: Any, tmp_path: Any) -> None:
     redis = pytest.importorskip("redis")
@@ -155,12 +164,7 @@ def test_events_reach_the_streams_of_another_web_process_through_redis(
     writer = build_app(url, tmp_path / "a", **settings)
     reader = Served(build_app(url, tmp_path / "b", **settings))
     try:
-        world = make_world(writer)
-        dispatcher_id, token = world["dispatcher"]
-        response = requests.get(f"{reader.url}/api/v1/events/stream", stream=True, timeout=30,
-                                headers={"Authorization": f"Bearer {token}"})
-        assert response.status_code == 200
-        stream = Stream(response)
+        dispatcher_id, stream = _dispatchers_stream(writer, reader)
         try:
             queue_fault(writer, dispatcher_id, "WO-2026-000104")  # committed in the other app
             name, data = stream.next()
@@ -193,12 +197,7 @@ def test_two_deployments_on_one_redis_server_never_see_each_others_events(
     production = build_app(url, tmp_path / "b", EVENTS_REDIS_URL=REDIS, **keepalive)
     reader = Served(build_app(url, tmp_path / "c", EVENTS_REDIS_URL=REDIS, **keepalive))
     try:
-        world = make_world(production)
-        dispatcher_id, token = world["dispatcher"]
-        response = requests.get(f"{reader.url}/api/v1/events/stream", stream=True, timeout=30,
-                                headers={"Authorization": f"Bearer {token}"})
-        assert response.status_code == 200
-        stream = Stream(response)
+        dispatcher_id, stream = _dispatchers_stream(production, reader)
         try:
             queue_fault(staging, dispatcher_id, "WO-2026-000901")  # the other deployment
             queue_fault(production, dispatcher_id, "WO-2026-000902")
