@@ -141,6 +141,15 @@ def test_the_stream_takes_a_query_token_and_refuses_other_roles(served: Served) 
         stream.close()
 
 
+def _local_redis() -> None:
+    """Redis runs here and in CI (`.ci/run` starts it); a machine without it skips, saying so."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS).ping()
+    except redis.RedisError:
+        pytest.skip("needs the local Redis at " + REDIS)
+
+
 def _dispatchers_stream(app: Any, reader: Served) -> tuple[int, Stream]:
     """A dispatcher made in ``app``'s database and their event stream read from ``reader``."""
     dispatcher_id, token = make_world(app)["dispatcher"]
@@ -152,11 +161,7 @@ def _dispatchers_stream(app: Any, reader: Served) -> tuple[int, Stream]:
 
 def test_events_reach_the_streams_of_another_web_process_through_redis(
         scratch_databases: Any, tmp_path: Any) -> None:
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS).ping()
-    except redis.RedisError:
-        pytest.skip("needs the local Redis at " + REDIS)
+    _local_redis()
     channel = f"fieldops-test:{uuid.uuid4().hex}"
     url = scratch_databases.create()
     settings = {"EVENTS_REDIS_URL": REDIS, "EVENTS_CHANNEL": channel,
@@ -182,11 +187,7 @@ def test_two_deployments_on_one_redis_server_never_see_each_others_events(
         scratch_databases: Any, tmp_path: Any) -> None:
     """Redis pub/sub ignores the database number: staging on db N and production on db N+1
     of one server must still keep their live events (names, numbers) to themselves."""
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS).ping()
-    except redis.RedisError:
-        pytest.skip("needs the local Redis at " + REDIS)
+    _local_redis()
     from urllib.parse import urlsplit
 
     mine = int(urlsplit(REDIS).path.strip("/") or 0)
