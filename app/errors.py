@@ -11,10 +11,12 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, jsonify
-from marshmallow import INCLUDE, Schema, fields
+from marshmallow import INCLUDE, fields
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+from app.schema import Schema
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import struct
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement, WKTElement
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy import (
     Index,
     Integer,
@@ -31,6 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
+
+from app.schema import Schema
 
 SRID = 4326
 EARTH_RADIUS_M = 6_371_008.8

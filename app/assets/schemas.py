@@ -1,7 +1,7 @@
 """The assets API contract: customers, sites, skills, equipment models, assets, meters."""
 
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.assets.models import ASSET_STATUS_VALUES, SLA_TIER_VALUES
 from app.db import utcnow
@@ -14,6 +14,7 @@ from app.fields import (
     TimeZoneField,
 )
 from app.geo import LatLng, PointField
+from app.schema import Schema
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"

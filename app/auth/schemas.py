@@ -1,7 +1,8 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.auth.models import ROLE_VALUES
 from app.fields import IdField, QueryBoolean, StrictBoolean
+from app.schema import Schema
 
 
 class LoginRequest(Schema):

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -26,6 +26,7 @@ from app.dispatch.models import Technician
 from app.dispatch.schemas import Shift, SkillLevel, TerritoryCreate, TerritoryUpdate
 from app.errors import Unprocessable
 from app.extensions import db
+from app.schema import Schema
 from app.workorders import service as workorders
 from app.workorders.models import PRIORITY_VALUES, BusinessCalendar
 from app.workorders.schemas import CalendarCreate, SlaPolicyIn

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.dispatch.models import EXCEPTION_KIND_VALUES
 from app.fields import (
@@ -16,6 +16,7 @@ from app.fields import (
 )
 from app.geo import LatLng, PointField, polygon_vertices
 from app.geo import to_latlng as geo_latlng
+from app.schema import Schema
 
 
 def dispatch_date(**kwargs):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.fields import IdField, StrictBoolean
 from app.integrations.models import DELIVERY_STATUS_VALUES, INBOUND_STATUS_VALUES
 from app.integrations.service import EVENT_TYPES
+from app.schema import Schema
 
 _EVENTS = fields.List(fields.String(validate=validate.OneOf((*EVENT_TYPES, "*"))),
                       validate=validate.Length(1, len(EVENT_TYPES) + 1), metadata={

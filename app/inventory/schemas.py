@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.dispatch.schemas import WallClock
 from app.fields import QueryBoolean, StrictBoolean, ToolCodes
@@ -17,6 +17,7 @@ from app.inventory.models import (
     MovementKind,
 )
 from app.routing import MAX_ID
+from app.schema import Schema
 
 MAX_QUANTITY = 1_000_000
 MAX_COST = Decimal("9999999999.99")  # Numeric(12, 2)

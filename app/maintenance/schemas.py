@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from app.fields import BoundedDecimal, DecimalString, IdField, QueryBoolean, StrictBoolean
 from app.maintenance.models import (
@@ -16,6 +16,7 @@ from app.maintenance.models import (
     SHIFT_VALUES,
 )
 from app.maintenance.service.schedule import WEEKDAYS
+from app.schema import Schema
 from app.workorders.schemas import UTCTime
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from app.errors import DomainError, Unprocessable, error_body
 from app.maintenance import schemas as maintenance_schemas
 from app.maintenance import service as maintenance
 from app.mobile_api import schemas, service
+from app.schema import Schema
 from app.workorders.models import WorkOrder
 
 Apply = Callable[[Session, Any, dict[str, Any], User, "datetime | None"], Any]

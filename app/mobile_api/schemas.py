@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.fields import LATLNG_DOC, Computed, StrictBoolean
 from app.mobile_api.models import PHOTO_KIND_VALUES
 from app.routing import MAX_ID
+from app.schema import Schema
 from app.workorders.models import HOLD_REASON_VALUES
 from app.workorders.schemas import Completion, UTCTime
 

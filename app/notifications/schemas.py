@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.fields import QueryBoolean, StrictBoolean
+from app.schema import Schema
 
 PLATFORMS = ("android", "ios", "web")
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import available_timezones
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.fields import IdField
 from app.reports.service import GROUPS
+from app.schema import Schema
 from app.workorders.schemas import UTCTime
 
 _TIMEZONES = frozenset(available_timezones())

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from contextlib import suppress
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from flask import has_request_context, request
+from flask_jwt_extended import current_user
+from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
 from app.errors import ErrorSchema, Phrase, translate
 from app.fields import Computed, QueryBoolean, StrictBoolean, ToolCodes
 from app.routing import MAX_ID
+from app.schema import Schema
 from app.workorders.models import (
     HOLD_REASON_VALUES,
     PRIORITY_VALUES,
@@ -213,34 +217,44 @@ class WorkOrderOut(Schema):
     updated_at = fields.DateTime()
 
     def _sla(self, work_order: Any) -> dict[str, Any]:
-        from app.workorders.service import sla_state
-
-        return _SLA_OUT.dump(sla_state(work_order))
+        return _SLA_OUT.dump(_service().sla_state(work_order))
 
     def _allowed(self, work_order: Any) -> list[str]:
-        from app.workorders.service import allowed_transitions
+        return _service().allowed_transitions(work_order, _viewer())
 
-        return allowed_transitions(work_order, _viewer())
-
-    @post_dump
-    def _customer_safe(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
-        """Customers never see internal notes."""
+    @post_dump(pass_many=True)
+    def _customer_safe(self, data: Any, many: bool, **_kw: Any) -> Any:
+        """Customers never see internal notes (asked once per page, not per row)."""
         if _viewer_is_customer():
-            data.pop("internal_notes", None)
+            for row in data if many else [data]:
+                row.pop("internal_notes", None)
         return data
 
 
-def _viewer() -> Any:
-    """The logged-in user of this request, if any (serialisation depends on who looks)."""
-    from flask import has_request_context
-    from flask_jwt_extended import current_user
+_UNKNOWN = object()
 
+
+@cache
+def _service() -> Any:
+    """app.workorders.service, imported on first use (it imports these schemas' module)."""
+    from app.workorders import service
+
+    return service
+
+
+def _viewer() -> Any:
+    """The logged-in user of this request, if any (serialisation depends on who looks);
+    looked up once per request (a page of the queue asks twice per row)."""
     if not has_request_context():
         return None
-    try:
-        return current_user._get_current_object()
-    except RuntimeError:  # no verified token in this request
-        return None
+    viewer = getattr(request, "_serialising_for", _UNKNOWN)  # per request, not per app context
+    if viewer is _UNKNOWN:
+        try:
+            viewer = current_user._get_current_object()
+        except RuntimeError:  # no verified token in this request
+            viewer = None
+        request._serialising_for = viewer  # type: ignore[attr-defined]
+    return viewer
 
 
 def _viewer_is_customer() -> bool:

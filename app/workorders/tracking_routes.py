@@ -9,7 +9,7 @@ from flask import Response, current_app, render_template, request
 from flask.views import MethodView
 from flask_babel import get_locale, gettext
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from app.auth.models import Role
 from app.auth.permissions import ANY_ROLE, actor, require_roles
@@ -18,6 +18,7 @@ from app.dispatch import service as dispatch
 from app.errors import ErrorSchema
 from app.extensions import db
 from app.notifications.texts import N_
+from app.schema import Schema
 from app.workorders import service
 from app.workorders.service import tracking
 

@@ -95,17 +95,20 @@ class DayRoute:
         return next((s for s in self.stops if s.work_order_id == work_order_id), None)
 
 
-def technician_route(session: Session, tech: Technician, day: date, *,
-                     now: datetime) -> DayRoute:
-    """The technician's stops that day in order, with travel and (live) ETAs."""
-    return technician_routes(session, [tech], day, now=now)[tech.id]
+def technician_route(session: Session, tech: Technician, day: date, *, now: datetime,
+                     orders: list[WorkOrder] | None = None) -> DayRoute:
+    """The technician's stops that day in order, with travel and (live) ETAs. `orders`: the
+    technician's work orders of that dispatch day when the caller has read them already
+    (`day_orders`, with sites and time windows loaded), else they are read here."""
+    return technician_routes(session, [tech], day, now=now, orders=orders)[tech.id]
 
 
 def technician_routes(session: Session, techs: list[Technician], day: date, *,
-                      now: datetime) -> dict[int, DayRoute]:
+                      now: datetime, orders: list[WorkOrder] | None = None
+                      ) -> dict[int, DayRoute]:
     """`technician_route` for several technicians at once (technician id -> route), with the
-    same statements whatever their number: the run, its visits, the day's orders and the
-    warehouses are each read once for all of them."""
+    same statements whatever their number: the run, its visits, the day's orders (unless
+    given) and the warehouses are each read once for all of them."""
     clock = day_clock(day)
     run = last_applied_run(session, day) if techs else None
     planned: dict[int, list[PlannedVisit]] = {t.id: [] for t in techs}
@@ -115,15 +118,17 @@ def technician_routes(session: Session, techs: list[Technician], day: date, *,
                 PlannedVisit.technician_id.in_([t.id for t in techs]))
                 .order_by(PlannedVisit.technician_id, PlannedVisit.sequence)):
             planned[v.technician_id].append(v)
-    orders: dict[int, dict[int, WorkOrder]] = {t.user_id: {} for t in techs}
+    by_user: dict[int, dict[int, WorkOrder]] = {t.user_id: {} for t in techs}
     if techs:
-        for wo in day_orders(session, day, [t.user_id for t in techs]):
-            orders[wo.assignee_user_id][wo.id] = wo  # type: ignore[index]
+        if orders is None:
+            orders = day_orders(session, day, [t.user_id for t in techs])
+        for wo in orders:
+            by_user[wo.assignee_user_id][wo.id] = wo  # type: ignore[index]
     house_ids = {v.stock_location_id for vs in planned.values() for v in vs
                  if v.stock_location_id is not None}
     houses = {loc.id: loc for loc in session.scalars(select(StockLocation).where(
         StockLocation.id.in_(house_ids)))} if house_ids else {}
-    return {t.id: _route_of(t, day, clock, run, planned[t.id], orders[t.user_id], houses,
+    return {t.id: _route_of(t, day, clock, run, planned[t.id], by_user[t.user_id], houses,
                             now=now) for t in techs}
 
 

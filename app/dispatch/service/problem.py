@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 import optimizer as opt
 from app import geo
@@ -199,8 +199,9 @@ class DayProblem:
 def active_technicians(session: Session, ids: list[int] | None = None) -> list[Technician]:
     stmt = (select(Technician).where(Technician.is_active.is_(True))
             .options(selectinload(Technician.skills).selectinload(TechnicianSkill.skill),
-                     selectinload(Technician.shifts), selectinload(Technician.user),
-                     selectinload(Technician.territory))
+                     selectinload(Technician.shifts),
+                     # one each: joined into the row (a query apiece cost more)
+                     joinedload(Technician.user), joinedload(Technician.territory))
             .order_by(Technician.id))
     if ids is not None:
         stmt = stmt.where(Technician.id.in_(ids))

@@ -10,11 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import geo
 from app.assets.models import Asset
 from app.auth.models import Role, User
+from app.config import Config
 from app.db import utcnow
 from app.dispatch import service as dispatch
 from app.errors import Forbidden
@@ -50,7 +51,7 @@ class DayJob:
     work_order: WorkOrder
     sequence: int
     eta: datetime | None
-    history: list[WorkOrder]
+    history: list[dict[str, Any]]  # HistoryEntry's columns
     parts: list[PartToBring]
     checked_in: bool
     eta_source: str = "schedule"
@@ -113,8 +114,10 @@ def technician_day(session: Session, *, day: date | None, actor: User,
         .where(WorkOrder.assignee_user_id == actor.id,
                WorkOrder.scheduled_start >= start, WorkOrder.scheduled_start < end,
                WorkOrder.status != Status.cancelled)
-        .options(selectinload(WorkOrder.site),
-                 selectinload(WorkOrder.asset).selectinload(Asset.equipment_model),
+        # One row each: site, asset and model joined in (a query apiece cost more).
+        .options(joinedload(WorkOrder.site),
+                 joinedload(WorkOrder.asset).joinedload(Asset.equipment_model),
+                 selectinload(WorkOrder.time_windows),
                  selectinload(WorkOrder.skills).selectinload(WorkOrderSkill.skill))
         .order_by(WorkOrder.scheduled_start, WorkOrder.id)))
     van = inventory.van_of_technician(session, actor.id)
@@ -124,7 +127,10 @@ def technician_day(session: Session, *, day: date | None, actor: User,
         SiteVisit.work_order_id.in_([wo.id for wo in orders]))))
     history = _asset_histories(session, orders)
     result = Day(date=day, timezone=tz.key, van_code=van.code if van is not None else None)
-    route = dispatch.technician_route(session, profile, day, now=now) \
+    # In the dispatch time zone the route's day holds the same orders: not read twice.
+    route = dispatch.technician_route(
+        session, profile, day, now=now,
+        orders=orders if tz.key == Config.DISPATCH_TIMEZONE else None) \
         if profile is not None else None
     if route is not None:
         result.route = _route_stops(session, route)
@@ -178,12 +184,13 @@ def _open_reservations(session: Session, work_order_ids: list[int]
 
 
 def _asset_histories(session: Session, orders: list[WorkOrder]
-                     ) -> Callable[[WorkOrder], list[WorkOrder]]:
+                     ) -> Callable[[WorkOrder], list[dict[str, Any]]]:
     """Each asset's last finished jobs, newest first (what was done there before), for all
     the day's assets in one query: the newest HISTORY_LENGTH + 1 per asset, so that leaving
-    out the job itself still leaves HISTORY_LENGTH."""
+    out the job itself still leaves HISTORY_LENGTH. The columns shown, not whole work
+    orders (up to four per job, each with some fifty columns)."""
     asset_ids = {wo.asset_id for wo in orders if wo.asset_id is not None}
-    by_asset: dict[int, list[WorkOrder]] = defaultdict(list)
+    by_asset: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if asset_ids:
         rank = func.row_number().over(partition_by=WorkOrder.asset_id,
                                       order_by=(WorkOrder.completed_at.desc(),
@@ -191,18 +198,20 @@ def _asset_histories(session: Session, orders: list[WorkOrder]
         ranked = (select(WorkOrder.id, rank)
                   .where(WorkOrder.asset_id.in_(asset_ids), WorkOrder.completed_at.is_not(None))
                   .subquery())
-        rows = session.scalars(
-            select(WorkOrder).join(ranked, ranked.c.id == WorkOrder.id)
+        rows = session.execute(
+            select(WorkOrder.id, WorkOrder.asset_id, WorkOrder.number, WorkOrder.title,
+                   WorkOrder.completed_at, WorkOrder.failure_code, WorkOrder.remedy_code,
+                   WorkOrder.resolution_notes)
+            .join(ranked, ranked.c.id == WorkOrder.id)
             .where(ranked.c.rank <= HISTORY_LENGTH + 1)
             .order_by(WorkOrder.asset_id, WorkOrder.completed_at.desc(), WorkOrder.id.desc()))
         for row in rows:
-            assert row.asset_id is not None  # filtered by asset above
-            by_asset[row.asset_id].append(row)
+            by_asset[row.asset_id].append(row._asdict())
 
-    def history(wo: WorkOrder) -> list[WorkOrder]:
+    def history(wo: WorkOrder) -> list[dict[str, Any]]:
         if wo.asset_id is None:
             return []
-        return [h for h in by_asset[wo.asset_id] if h.id != wo.id][:HISTORY_LENGTH]
+        return [h for h in by_asset[wo.asset_id] if h["id"] != wo.id][:HISTORY_LENGTH]
 
     return history
 
