@@ -30,10 +30,12 @@ HISTORY_LENGTH = 3
 
 
 def get_job(session: Session, job_id: int, *, actor: User) -> WorkOrder:
-    """A job of the calling technician; any other work order is a 404 (not a 403)."""
+    """A job of the calling technician; any other work order is a 404 (not a 403). The
+    phone's writes answer with the job's own columns (JobOut, VisitOut...): the relations
+    the API shows of a work order are not read up front, only those a change touches."""
     if actor.role != Role.technician:
         raise Forbidden("Only technicians use the mobile API.")
-    return workorders.get_work_order_for(session, job_id, actor=actor)
+    return workorders.get_work_order_for(session, job_id, actor=actor, shown=False)
 
 
 @dataclass
