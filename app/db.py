@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -211,6 +212,45 @@ def fetch_page(session: Any, stmt: Any, pagination: Any) -> list[Any]:
         return []  # past the end (also keeps absurd page numbers away from the driver)
     return list(session.scalars(stmt.limit(pagination.page_size).offset(offset)))
 
+
+
+def load_related(session: Any, parents: Sequence[Any], attribute: Any, *options: Any) -> None:
+    """Load one relationship of all `parents` with one plain query and hand each parent its
+    share, as loaded from the database (nothing recorded as changed).
+
+    What selectinload does, for about half the CPU on a page of 50 orders or the 60
+    technicians of a roster: selectinload fills each collection through the relationship's
+    events, here the results are grouped and set directly. For relationships on one
+    foreign-key column: one-to-many (a list, or one object with uselist=False, ordered by the
+    relationship's order_by) and many-to-one. `options` apply to the related rows' query
+    (e.g. joinedload of their own many-to-one). Parents that have the relationship loaded
+    already keep it."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import RelationshipDirection
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    prop = attribute.property
+    key = attribute.key
+    todo = [p for p in parents if key not in p.__dict__]
+    if not todo:
+        return
+    ((local, remote),) = prop.local_remote_pairs
+    parent_attr = prop.parent.get_property_by_column(local).key
+    child_attr = prop.mapper.get_property_by_column(remote).key
+    child = prop.mapper.class_
+    wanted = {getattr(p, parent_attr) for p in todo} - {None}
+    found: dict[Any, list[Any]] = {}
+    if wanted:
+        order = [remote, *(prop.order_by or ()), *prop.mapper.primary_key]
+        for row in session.scalars(select(child).where(remote.in_(wanted))
+                                   .options(*options).order_by(*order)):
+            found.setdefault(getattr(row, child_attr), []).append(row)
+    for p in todo:
+        rows = found.get(getattr(p, parent_attr), [])
+        if prop.direction is RelationshipDirection.ONETOMANY and prop.uselist:
+            set_committed_value(p, key, rows)
+        else:
+            set_committed_value(p, key, rows[0] if rows else None)
 
 # LIKE searches (`q=`) match the client's text literally: its %, _ and \ are escaped.
 LIKE_ESCAPE = "\\"

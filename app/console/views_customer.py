@@ -51,7 +51,7 @@ def asset_label(asset_id: int) -> Response:
 @requires(Role.customer)
 def my_orders() -> str:
     stmt = workorders.list_work_orders(db.session, actor=current_user(), sort="-created_at")
-    orders = list(db.session.scalars(stmt.limit(LIST_LIMIT)))
+    orders = workorders.load_shown(db.session, list(db.session.scalars(stmt.limit(LIST_LIMIT))))
     return render_template("console/my_orders.html", orders=orders)
 
 

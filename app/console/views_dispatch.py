@@ -24,7 +24,7 @@ from app.mobile_api import service as mobile_api
 from app.mobile_api.storage import LocalStorage
 from app.workorders import service as workorders
 from app.workorders.models import OPEN_STATES, PRIORITY_VALUES, WorkOrder
-from app.workorders.service.access import shown_with_relations
+from app.workorders.service.access import load_shown
 
 QUEUE_LIMIT = 200
 
@@ -65,9 +65,8 @@ def queue() -> str:
                                                status=statuses, priority=priorities, q=text,
                                                sort="sla")
     # One query per relation shown (SLA clock, skills, customer, site), not several per row.
-    stmt = shown_with_relations(stmt).options(selectinload(WorkOrder.customer),
-                                              selectinload(WorkOrder.site))
-    orders = list(db.session.scalars(stmt.limit(QUEUE_LIMIT)))
+    stmt = stmt.options(selectinload(WorkOrder.customer), selectinload(WorkOrder.site))
+    orders = load_shown(db.session, list(db.session.scalars(stmt.limit(QUEUE_LIMIT))))
     now = utcnow()
     reserved = job_parts(reservations_of(
         db.session, [wo.id for wo in orders]))

@@ -69,9 +69,9 @@ class WorkOrders(MethodView):
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[WorkOrder]:
         """Work orders you may see (customers: own account; technicians: assigned to them),
         filtered, sorted by SLA urgency (least time remaining first) unless `sort` says so."""
-        return fetch_page(db.session,
-                          service.list_work_orders(db.session, actor=actor(), **query),
-                          pagination_parameters)
+        return service.load_shown(db.session, fetch_page(
+            db.session, service.list_work_orders(db.session, actor=actor(), **query),
+            pagination_parameters))
 
     @require_roles(*OFFICE)
     @blp.arguments(WorkOrderCreate)

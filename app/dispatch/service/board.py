@@ -85,7 +85,8 @@ def day_board(session: Session, day: date, *, actor: User,
             "late_reasons": stop.late_reasons if stop is not None else []})
     queue = workorders.list_work_orders(session, actor=actor, status=[Status.new],
                                         unassigned=True, sort="sla")
-    unassigned = list(session.scalars(queue.limit(UNASSIGNED_QUEUE_LIMIT)))
+    unassigned = workorders.load_shown(
+        session, list(session.scalars(queue.limit(UNASSIGNED_QUEUE_LIMIT))))
     return Board(day, list(rows.values()), unassigned)
 
 

@@ -421,8 +421,10 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
 
 def candidates_for(session: Session, work_order_id: int, *, now: datetime, day: Any = None,
                    actor: User) -> list[Candidate]:
-    """Open work orders only: a finished one has no one to send."""
-    wo = workorders.get_work_order_for(session, work_order_id, actor=actor)
+    """Open work orders only: a finished one has no one to send. The order's relations
+    load as the ranking reads them (skills, windows, site): rating, SLA pauses and policy,
+    which the API shows of an order, are not read."""
+    wo = workorders.get_work_order_for(session, work_order_id, actor=actor, shown=False)
     if wo.status in CLOSED_STATES:
         raise Conflict(f"Work order {wo.number} is {wo.status}.", error="not_assignable")
     return rank_candidates(session, wo, now=now, day=day)

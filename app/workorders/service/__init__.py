@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.workorders.models import WorkOrder
-from app.workorders.service.access import get_work_order_for, visible_to
+from app.workorders.service.access import get_work_order_for, load_shown, visible_to
 from app.workorders.service.editing import (
     check_time_windows,
     create_work_order,
@@ -77,6 +77,7 @@ __all__ = [
     "get_sla_policy",
     "get_work_order_for",
     "list_work_orders",
+    "load_shown",
     "new_work_order",
     "next_work_order_number",
     "on_unplanned",

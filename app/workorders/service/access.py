@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import Role, User
+from app.db import load_related
 from app.errors import Forbidden, NotFound, VersionConflict
 from app.workorders.models import SlaPolicy, WorkOrder, WorkOrderSkill
 
@@ -36,16 +38,15 @@ def visible_to(stmt: Any, actor: User) -> Any:
     return stmt.where(False)
 
 
-def shown_with_relations(stmt: Any) -> Any:
-    """Load what the API shows of each order (skills, windows, SLA pauses, rating, policy and
-    its calendar) in one query per relation for the whole page, not several per row."""
-    return stmt.options(
-        selectinload(WorkOrder.skills).joinedload(WorkOrderSkill.skill),
-        selectinload(WorkOrder.time_windows),
-        selectinload(WorkOrder.sla_pauses),
-        selectinload(WorkOrder.rating),
-        selectinload(WorkOrder.sla_policy).joinedload(SlaPolicy.calendar),
-    )
+def load_shown(session: Session, orders: Sequence[WorkOrder]) -> list[WorkOrder]:
+    """Load what the API shows of each order (skills, windows, SLA pauses, rating, policy
+    and its calendar): one query per relation for the whole page, not several per row."""
+    load_related(session, orders, WorkOrder.skills, joinedload(WorkOrderSkill.skill))
+    load_related(session, orders, WorkOrder.time_windows)
+    load_related(session, orders, WorkOrder.sla_pauses)
+    load_related(session, orders, WorkOrder.rating)
+    load_related(session, orders, WorkOrder.sla_policy, joinedload(SlaPolicy.calendar))
+    return list(orders)
 
 
 def get_work_order_for(session: Session, work_order_id: int, *, actor: User,
@@ -53,9 +54,11 @@ def get_work_order_for(session: Session, work_order_id: int, *, actor: User,
     """A work order the actor may see; another account's or another technician's is a 404.
     `shown=False` when only its identity matters (timeline, photos): no relations loaded."""
     stmt = visible_to(select(WorkOrder), actor).where(WorkOrder.id == work_order_id)
-    work_order = session.scalar(shown_with_relations(stmt) if shown else stmt)
+    work_order = session.scalar(stmt)
     if work_order is None:
         raise NotFound("Work order not found.")
+    if shown:
+        load_shown(session, [work_order])
     return work_order
 
 

@@ -27,7 +27,6 @@ from app.workorders.service.access import (
     check_version,
     flush_or_conflict,
     require_office,
-    shown_with_relations,
     visible_to,
 )
 from app.workorders.service.numbering import next_work_order_number
@@ -233,9 +232,10 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
                      created_to: datetime | None = None, due_from: datetime | None = None,
                      due_to: datetime | None = None, q: str | None = None,
                      sort: str = "sla") -> Any:
-    """The orders the actor may see, filtered; `sla` sorts by least time remaining first."""
+    """The orders the actor may see, filtered; `sla` sorts by least time remaining first.
+    A select of the orders alone: callers that show them pass the rows to `load_shown`."""
     now = utcnow()
-    stmt = shown_with_relations(visible_to(select(WorkOrder), actor))
+    stmt = visible_to(select(WorkOrder), actor)
     if status:
         stmt = stmt.where(WorkOrder.status.in_(status))
     if priority:
