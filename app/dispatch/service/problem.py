@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 import optimizer as opt
 from app import geo
 from app.config import Config
-from app.dispatch.models import Technician, TechnicianSkill, WeeklyShift
+from app.db import load_related
+from app.dispatch.models import Technician, TechnicianSkill
 from app.dispatch.service.availability import Availability, availability_on, exceptions_on
 from app.inventory import service as inventory
 from app.inventory.models import LocationKind, Reservation, ReservationStatus, StockLocation
@@ -199,37 +199,17 @@ class DayProblem:
 
 def active_technicians(session: Session, ids: list[int] | None = None) -> list[Technician]:
     """The active technicians (or those of `ids`) by id, with user, territory, skills (and
-    each skill) and weekly shifts loaded. The two collections come from one plain query
-    each over the same technicians and are handed to each technician: selectinload cost
-    about twice as much for the 60 of the city roster (it binds every id and fills each
-    collection through the relationship's events)."""
-    chosen = Technician.is_active.is_(True) if ids is None else (
-        Technician.is_active.is_(True) & Technician.id.in_(ids))
-    techs = list(session.scalars(
-        select(Technician).where(chosen)
-        .options(joinedload(Technician.user), joinedload(Technician.territory))
-        .order_by(Technician.id)))
-    if not techs:
-        return techs
-    of_chosen = select(Technician.id).where(chosen).scalar_subquery()
-    _hand_out(techs, "shifts", session.scalars(
-        select(WeeklyShift).where(WeeklyShift.technician_id.in_(of_chosen))
-        .order_by(WeeklyShift.technician_id, WeeklyShift.weekday, WeeklyShift.id)))
-    _hand_out(techs, "skills", session.scalars(
-        select(TechnicianSkill).options(joinedload(TechnicianSkill.skill))
-        .where(TechnicianSkill.technician_id.in_(of_chosen))
-        .order_by(TechnicianSkill.technician_id, TechnicianSkill.skill_id)))
+    each skill) and weekly shifts loaded; the collections through `load_related` (for the
+    60 of the city roster about half of selectinload's CPU)."""
+    stmt = (select(Technician).where(Technician.is_active.is_(True))
+            .options(joinedload(Technician.user), joinedload(Technician.territory))
+            .order_by(Technician.id))
+    if ids is not None:
+        stmt = stmt.where(Technician.id.in_(ids))
+    techs = list(session.scalars(stmt))
+    load_related(session, techs, Technician.skills, joinedload(TechnicianSkill.skill))
+    load_related(session, techs, Technician.shifts)
     return techs
-
-
-def _hand_out(techs: list[Technician], collection: str,
-              rows: Iterable[WeeklyShift | TechnicianSkill]) -> None:
-    """Set each technician's `collection` to its rows, as loaded from the database."""
-    by_tech: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_tech[row.technician_id].append(row)
-    for tech in techs:
-        set_committed_value(tech, collection, by_tech.get(tech.id, []))
 
 
 def _work_orders_query() -> Any:

@@ -10,13 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from app import geo
 from app.assets.models import Asset
 from app.auth.models import Role, User
 from app.config import Config
-from app.db import utcnow
+from app.db import load_related, utcnow
 from app.dispatch import service as dispatch
 from app.errors import Forbidden
 from app.inventory import service as inventory
@@ -118,10 +118,10 @@ def technician_day(session: Session, *, day: date | None, actor: User,
                WorkOrder.status != Status.cancelled)
         # One row each: site, asset and model joined in (a query apiece cost more).
         .options(joinedload(WorkOrder.site),
-                 joinedload(WorkOrder.asset).joinedload(Asset.equipment_model),
-                 selectinload(WorkOrder.time_windows),
-                 selectinload(WorkOrder.skills).selectinload(WorkOrderSkill.skill))
+                 joinedload(WorkOrder.asset).joinedload(Asset.equipment_model))
         .order_by(WorkOrder.scheduled_start, WorkOrder.id)))
+    load_related(session, orders, WorkOrder.time_windows)
+    load_related(session, orders, WorkOrder.skills, joinedload(WorkOrderSkill.skill))
     van = inventory.van_of_technician(session, actor.id)
     free = dict(inventory.available_stock(session, van.id)) if van is not None else {}
     reservations = _open_reservations(session, [wo.id for wo in orders])
@@ -177,7 +177,7 @@ def _open_reservations(session: Session, work_order_ids: list[int]
         select(Reservation)
         .where(Reservation.work_order_id.in_(work_order_ids),
                Reservation.status == ReservationStatus.active)
-        .options(selectinload(Reservation.part), selectinload(Reservation.location))
+        .options(joinedload(Reservation.part), joinedload(Reservation.location))
         .order_by(Reservation.id))
     grouped: dict[int, list[Reservation]] = defaultdict(list)
     for row in rows:
