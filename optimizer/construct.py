@@ -481,6 +481,24 @@ class Routes:
             out += [m for m in seq[lo:lo + length] if m in eligible]
         return out
 
+    def adopt(self, routes: list[list[int]]) -> None:
+        """Take ``routes`` (job and pick-up nodes per route, e.g. a plan of OR-Tools' local
+        search) as the current plan; a route this timing or van load rejects stays empty."""
+        for v, seq in enumerate(routes):
+            if not seq or any(nd not in self.wh_of and nd not in self.rank for nd in seq):
+                continue  # linked jobs are left to OR-Tools
+            if self.timed(v, seq) is None or self.supplied(v, seq) is None:
+                continue
+            self.routes[v] = list(seq)
+            for nd in seq:
+                if nd in self.wh_of:
+                    self.at[nd] = v
+                else:
+                    self.planned[nd] = v
+                    for k, q in self.need[nd]:
+                        self.load[v][k] += q
+            self._refresh(v)
+
     def fill(self, order: list[int] | None = None) -> None:
         for node in self.order if order is None else order:
             if node not in self.planned:
@@ -554,12 +572,14 @@ class Routes:
 
 def construct(
     problem: Problem, built: Built, *, seconds: float = 0.0, iterations: int | None = None,
-    seed: int = 0,
+    seed: int = 0, routes: list[list[int]] | None = None,
 ) -> list[list[int]]:
-    """Per route (shift), the job nodes in visiting order: the priority-first insertion, then
-    ruin and recreate for ``seconds`` (or exactly ``iterations`` rounds, for reproducible
-    runs)."""
+    """Per route (shift), the job nodes in visiting order: the priority-first insertion (from
+    ``routes`` when given, see ``Routes.adopt``), then ruin and recreate for ``seconds`` (or
+    exactly ``iterations`` rounds, for reproducible runs)."""
     rs = Routes(problem, built)
+    if routes is not None:
+        rs.adopt(routes)
     rs.fill()
     deadline = _time.monotonic() + seconds
     rng = Random(seed)
