@@ -537,14 +537,28 @@ class Routes:
                 secs += sum(self.svc[v][nd] for nd in seq if nd in self.wh_of)
                 money = secs * self.per_s[v] + metres * self.per_m[v]
                 if seq and self.per_span[v]:
-                    st, _, end = self.timed(v, seq)  # type: ignore[misc]
-                    depart = max(self.depart[v], st[0] - self.vtt[v][self.starts[v]][seq[0]]
-                                 - self.svc[v][self.starts[v]])
-                    money += (end - depart) * self.per_span[v]
+                    money += self.shortest_span(v, seq) * self.per_span[v]
                 cached = (list(seq), money)
                 self._route_cost[v] = cached
             out += cached[1]
         return out
+
+    def shortest_span(self, v: int, seq: list[int]) -> int:
+        """Route ``v``'s shortest span (departure to return) over ``seq``: visits timed as
+        early as possible, then the departure delayed as far as it shortens the waiting
+        without moving the return or a service start out of its window, as the model's
+        span cost is minimised."""
+        st, latest, end = self.timed(v, seq)  # type: ignore[misc]
+        tt, svc = self.vtt[v], self.svc[v]
+        t, prev = self.depart[v], self.starts[v]
+        waited = 0
+        delay = None
+        for k, node in enumerate(seq):
+            waited += st[k] - (t + tt[prev][node])
+            room = latest[k] - st[k] + waited
+            delay = room if delay is None or room < delay else delay
+            t, prev = st[k] + svc[node], node
+        return end - self.depart[v] - max(0, min(waited, delay or 0))
 
     # -- state -----------------------------------------------------------------------------
     def snapshot(self) -> tuple[object, ...]:
