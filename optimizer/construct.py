@@ -16,9 +16,9 @@ cumul windows, allowed vehicles, binding parts):
   (SISR's string removal, Christiaens & Vanden Berghe 2020), re-insert every unplanned job,
   most valuable first and in random order within a priority, keep the result when the dropped
   penalties plus travel cost grew by less than a threshold (a share of the smallest drop
-  penalty or of the first plan's route cost, whichever is smaller) that falls geometrically
-  to almost nothing. A job that did not fit a route is not tried there again until that
-  route changes.
+  penalty, or on small problems with pick-ups of the first plan's route cost where smaller)
+  that falls geometrically to almost nothing. A job that did not fit a route is not tried
+  there again until that route changes.
 
 *Pick-ups*: a job needing a binding part or a tool its van lacks comes in together with a
 free copy of the shared pick-up nodes (``Built.pickup_of_node``) at a warehouse that has it,
@@ -63,13 +63,16 @@ CHANGE_LOG_MAX = 1_000_000
 # 40 x 300 897 / 4,077 -> 849 / 3,949; 60 x 350 22 / 4,757 -> 4 / 4,319; 60 x 600 (4 seeds)
 # 6,258 / 5,988 -> 6,160 / 5,927. (Geometric alone: travel -3 %, lost weight no better;
 # strings with the linear fall: lost weight as low, travel +2-4 %.)
-# The scale is the smaller of that penalty and ROUTE_SHARE of the first plan's travel and
-# working-time cost: where every job is worth far more than the whole plan's driving (Pillac
-# TRSP: 1,000,000 per job, routes ~5,000) a share of the penalty let travel wander for the
-# whole ruin and recreate (the threshold never fell below 300, ~6 % of the routes' cost).
-# TRSP at 10 s (mixed objective, 5 + 5 instances), mean working time vs published: +10.86 /
-# +11.31 % -> +7.98 / +7.66 % (all feasible); 40 x 300 city day at 10 s (threshold 1,500 ->
-# 37): lost weight 1,430 -> 1,430, travel 3,804 -> 3,810 min.
+# With ``route_scale`` (the pick-up start of small problems, optimizer.search) the scale is
+# the smaller of that penalty and ROUTE_SHARE of the first plan's travel and working-time
+# cost: where every job is worth far more than the whole plan's driving (Pillac TRSP:
+# 1,000,000 per job, routes ~5,000) a share of the penalty let travel wander for the whole
+# ruin and recreate (the threshold never fell below 300, ~6 % of the routes' cost). TRSP at
+# 10 s (mixed objective, 5 + 5 instances), mean working time vs published: +10.86 / +11.31 %
+# -> +7.98 / +7.66 % (all feasible). Not on oversubscribed days, where the high threshold
+# buys served value: city days at 10 s, seed 2, lost weight / travel min: 60 x 350 360 /
+# 3,682 -> 420 / 3,628, 60 x 600 7,400 / 5,525 -> 7,610 / 5,447 (40 x 300, seed 1: 1,670 /
+# 3,827 -> 1,520 / 3,719).
 THRESHOLD = 0.5
 ROUTE_SHARE = 0.02
 THRESHOLD_END = 1 / 1500
@@ -586,11 +589,12 @@ class Routes:
 
 def construct(
     problem: Problem, built: Built, *, seconds: float = 0.0, iterations: int | None = None,
-    seed: int = 0, routes: list[list[int]] | None = None,
+    seed: int = 0, routes: list[list[int]] | None = None, route_scale: bool = False,
 ) -> list[list[int]]:
     """Per route (shift), the job nodes in visiting order: the priority-first insertion (from
     ``routes`` when given, see ``Routes.adopt``), then ruin and recreate for ``seconds`` (or
-    exactly ``iterations`` rounds, for reproducible runs)."""
+    exactly ``iterations`` rounds, for reproducible runs); ``route_scale``: its threshold at
+    most ``ROUTE_SHARE`` of the routes' cost."""
     rs = Routes(problem, built)
     if routes is not None:
         rs.adopt(routes)
@@ -598,8 +602,9 @@ def construct(
     deadline = _time.monotonic() + seconds
     rng = Random(seed)
     current = best_cost = rs.cost()
-    threshold = THRESHOLD * min(min(rs.penalty.values(), default=0.0),
-                                ROUTE_SHARE * rs.route_cost())
+    threshold = THRESHOLD * min(rs.penalty.values(), default=0.0)
+    if route_scale:
+        threshold = min(threshold, THRESHOLD * ROUTE_SHARE * rs.route_cost())
     best_routes = [list(r) for r in rs.routes]
     k = 0
     while (k < iterations) if iterations is not None else (_time.monotonic() < deadline):

@@ -127,12 +127,14 @@ PICKUP_ROUNDS = True
 
 def _priority_start(
     problem: Problem, built: Built, seconds: float, iterations: int | None, seed: int,
+    route_scale: bool = False,
 ) -> object | None:
     """The priority-first routes of ``optimizer.construct`` (improved by its ruin and recreate
     for ``seconds`` or ``iterations`` rounds) as an assignment; None if OR-Tools cannot
     restore them (e.g. with exact break intervals)."""
     routing, manager = built.routing, built.manager
-    routes = construct(problem, built, seconds=seconds, iterations=iterations, seed=seed)
+    routes = construct(problem, built, seconds=seconds, iterations=iterations, seed=seed,
+                       route_scale=route_scale)
     return routing.ReadAssignmentFromRoutes(
         [[manager.NodeToIndex(n) for n in r] for r in routes], True)
 
@@ -277,7 +279,8 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         # Jobs needing a pick-up: see PICKUP_START_SHARE. The routes ignore exact break
         # intervals; when OR-Tools cannot place the breaks in them, its own start is used.
         follow, start_name = PICKUP_FOLLOW, "PICKUP_START"
-        start = _priority_start(problem, built, PICKUP_START_SHARE * search_s, rounds, seed)
+        start = _priority_start(problem, built, PICKUP_START_SHARE * search_s, rounds, seed,
+                                route_scale=True)
     if start is not None:
         trace.append((round(_time.monotonic() - t_built, 3), start.ObjectiveValue()))  # type: ignore[attr-defined]
         first_cpu.append(_time.process_time() - c0)
@@ -294,7 +297,8 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
             left = search_s - (_time.monotonic() - t_built)
             routes = construct(problem, built, seconds=min(left - MIN_SEARCH_S / 2,
                                                            PICKUP_ROUND_SHARE * search_s),
-                               seed=seed + k, routes=_node_routes(built, assignment))
+                               seed=seed + k, routes=_node_routes(built, assignment),
+                               route_scale=True)
             nxt = routing.ReadAssignmentFromRoutes(
                 [[built.manager.NodeToIndex(n) for n in r] for r in routes], True)
             if nxt is None:
