@@ -22,11 +22,13 @@ stocks every part and has every tool, so a technician lacking a tool or part mus
 depot first (restocking: any number of pick-ups per route). Coordinates
 and times are scaled x100 to integers (distances rounded, times rounded up, so an
 integer-feasible plan is feasible in double precision). Objective: ``--objective mixed``
-(default) prices each hour of a route's span (``Technician.cost_per_working_hour``) plus the
-distance at the same rate (travel then counts twice, which guides the insertion heuristics:
-with a span cost alone every arc costs 0 to them; measured on C101, R101, RC105 at 8 s it gave
-the lower working time on all three); ``working`` prices the span only; ``distance`` distance
-only.
+(default) prices each hour of a route's span (``Technician.cost_per_working_hour``: 1 per TRSP
+time unit) plus the distance at 1 % of that rate (0.01 per TRSP distance unit, which guides
+the insertion heuristics: with a span cost alone every arc costs 0 to them; measured on C101,
+R101, RC105 at 8 s it gave the lower working time on all three; on 10 R/RC instances at 10 s
+the distance at 10 % of the rate gave +8.1 % working time vs published against +6.5 %, at
+100 % +11.8 % against +10.9 % on 5 of them); ``working`` prices the span only;
+``distance`` distance only.
 
 Every plan is checked by ``optimizer.validate`` and again here, from the file, in double
 precision (skills, tools, parts, windows, homes, each request once), and the same re-check

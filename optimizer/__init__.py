@@ -87,10 +87,12 @@ Inputs
   the job, within opening hours): OR-Tools inserts one node at a time, never a pick-up (worth
   nothing alone) with its job. So below 150 jobs too, a problem with pick-up nodes and
   iterated local search starts from it (``"PICKUP_START"``: its ruin and recreate for half
-  the time, then guided local search from it, since OR-Tools' iterated local search cannot
-  start from a given plan). Where that does not apply (one priority and one service profile,
-  another metaheuristic, exact break intervals) and the problem has at least
-  ``fast_start_min_pairs`` (jobs x routes) pairs, the first plan is ``FAST_INSERTION``
+  the time, then greedy descent from it, then rounds of that ruin and recreate from the best
+  plan and greedy descent until the time is up, since OR-Tools' iterated local search cannot
+  start from a given plan; with ``solution_limit``, guided local search after the start).
+  Where that does not apply (one priority and one service profile, another metaheuristic,
+  exact break intervals) and the problem has at least ``fast_start_min_pairs`` (jobs x
+  routes) pairs, the first plan is ``FAST_INSERTION``
   (``optimizer.start``: cheapest feasible insertion in the model's own terms, well under a
   second at 100 x 1,000 where OR-Tools' insertion starts take over 10 s; a route short of
   parts or lacking a tool may add one pick-up at a warehouse that has them), and the

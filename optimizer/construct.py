@@ -15,8 +15,10 @@ cumul windows, allowed vehicles, binding parts):
 - *ruin and recreate*: remove strings of consecutive visits from the routes nearest a job
   (SISR's string removal, Christiaens & Vanden Berghe 2020), re-insert every unplanned job,
   most valuable first and in random order within a priority, keep the result when the dropped
-  penalties plus travel cost grew by less than a threshold that falls geometrically to almost
-  nothing. A job that did not fit a route is not tried there again until that route changes.
+  penalties plus travel cost grew by less than a threshold (a share of the smallest drop
+  penalty, or on small problems with pick-ups of the first plan's route cost where smaller)
+  that falls geometrically to almost nothing. A job that did not fit a route is not tried
+  there again until that route changes.
 
 *Pick-ups*: a job needing a binding part or a tool its van lacks comes in together with a
 free copy of the shared pick-up nodes (``Built.pickup_of_node``) at a warehouse that has it,
@@ -61,7 +63,18 @@ CHANGE_LOG_MAX = 1_000_000
 # 40 x 300 897 / 4,077 -> 849 / 3,949; 60 x 350 22 / 4,757 -> 4 / 4,319; 60 x 600 (4 seeds)
 # 6,258 / 5,988 -> 6,160 / 5,927. (Geometric alone: travel -3 %, lost weight no better;
 # strings with the linear fall: lost weight as low, travel +2-4 %.)
+# With ``route_scale`` (the pick-up start of small problems, optimizer.search) the scale is
+# the smaller of that penalty and ROUTE_SHARE of the first plan's travel and working-time
+# cost: where every job is worth far more than the whole plan's driving (Pillac TRSP:
+# 1,000,000 per job, routes ~5,000) a share of the penalty let travel wander for the whole
+# ruin and recreate (the threshold never fell below 300, ~6 % of the routes' cost). TRSP at
+# 10 s (mixed objective, 5 + 5 instances), mean working time vs published: +10.86 / +11.31 %
+# -> +7.98 / +7.66 % (all feasible). Not on oversubscribed days, where the high threshold
+# buys served value: city days at 10 s, seed 2, lost weight / travel min: 60 x 350 360 /
+# 3,682 -> 420 / 3,628, 60 x 600 7,400 / 5,525 -> 7,610 / 5,447 (40 x 300, seed 1: 1,670 /
+# 3,827 -> 1,520 / 3,719).
 THRESHOLD = 0.5
+ROUTE_SHARE = 0.02
 THRESHOLD_END = 1 / 1500
 # a job brought in with a new pick-up: at most this many (route, positions, warehouse)
 # candidates are timed in full before giving up on it
@@ -471,6 +484,24 @@ class Routes:
             out += [m for m in seq[lo:lo + length] if m in eligible]
         return out
 
+    def adopt(self, routes: list[list[int]]) -> None:
+        """Take ``routes`` (job and pick-up nodes per route, e.g. a plan of OR-Tools' local
+        search) as the current plan; a route this timing or van load rejects stays empty."""
+        for v, seq in enumerate(routes):
+            if not seq or any(nd not in self.wh_of and nd not in self.rank for nd in seq):
+                continue  # linked jobs are left to OR-Tools
+            if self.timed(v, seq) is None or self.supplied(v, seq) is None:
+                continue
+            self.routes[v] = list(seq)
+            for nd in seq:
+                if nd in self.wh_of:
+                    self.at[nd] = v
+                else:
+                    self.planned[nd] = v
+                    for k, q in self.need[nd]:
+                        self.load[v][k] += q
+            self._refresh(v)
+
     def fill(self, order: list[int] | None = None) -> None:
         for node in self.order if order is None else order:
             if node not in self.planned:
@@ -493,7 +524,12 @@ class Routes:
     def cost(self) -> float:
         """Dropped penalties plus travel and working-time cost (currency), as the model counts
         them (the span from a departure that avoids waiting for the first visit)."""
-        out = sum(p for n, p in self.penalty.items() if n not in self.planned)
+        return (sum(p for n, p in self.penalty.items() if n not in self.planned)
+                + self.route_cost())
+
+    def route_cost(self) -> float:
+        """Travel and working-time cost of the routes (currency), without drop penalties."""
+        out = 0.0
         for v, seq in enumerate(self.routes):
             cached = self._route_cost.get(v)
             if cached is None or cached[0] != seq:
@@ -504,14 +540,28 @@ class Routes:
                 secs += sum(self.svc[v][nd] for nd in seq if nd in self.wh_of)
                 money = secs * self.per_s[v] + metres * self.per_m[v]
                 if seq and self.per_span[v]:
-                    st, _, end = self.timed(v, seq)  # type: ignore[misc]
-                    depart = max(self.depart[v], st[0] - self.vtt[v][self.starts[v]][seq[0]]
-                                 - self.svc[v][self.starts[v]])
-                    money += (end - depart) * self.per_span[v]
+                    money += self.shortest_span(v, seq) * self.per_span[v]
                 cached = (list(seq), money)
                 self._route_cost[v] = cached
             out += cached[1]
         return out
+
+    def shortest_span(self, v: int, seq: list[int]) -> int:
+        """Route ``v``'s shortest span (departure to return) over ``seq``: visits timed as
+        early as possible, then the departure delayed as far as it shortens the waiting
+        without moving the return or a service start out of its window, as the model's
+        span cost is minimised."""
+        st, latest, end = self.timed(v, seq)  # type: ignore[misc]
+        tt, svc = self.vtt[v], self.svc[v]
+        t, prev = self.depart[v], self.starts[v]
+        waited = 0
+        delay = None
+        for k, node in enumerate(seq):
+            waited += st[k] - (t + tt[prev][node])
+            room = latest[k] - st[k] + waited
+            delay = room if delay is None or room < delay else delay
+            t, prev = st[k] + svc[node], node
+        return end - self.depart[v] - max(0, min(waited, delay or 0))
 
     # -- state -----------------------------------------------------------------------------
     def snapshot(self) -> tuple[object, ...]:
@@ -539,17 +589,22 @@ class Routes:
 
 def construct(
     problem: Problem, built: Built, *, seconds: float = 0.0, iterations: int | None = None,
-    seed: int = 0,
+    seed: int = 0, routes: list[list[int]] | None = None, route_scale: bool = False,
 ) -> list[list[int]]:
-    """Per route (shift), the job nodes in visiting order: the priority-first insertion, then
-    ruin and recreate for ``seconds`` (or exactly ``iterations`` rounds, for reproducible
-    runs)."""
+    """Per route (shift), the job nodes in visiting order: the priority-first insertion (from
+    ``routes`` when given, see ``Routes.adopt``), then ruin and recreate for ``seconds`` (or
+    exactly ``iterations`` rounds, for reproducible runs); ``route_scale``: its threshold at
+    most ``ROUTE_SHARE`` of the routes' cost."""
     rs = Routes(problem, built)
+    if routes is not None:
+        rs.adopt(routes)
     rs.fill()
     deadline = _time.monotonic() + seconds
     rng = Random(seed)
     current = best_cost = rs.cost()
     threshold = THRESHOLD * min(rs.penalty.values(), default=0.0)
+    if route_scale:
+        threshold = min(threshold, THRESHOLD * ROUTE_SHARE * rs.route_cost())
     best_routes = [list(r) for r in rs.routes]
     k = 0
     while (k < iterations) if iterations is not None else (_time.monotonic() < deadline):

@@ -10,7 +10,7 @@ import random
 
 from optimizer_factories import DAY, H, at, make_job, make_tech
 
-from optimizer import Break, Problem, SolverOptions, TimeWindow, solve, validate
+from optimizer import Break, Problem, SolverOptions, TimeWindow, TravelModel, solve, validate
 from optimizer.construct import STRING_MAX, Routes
 from optimizer.eligibility import analyse, shifts_of
 from optimizer.routing_model import build
@@ -104,3 +104,22 @@ def test_the_ruin_removes_strings_of_consecutive_visits_from_routes_near_a_job()
                 assert at == sorted(at) and at[-1] - at[0] < STRING_MAX
             if eligible is not low:  # the chosen job's own route is the first one cut
                 assert around in out
+
+
+def test_the_ruin_and_recreate_prices_the_span_from_the_latest_useful_departure() -> None:
+    # A (window wide open) then B (window from 3,000 s): leaving at once means 2,700 s of
+    # waiting at B; leaving at 2,700 s serves A at 2,800 s and waits nowhere. The model's span
+    # cost is minimised so (OR-Tools times the route), and so must the start's cost be: it
+    # counted the waiting after the first visit.
+    d = ((0, 100, 150), (100, 0, 100), (150, 100, 0))
+    tech = make_tech("T1", start=0, shifts=(TimeWindow(0, 10_000),),
+                     cost_per_working_hour=36.0)
+    jobs = (make_job("A", location=1, duration=100, windows=(TimeWindow(0, 5_000),)),
+            make_job("B", location=2, duration=100, windows=(TimeWindow(3_000, 3_100),)))
+    problem = Problem((tech,), jobs, TravelModel(distances=d, durations=d))
+    shifts = shifts_of(problem)
+    allowed, _ = analyse(problem, shifts)
+    rs = Routes(problem, build(problem, shifts, allowed, 0))
+    node = {problem.jobs[ji].id: n for n, ji in rs.built.job_of_node.items()}
+    assert rs.shortest_span(0, [node["A"], node["B"]]) == 100 + 100 + 100 + 100 + 150
+    assert rs.shortest_span(0, [node["B"], node["A"]]) == 150 + 100 + 100 + 100 + 100

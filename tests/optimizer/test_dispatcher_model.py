@@ -166,6 +166,26 @@ def test_jobs_needing_a_pick_up_are_served_from_the_first_plan_on() -> None:
         assert all(v.end <= 12 * H for v in route.visits if v.kind == "pickup")
 
 
+def test_pick_up_problems_under_a_time_limit_go_on_from_the_best_plan() -> None:
+    """Under a time limit (no ``solution_limit``) the pick-up start is followed by rounds of
+    its ruin and recreate from the best plan so far (``construct(routes=...)``) and greedy
+    descent: every job stays served and the plan valid."""
+    wh = Warehouse("W1", at(0.0, 0.02), {"pump": 20}, tools=frozenset({"crimper"}),
+                   pickup_duration=300, hours=TimeWindow(7 * H, 12 * H))
+    techs = tuple(make_tech(f"T{k}", start=at(0.01 * k, -0.01 * k)) for k in range(3))
+    jobs = tuple(make_job(f"J{i}", location=at(0.004 * (i % 7), 0.005 * (i % 5) - 0.01),
+                          duration=20 * 60,
+                          windows=(TimeWindow((8 + i % 6) * H, (10 + i % 6) * H),),
+                          **({"parts": {"pump": 1}} if i % 2
+                             else {"tools": frozenset({"crimper"})}))
+                 for i in range(18))
+    problem = Problem(techs, jobs, warehouses=(wh,), allow_pickups=True)
+    plan = solve(problem, 2.0)
+    assert plan.stats["first_solution_strategy"] == "PICKUP_START"
+    assert validate(problem, plan) == []
+    assert len(assigned(plan)) == 18 and plan.unassigned == ()
+
+
 def test_a_busy_day_serves_the_jobs_needing_a_pick_up_too() -> None:
     """The same on a day of 160 jobs of four priorities (the priority-first start of
     optimizer.construct): it left every job needing a pick-up out (120 of 160 served)."""
