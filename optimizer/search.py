@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time as _time
+from typing import Any
 
 from google.protobuf import text_format  # type: ignore[import-untyped]
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # type: ignore[import-untyped]
@@ -295,18 +296,18 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         while again and search_s - (_time.monotonic() - t_built) > MIN_SEARCH_S:
             k += 1
             left = search_s - (_time.monotonic() - t_built)
-            routes = construct(problem, built, seconds=min(left - MIN_SEARCH_S / 2,
-                                                           PICKUP_ROUND_SHARE * search_s),
-                               seed=seed + k, routes=_node_routes(built, assignment),
-                               route_scale=True)
-            nxt = routing.ReadAssignmentFromRoutes(
-                [[built.manager.NodeToIndex(n) for n in r] for r in routes], True)
+            rebuilt = construct(problem, built, seconds=min(left - MIN_SEARCH_S / 2,
+                                                            PICKUP_ROUND_SHARE * search_s),
+                                seed=seed + k, routes=_node_routes(built, assignment),
+                                route_scale=True)
+            nxt: Any = routing.ReadAssignmentFromRoutes(
+                [[built.manager.NodeToIndex(n) for n in r] for r in rebuilt], True)
             if nxt is None:
                 break
             left = max(0.1, search_s - (_time.monotonic() - t_built))
             p.time_limit.FromMilliseconds(max(1, int(left * 1000)))  # type: ignore[attr-defined]
             nxt = routing.SolveFromAssignmentWithParameters(nxt, p) or nxt
-            if nxt.ObjectiveValue() < assignment.ObjectiveValue():  # type: ignore[attr-defined]
+            if nxt.ObjectiveValue() < assignment.ObjectiveValue():  # type: ignore[attr-defined,union-attr]
                 assignment = nxt
     elif huge:
         # A large problem: the first plan comes from optimizer.start (OR-Tools' insertion
