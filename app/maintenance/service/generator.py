@@ -96,6 +96,16 @@ def _occurrences(session: Session, plan: MaintenancePlan, asset: Asset) -> list[
         .order_by(PlanOccurrence.id)))
 
 
+def _occurrences_by_asset(session: Session, plan: MaintenancePlan
+                          ) -> dict[int, list[PlanOccurrence]]:
+    """`_occurrences` of every asset of the plan, in one query."""
+    found: dict[int, list[PlanOccurrence]] = {}
+    for row in session.scalars(select(PlanOccurrence).where(PlanOccurrence.plan_id == plan.id)
+                               .order_by(PlanOccurrence.id)):
+        found.setdefault(row.asset_id, []).append(row)
+    return found
+
+
 def _is_open(session: Session, occurrence: PlanOccurrence) -> bool:
     if occurrence.status == OccurrenceStatus.skipped or occurrence.work_order_id is None:
         return False
@@ -170,11 +180,14 @@ def _calendar_due(plan: MaintenancePlan, working: WorkingDays,
 
 
 def due_occurrences(session: Session, plan: MaintenancePlan, asset: Asset, *, today: date,
-                    calendar: BusinessCalendar | None) -> list[Due]:
-    """What is due for this asset under this plan up to the horizon, not yet generated."""
+                    calendar: BusinessCalendar | None,
+                    existing: list[PlanOccurrence] | None = None) -> list[Due]:
+    """What is due for this asset under this plan up to the horizon, not yet generated.
+    `existing`: the asset's occurrences of the plan, when the caller has read them."""
     horizon_end = today + timedelta(days=plan.horizon_days)
     working = _working_days(plan, calendar)
-    existing = _occurrences(session, plan, asset)
+    if existing is None:
+        existing = _occurrences(session, plan, asset)
     if plan.schedule_kind == ScheduleKind.calendar and plan.anchor == Anchor.fixed:
         # Every schedule date in the horizon, each named by its date. (The schedule itself
         # starts at start_date; a date moved to the previous working day may lie before it.)
@@ -240,7 +253,7 @@ def current_template(session: Session, template_id: int) -> ChecklistTemplate | 
 
 
 def _create_order(session: Session, plan: MaintenancePlan, asset: Asset,
-                  occurrence: PlanOccurrence) -> WorkOrder:
+                  occurrence: PlanOccurrence, template: ChecklistTemplate | None) -> WorkOrder:
     skills = ([WorkOrderSkill(skill_id=s["skill_id"], min_level=s.get("min_level", 1))
                for s in plan.required_skills] if plan.required_skills else None)
     work_order = workorders.new_work_order(
@@ -251,11 +264,9 @@ def _create_order(session: Session, plan: MaintenancePlan, asset: Asset,
         estimated_duration_min=plan.estimated_duration_min, skills=skills,
         time_windows=[(occurrence.window_start, occurrence.window_end)])
     occurrence.work_order_id = work_order.id
-    if plan.checklist_template_id is not None:
-        template = current_template(session, plan.checklist_template_id)
-        if template is not None:
-            session.add(Inspection(work_order_id=work_order.id, template_id=template.id,
-                                   requires_signature=plan.requires_signature))
+    if template is not None:
+        session.add(Inspection(work_order_id=work_order.id, template_id=template.id,
+                               requires_signature=plan.requires_signature))
     if plan.parts and plan.parts_location_id is not None:
         try:
             inventory.reserve_parts(session, work_order_id=work_order.id,
@@ -290,16 +301,20 @@ def generate_preventive_orders(session: Session, *, today: date | None = None,
                     if plan.calendar_id is not None else None)
         tz = ZoneInfo(calendar.timezone if calendar is not None else DEFAULT_TIMEZONE)
         plan_today = today or now.astimezone(tz).date()
+        # Read once per plan, not once per asset or order (949 orders in the city demo).
+        template = (current_template(session, plan.checklist_template_id)
+                    if plan.checklist_template_id is not None else None)
+        existing = _occurrences_by_asset(session, plan)
         for asset in plan_assets(session, plan):
             for due in due_occurrences(session, plan, asset, today=plan_today,
-                                       calendar=calendar):
+                                       calendar=calendar, existing=existing.get(asset.id, [])):
                 occurrence_id = _claim(session, plan, asset, due, _window(plan, due.due_date,
                                                                           tz, now))
                 if occurrence_id is None:
                     report.already_there += 1
                     continue
                 occurrence = session.get_one(PlanOccurrence, occurrence_id)
-                _create_order(session, plan, asset, occurrence)
+                _create_order(session, plan, asset, occurrence, template)
                 report.created.append(occurrence)
     session.flush()  # flush: the work-order links, before the caller commits
     return report
