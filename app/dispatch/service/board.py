@@ -66,7 +66,7 @@ def day_board(session: Session, day: date, *, actor: User,
     jobs = day_orders(session, day, list(by_user))
     busy = {wo.assignee_user_id: by_user[wo.assignee_user_id]  # type: ignore[index]
             for wo in jobs}
-    routes = technician_routes(session, list(busy.values()), day, now=now)
+    routes = technician_routes(session, list(busy.values()), day, now=now, orders=jobs)
     for tech_id, route in routes.items():
         rows[tech_id].route = route
     for wo in jobs:
