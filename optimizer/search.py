@@ -6,7 +6,6 @@ import time as _time
 
 from google.protobuf import text_format  # type: ignore[import-untyped]
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # type: ignore[import-untyped]
-from ortools.util import optional_boolean_pb2  # type: ignore[import-untyped]
 
 from optimizer import start as fast_start
 from optimizer.breaks import retime
@@ -79,11 +78,6 @@ ILS_RUIN_SHARE = 0.3
 ILS_RUIN_MAX_VISITS = 30
 ILS_RUIN_MAX_SEQUENCE = 15
 ILS_RECREATE_ORDER = "SORTING_PROPERTY_HIGHEST_AVG_ARC_COST_TO_VEHICLE_START_ENDS"
-# Local search operators off on that path only: the descent after each ruin and recreate is
-# where its time goes (model build and first plan take ~0.03 s of 3 s on Solomon), and the
-# relocation of the most expensive chains found little there. Solomon RC101, RC105, RC107,
-# R101, R105, R110 at 3 s, seeds 0-3 (benchmarks/README.md): ours/VROOM 1.0172 -> 1.0094.
-ILS_OPERATORS_OFF = ("use_relocate_expensive_chain",)
 
 
 def _ils_perturbation(params: object, jobs: int) -> None:
@@ -97,9 +91,6 @@ def _ils_perturbation(params: object, jobs: int) -> None:
     del order.insertion_sorting_properties[:]
     order.insertion_sorting_properties.append(
         order.InsertionSortingProperty.Value(ILS_RECREATE_ORDER))
-    for name in ILS_OPERATORS_OFF:
-        setattr(params.local_search_operators, name,  # type: ignore[attr-defined]
-                optional_boolean_pb2.OptionalBoolean.Value("BOOL_FALSE"))
 
 
 # From this many jobs on (with breaks reserved, or none; on days with several priorities or
