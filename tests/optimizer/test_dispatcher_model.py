@@ -4,6 +4,7 @@ restocking at any warehouse, break windows bounding the whole break, vehicle pro
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 from optimizer_factories import (
@@ -142,10 +143,8 @@ def test_a_route_restocks_several_times_at_the_warehouses_that_have_the_part() -
     assert "parts" in codes(problem, replace_visit(plan, "T1", first, picked={}))
 
 
-def test_jobs_needing_a_pick_up_are_served_from_the_first_plan_on() -> None:
-    """The issue: a pick-up is optional and worth nothing alone, and OR-Tools inserts one node
-    at a time, so jobs needing a part or a tool no van carries stayed unplanned until a lucky
-    search move added pick-up and job together (none after a few plans)."""
+def _every_job_needs_a_pick_up(**options: Any) -> Problem:
+    """18 jobs, each needing a part or a tool no van carries, and one warehouse open 7-12."""
     wh = Warehouse("W1", at(0.0, 0.02), {"pump": 20}, tools=frozenset({"crimper"}),
                    pickup_duration=300, hours=TimeWindow(7 * H, 12 * H))
     techs = tuple(make_tech(f"T{k}", start=at(0.01 * k, -0.01 * k)) for k in range(3))
@@ -155,8 +154,14 @@ def test_jobs_needing_a_pick_up_are_served_from_the_first_plan_on() -> None:
                           **({"parts": {"pump": 1}} if i % 2
                              else {"tools": frozenset({"crimper"})}))
                  for i in range(18))
-    problem = Problem(techs, jobs, warehouses=(wh,), allow_pickups=True,
-                      options=SolverOptions(solution_limit=1))
+    return Problem(techs, jobs, warehouses=(wh,), allow_pickups=True, **options)
+
+
+def test_jobs_needing_a_pick_up_are_served_from_the_first_plan_on() -> None:
+    """The issue: a pick-up is optional and worth nothing alone, and OR-Tools inserts one node
+    at a time, so jobs needing a part or a tool no van carries stayed unplanned until a lucky
+    search move added pick-up and job together (none after a few plans)."""
+    problem = _every_job_needs_a_pick_up(options=SolverOptions(solution_limit=1))
     plan = solve(problem, 30.0)
     assert validate(problem, plan) == []
     assert len(assigned(plan)) == 18 and plan.unassigned == ()
@@ -170,16 +175,7 @@ def test_pick_up_problems_under_a_time_limit_go_on_from_the_best_plan() -> None:
     """Under a time limit (no ``solution_limit``) the pick-up start is followed by rounds of
     its ruin and recreate from the best plan so far (``construct(routes=...)``) and greedy
     descent: every job stays served and the plan valid."""
-    wh = Warehouse("W1", at(0.0, 0.02), {"pump": 20}, tools=frozenset({"crimper"}),
-                   pickup_duration=300, hours=TimeWindow(7 * H, 12 * H))
-    techs = tuple(make_tech(f"T{k}", start=at(0.01 * k, -0.01 * k)) for k in range(3))
-    jobs = tuple(make_job(f"J{i}", location=at(0.004 * (i % 7), 0.005 * (i % 5) - 0.01),
-                          duration=20 * 60,
-                          windows=(TimeWindow((8 + i % 6) * H, (10 + i % 6) * H),),
-                          **({"parts": {"pump": 1}} if i % 2
-                             else {"tools": frozenset({"crimper"})}))
-                 for i in range(18))
-    problem = Problem(techs, jobs, warehouses=(wh,), allow_pickups=True)
+    problem = _every_job_needs_a_pick_up()
     plan = solve(problem, 2.0)
     assert plan.stats["first_solution_strategy"] == "PICKUP_START"
     assert validate(problem, plan) == []
