@@ -213,7 +213,6 @@ def fetch_page(session: Any, stmt: Any, pagination: Any) -> list[Any]:
     return list(session.scalars(stmt.limit(pagination.page_size).offset(offset)))
 
 
-
 def load_related(session: Any, parents: Sequence[Any], attribute: Any, *options: Any) -> None:
     """Load one relationship of all `parents` with one plain query and hand each parent its
     share, as loaded from the database (nothing recorded as changed).
@@ -251,6 +250,7 @@ def load_related(session: Any, parents: Sequence[Any], attribute: Any, *options:
             set_committed_value(p, key, rows)
         else:
             set_committed_value(p, key, rows[0] if rows else None)
+
 
 # LIKE searches (`q=`) match the client's text literally: its %, _ and \ are escaped.
 LIKE_ESCAPE = "\\"

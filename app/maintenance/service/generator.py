@@ -90,18 +90,14 @@ def _rule(plan: MaintenancePlan) -> CalendarRule:
                         day_of_month=plan.day_of_month)
 
 
-def _occurrences(session: Session, plan: MaintenancePlan, asset: Asset) -> list[PlanOccurrence]:
-    return list(session.scalars(select(PlanOccurrence).where(
-        PlanOccurrence.plan_id == plan.id, PlanOccurrence.asset_id == asset.id)
-        .order_by(PlanOccurrence.id)))
-
-
-def _occurrences_by_asset(session: Session, plan: MaintenancePlan
+def _occurrences_by_asset(session: Session, plan: MaintenancePlan, asset: Asset | None = None
                           ) -> dict[int, list[PlanOccurrence]]:
-    """`_occurrences` of every asset of the plan, in one query."""
+    """The plan's occurrences per asset (of one asset, if given), oldest first, in one query."""
+    stmt = select(PlanOccurrence).where(PlanOccurrence.plan_id == plan.id)
+    if asset is not None:
+        stmt = stmt.where(PlanOccurrence.asset_id == asset.id)
     found: dict[int, list[PlanOccurrence]] = {}
-    for row in session.scalars(select(PlanOccurrence).where(PlanOccurrence.plan_id == plan.id)
-                               .order_by(PlanOccurrence.id)):
+    for row in session.scalars(stmt.order_by(PlanOccurrence.id)):
         found.setdefault(row.asset_id, []).append(row)
     return found
 
@@ -187,7 +183,7 @@ def due_occurrences(session: Session, plan: MaintenancePlan, asset: Asset, *, to
     horizon_end = today + timedelta(days=plan.horizon_days)
     working = _working_days(plan, calendar)
     if existing is None:
-        existing = _occurrences(session, plan, asset)
+        existing = _occurrences_by_asset(session, plan, asset).get(asset.id, [])
     if plan.schedule_kind == ScheduleKind.calendar and plan.anchor == Anchor.fixed:
         # Every schedule date in the horizon, each named by its date. (The schedule itself
         # starts at start_date; a date moved to the previous working day may lie before it.)
@@ -335,8 +331,9 @@ def plan_forecasts(session: Session, plan: MaintenancePlan) -> list[AssetForecas
     if plan.meter is None or plan.meter_interval is None:
         return []
     found = []
+    occurrences = _occurrences_by_asset(session, plan)
     for asset in plan_assets(session, plan):
-        existing = _occurrences(session, plan, asset)
+        existing = occurrences.get(asset.id, [])
         completed = _completed_at(session, existing[-1] if existing else None)
         base = _service_reading(session, asset, plan.meter, completed)
         readings = _readings(session, asset, plan.meter)
