@@ -10,6 +10,7 @@ from optimizer_factories import H, at, make_job, make_tech, solve_valid
 from optimizer import (
     Break,
     Pin,
+    Plan,
     Point,
     Problem,
     SolverOptions,
@@ -204,10 +205,10 @@ def _busy_mixed_day() -> Problem:
                                                              solution_limit=5))
 
 
-def _lost_weight(problem: Problem, plan: object) -> int:
+def _lost_weight(problem: Problem, plan: Plan) -> int:
     weight = {1: 1000, 2: 300, 3: 100, 4: 30}
     by_id = {j.id: j for j in problem.jobs}
-    return sum(weight[by_id[u.job_id].priority] for u in plan.unassigned)  # type: ignore[attr-defined]
+    return sum(weight[by_id[u.job_id].priority] for u in plan.unassigned)
 
 
 def test_a_large_day_from_the_fast_start_is_improved_by_ruin_and_recreate(
