@@ -123,3 +123,34 @@ def test_the_ruin_and_recreate_prices_the_span_from_the_latest_useful_departure(
     node = {problem.jobs[ji].id: n for n, ji in rs.built.job_of_node.items()}
     assert rs.shortest_span(0, [node["A"], node["B"]]) == 100 + 100 + 100 + 100 + 150
     assert rs.shortest_span(0, [node["B"], node["A"]]) == 150 + 100 + 100 + 100 + 100
+
+
+def test_the_insertion_screen_never_turns_away_a_position_where_the_job_fits() -> None:
+    # ``Routes.insert`` skips a route, and a position, whose room (the longest service that
+    # could fit there) is shorter than the job's service. On full routes that skips most
+    # positions unseen; it must never skip one where the job fits. One window per job and
+    # no break here, so the route's timing is the whole test.
+    rng = random.Random(11)
+    techs = tuple(make_tech(f"T{k}", start=at(0.01 * k)) for k in range(3))
+    jobs = tuple(make_job(f"J{k}", location=at(rng.uniform(-0.05, 0.05), rng.uniform(-0.05, 0.05)),
+                          duration=rng.choice((20, 45, 90)) * 60,
+                          windows=(TimeWindow(rng.choice((8, 10, 13)) * H, 17 * H),))
+                 for k in range(45))
+    problem = Problem(techs, jobs)
+    shifts = shifts_of(problem)
+    allowed, _ = analyse(problem, shifts)
+    rs = Routes(problem, build(problem, shifts, allowed, 0))
+    rs.fill()
+    waiting = [n for n in rs.order if n not in rs.planned]
+    assert waiting and all(rs.routes)  # full routes, jobs left over
+    fits = 0
+    for v, seq in enumerate(rs.routes):
+        legs, _fs = rs.sched[v]
+        for node in list(rs.planned) + waiting:
+            if node in seq:
+                continue
+            for pos in range(len(seq) + 1):
+                if rs.timed(v, [*seq[:pos], node, *seq[pos:]]) is not None:
+                    fits += 1
+                    assert rs.svc[v][node] <= legs[pos][4] <= rs.room[v]
+    assert fits  # the check saw positions where a job fits
