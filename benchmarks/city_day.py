@@ -355,12 +355,46 @@ def solve_vroom(problem: Problem, limit_s: float) -> tuple[list[Tour], float, fl
     return tours, cpu, wall
 
 
+def _served(tours: list[Tour]) -> set[Id]:
+    return {st.ref for t in tours for st in t.stops if st.kind == "job"}
+
+
+def _on_jobs(problem: Problem, ids: set[Id]) -> Problem:
+    """The same day with only the jobs ``ids`` (the other solver's served set)."""
+    return dataclasses.replace(problem, jobs=tuple(j for j in problem.jobs if j.id in ids))
+
+
+def equal_service(problem: Problem, shape: str, limit: float, ours: list[Tour],
+                  theirs: list[Tour]) -> list[dict]:
+    """Travel at equal service: each solver again, on the jobs the other one served (same
+    limit), so that travel is compared on one set of jobs."""
+    rows = []
+    sub = _on_jobs(problem, _served(ours))
+    tours, cpu, wall = solve_vroom(sub, limit)
+    bad = recheck(sub, tours)
+    rows.append({"shape": shape, "limit_s": limit, "solver": "vroom on ours'",
+                 **figures(sub, tours), "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
+                 "build_s": None, "violations": bad[:5], "n_violations": len(bad)})
+    sub = _on_jobs(problem, _served(theirs))
+    c0, t0 = time.process_time(), time.perf_counter()
+    plan = solve(sub, limit, seed=0)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    tours = tours_of_plan(sub, plan)
+    bad = recheck(sub, tours) + [f"validate: {v.code} {v.job_id} {v.detail}"
+                                 for v in validate(sub, plan)]
+    rows.append({"shape": shape, "limit_s": limit, "solver": "ours on vroom's",
+                 **figures(sub, tours), "cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
+                 "build_s": plan.stats.get("build_s"), "violations": bad[:5],
+                 "n_violations": len(bad)})
+    return rows
+
+
 def compare(shapes: list[str], limits: list[float], seed: int, pickups: bool,
-            parallel: int = 1) -> list[dict]:
+            parallel: int = 1, equal: bool = False) -> list[dict]:
     print("lost priority weight per undone job: "
           + ", ".join(f"P{p} {w}" for p, w in LOST_WEIGHT.items())
           + f"; VROOM priorities {VROOM_PRIORITY}; compared: ours without pick-ups", flush=True)
-    print(f"{'shape':>8} {'limit':>5} {'solver':<14} {'assigned':>8} {'P1 left':>7} "
+    print(f"{'shape':>8} {'limit':>5} {'solver':<15} {'assigned':>8} {'P1 left':>7} "
           f"{'lost wt':>8} {'travel min':>10} {'km':>6} {'cpu s':>6} {'wall s':>6} "
           f"{'build s':>7} {'check':>5}", flush=True)
     rows: list[dict] = []
@@ -376,12 +410,15 @@ def compare(shapes: list[str], limits: list[float], seed: int, pickups: bool,
                                                      parallel_searches=parallel))))
         vr_cache = None
         for limit in limits:
+            mine: list[Tour] = []
             for name, prob in variants:
                 c0, t0 = time.process_time(), time.perf_counter()
                 plan = solve(prob, limit, seed=0)
                 cpu, wall = time.process_time() - c0, time.perf_counter() - t0
                 cpu += plan.stats.get("parallel", {}).get("cpu_s", 0.0)  # its processes' CPU
                 tours = tours_of_plan(prob, plan)
+                if name == "ours":
+                    mine = tours
                 bad = recheck(prob, tours) + [f"validate: {v.code} {v.job_id} {v.detail}"
                                               for v in validate(prob, plan)]
                 rows.append({"shape": shape, "limit_s": limit, "solver": name,
@@ -400,11 +437,15 @@ def compare(shapes: list[str], limits: list[float], seed: int, pickups: bool,
                          "wall_s": round(wall, 1), "build_s": None, "violations": bad[:5],
                          "n_violations": len(bad)})
             _print_row(rows[-1])
+            if equal and _served(mine) != _served(tours):
+                for row in equal_service(problem, shape, limit, mine, tours):
+                    rows.append(row)
+                    _print_row(row)
     return rows
 
 
 def _print_row(r: dict) -> None:
-    print(f"{r['shape']:>8} {r['limit_s']:>5g} {r['solver']:<14} {r['assigned']:>8} "
+    print(f"{r['shape']:>8} {r['limit_s']:>5g} {r['solver']:<15} {r['assigned']:>8} "
           f"{r['p1_undone']:>7} {r['lost_weight']:>8} {r['travel_min']:>10} "
           f"{r['travel_km']:>6} {r['cpu_s']:>6} {r['wall_s']:>6} "
           f"{r['build_s'] if r['build_s'] is not None else '-':>7} "
@@ -436,11 +477,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--metaheuristic", default=SolverOptions().metaheuristic)
     ap.add_argument("--parallel", type=int, default=1,
                     help="also run N independent searches in N processes (row 'ours xN')")
+    ap.add_argument("--equal-service", action="store_true",
+                    help="where the served sets differ, also each solver on the jobs the "
+                         "other served (rows 'vroom on ours'' and 'ours on vroom's')")
     args = ap.parse_args(argv)
     if not args.emergency:
         limits = [float(x) for x in (args.limit_s or "10,30").split(",")]
         rows = compare(args.shape.split(","), limits, args.seed, not args.no_pickups,
-                       args.parallel)
+                       args.parallel, args.equal_service)
         if args.json:
             Path(args.json).write_text(json.dumps(rows, indent=1))
         return 0 if not any(r["n_violations"] for r in rows) else 1
