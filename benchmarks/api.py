@@ -5,9 +5,10 @@
 
 For each database it seeds (or reuses) the demo data (`flask seed-demo --size city`, or `--size
 country` with --scale: 10x the assets and work orders) in a database of its own (SQLite file
-under --data-dir; PostgreSQL database fieldops_bench_<size> on --postgres-url's server), serves
-the app with gunicorn (the production gunicorn.conf.py: JSON sync workers, app.wsgi:app; worker
-recycling off for the run) and a bare Flask "hello" app with the same gunicorn settings, and
+under --data-dir; PostgreSQL database <--postgres-db-prefix><size>, by default
+fieldops_bench_<size>, on --postgres-url's server), serves the app with gunicorn (the production
+gunicorn.conf.py: JSON sync workers, app.wsgi:app; worker recycling off for the run) and a bare
+Flask "hello" app with the same gunicorn settings, and
 drives each endpoint with N closed-loop clients (threads, a new connection per request: sync
 workers do not keep connections alive) for --duration seconds per point. It prints req/s, p50,
 p95 and p99 per endpoint and concurrency, beside two floors from the same run (the hello app and
@@ -70,7 +71,7 @@ def database_url(kind: str, size: str, args: argparse.Namespace) -> str:
     from sqlalchemy.engine import make_url
 
     base = make_url(args.postgres_url)
-    name = f"fieldops_bench_{size}"
+    name = f"{args.postgres_db_prefix}{size}"
     dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
@@ -557,6 +558,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/fieldops-bench"))
     parser.add_argument("--postgres-url", default=os.environ.get(
         "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--postgres-db-prefix", default="fieldops_bench_",
+                        help="the PostgreSQL database is <prefix><size>")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     header = ("| db | endpoint | clients | req/s | p50 ms | p95 ms | p99 ms | "

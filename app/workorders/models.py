@@ -139,6 +139,8 @@ class WorkOrder(Model):
         CheckConstraint("scheduled_end IS NULL OR scheduled_end > scheduled_start",
                         name="schedule_ordered"),
         Index("ix_work_orders_status_resolution_due", "status", "resolution_due_at"),
+        # The queue filtered by status and priority: one index search for its count and page.
+        Index("ix_work_orders_status_priority", "status", "priority"),
         # A technician's visits in a time range: the day, the board, candidates' schedules.
         Index("ix_work_orders_assignee_scheduled", "assignee_user_id", "scheduled_start"),
     )

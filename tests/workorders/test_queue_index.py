@@ -29,3 +29,27 @@ def test_the_sla_order_comes_from_the_index(db_session: Any, make_user: Any) -> 
     plan = _plan(db_session, stmt)
     assert "ix_work_orders_sla_queue" in plan, plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan  # SQLite: no separate sort step
+
+
+def test_the_queue_filtered_by_status_and_priority_is_one_index_search(
+        db_session: Any, make_user: Any) -> None:
+    """The benchmark's filtered queue (status=new&status=scheduled&priority=P1&priority=P2):
+    both filters are one search of ix_work_orders_status_priority (migration 0121queuefilter),
+    for the page and for its count (the index alone, on SQLite), so the rows read are the
+    matching orders only. Before it, SQLite searched the status-only index and read every order
+    of those statuses from the table to test the priority: 14,000 of them on country data."""
+    from sqlalchemy import func, select
+
+    dispatcher = make_user("dispatcher")
+    stmt = service.list_work_orders(db_session, actor=dispatcher, status=["new", "scheduled"],
+                                    priority=["P1", "P2"])
+    page = _plan(db_session, stmt)
+    count = _plan(db_session, select(func.count()).select_from(
+        stmt.order_by(None).subquery()))
+    assert "ix_work_orders_status_priority" in count, count
+    if db_session.get_bind().dialect.name == "sqlite":
+        assert "COVERING INDEX ix_work_orders_status_priority (status=? AND priority=?)" in count, \
+            count
+        assert "ix_work_orders_status_priority (status=? AND priority=?)" in page, page
+    # PostgreSQL, with sorting forbidden, walks ix_work_orders_sla_queue and filters; on demo
+    # data its planner chooses between the two by cost.
