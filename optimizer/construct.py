@@ -525,10 +525,19 @@ class Routes:
             if node not in self.planned:
                 self.insert(node)
 
-    def shuffled(self, rng: Random) -> list[int]:
+    def shuffled(self, rng: Random, near: int | None = None) -> list[int]:
         """The unplanned jobs by drop penalty, most valuable first, in random order within
         each penalty (a different recreate each round; measured on the 40 x 300 city day at
-        8,000 rounds, 4 seeds: lost weight -4 %, travel -2 % against the fixed order)."""
+        8,000 rounds, 4 seeds: lost weight -4 %, travel -2 % against the fixed order); with
+        ``near`` (the job the round ruined around), within each penalty nearest to it first,
+        so the jobs near the room just made get it first (SISR's "close" order). City days,
+        ruin and recreate alone at equal rounds, mean of 3-4 seeds, lost priority weight /
+        travel min, random -> near: 60 x 600 (3,000 rounds) 7,662 / 6,008 -> 7,205 / 5,941;
+        100 x 1,000 (2,000) 11,383 / 9,724 -> 10,917 / 9,332; 40 x 300 (5,000) 1,580 / 3,977
+        -> 1,503 / 3,960; 60 x 350 (4,000) 440 / 4,398 -> 440 / 4,394. Near order in half
+        the rounds only: between the two. Not with ``route_scale`` (the pick-up start of
+        small problems): Pillac TRSP, six instances at 10 s, mean working time vs published
+        +9.04 % random, +9.43 % near."""
         by_penalty: dict[float, list[int]] = {}
         for node in self.order:
             if node not in self.planned:
@@ -536,6 +545,8 @@ class Routes:
         out: list[int] = []
         for penalty in sorted(by_penalty, reverse=True):
             rng.shuffle(by_penalty[penalty])
+            if near is not None:  # stable: equally near jobs stay in random order
+                by_penalty[penalty].sort(key=self.tt[near].__getitem__)
             out += by_penalty[penalty]
         return out
 
@@ -646,7 +657,7 @@ def construct(
         if not victims:
             continue
         rs.remove(victims)
-        rs.fill(rs.shuffled(rng))
+        rs.fill(rs.shuffled(rng, None if route_scale else seed_node))
         cost = rs.cost()
         # threshold acceptance, the threshold falling geometrically (zero at the end)
         left = (1 - k / iterations) if iterations else max(

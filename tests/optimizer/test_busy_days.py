@@ -154,3 +154,21 @@ def test_the_insertion_screen_never_turns_away_a_position_where_the_job_fits() -
                     fits += 1
                     assert rs.svc[v][node] <= legs[pos][4] <= rs.room[v]
     assert fits  # the check saw positions where a job fits
+
+
+def test_the_recreate_offers_the_room_a_ruin_made_to_the_jobs_nearest_it_first() -> None:
+    # Most valuable first; within one value, nearest to the job the round ruined around
+    # first (without it: random order within a value).
+    problem = busy_day()
+    shifts = shifts_of(problem)
+    allowed, _ = analyse(problem, shifts)
+    rs = Routes(problem, build(problem, shifts, allowed, 0, reserve_breaks=True))
+    rs.fill()
+    around = next(iter(rs.planned))
+    order = rs.shuffled(random.Random(3), around)
+    assert sorted(order) == sorted(n for n in rs.order if n not in rs.planned)
+    keys = [(-rs.penalty[n], rs.tt[around][n]) for n in order]
+    assert keys == sorted(keys)
+    plain = rs.shuffled(random.Random(3))
+    assert [rs.penalty[n] for n in plain] == [rs.penalty[n] for n in order]
+    assert plain != order
