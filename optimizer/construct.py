@@ -378,10 +378,6 @@ class Routes:
     def insert(self, node: int) -> bool:
         """Put ``node`` at its cheapest feasible position (with a new pick-up before it when
         its route cannot supply a part or tool it needs); False if none."""
-        need = self.need[node]
-        needy = bool(need or self.tool_need[node])
-        fetch = needy and bool(self.copies)
-        wins = self.wins[node]
         routes = self.allowed[node]
         since = self.fitted_nowhere.get(node)
         if since is not None:
@@ -390,6 +386,13 @@ class Routes:
                 routes = [v for v in set(self.changes[since:]) if v in ok]
             else:
                 routes = [v for v in routes if self.changed_at[v] > since]
+            if not routes:  # no route it may take changed since it last fitted nowhere
+                self.fitted_nowhere[node] = len(self.changes)
+                return False
+        need = self.need[node]
+        needy = bool(need or self.tool_need[node])
+        fetch = needy and bool(self.copies)
+        wins = self.wins[node]
         # (added travel seconds, route, position, new pick-up node or -1, its position)
         cands: list[tuple[int, int, int, int, int]] = []
         for v in routes:
