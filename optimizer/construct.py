@@ -650,15 +650,19 @@ class Routes:
 def construct(
     problem: Problem, built: Built, *, seconds: float = 0.0, iterations: int | None = None,
     seed: int = 0, routes: list[list[int]] | None = None, route_scale: bool = False,
+    first: list[tuple[float, float, float]] | None = None,
 ) -> list[list[int]]:
     """Per route (shift), the job nodes in visiting order: the priority-first insertion (from
     ``routes`` when given, see ``Routes.adopt``), then ruin and recreate for ``seconds`` (or
     exactly ``iterations`` rounds, for reproducible runs); ``route_scale``: its threshold at
-    most ``ROUTE_SHARE`` of the routes' cost."""
+    most ``ROUTE_SHARE`` of the routes' cost. ``first`` receives (monotonic time, process
+    time, cost) of the first plan, the insertion's, before any ruin and recreate."""
     rs = Routes(problem, built)
     if routes is not None:
         rs.adopt(routes)
     rs.fill()
+    if first is not None:
+        first.append((_time.monotonic(), _time.process_time(), rs.cost()))
     deadline = _time.monotonic() + seconds
     rng = Random(seed)
     current = best_cost = rs.cost()

@@ -53,6 +53,11 @@ def test_every_p1_job_is_planned_on_an_oversubscribed_day() -> None:
     assert sum(j.priority == 4 for j in left) >= sum(j.priority == 2 for j in left)
     assert plan.stats["first_solution_strategy"] == "PRIORITY_START"
     assert all(len(r.breaks) == 1 for r in plan.routes)
+    # The first plan is the insertion's, before its ruin and recreate (which takes nearly all
+    # the search time): it was reported when the ruin and recreate ended.
+    st = plan.stats
+    assert st["first_feasible_s"] < st["build_s"] + st["objective_trace"][0][0]  # type: ignore[index,operator]
+    assert st["first_feasible_cpu_s"] <= st["build_cpu_s"] + st["search_cpu_s"]  # type: ignore[operator]
 
 
 def test_an_oversubscribed_day_plans_the_same_with_the_same_seed_and_solution_limit() -> None:
