@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.dispatch.models import ExceptionKind, ShiftException, Technician
+from app.dispatch.models import ExceptionKind, ShiftException, Technician, WeeklyShift
 
 Interval = tuple[datetime, datetime]
 
@@ -91,15 +91,30 @@ def exceptions_on(session: Session, techs: list[Technician], day: date
     return out
 
 
+def shifts_on(session: Session, techs: list[Technician], day: date) -> dict[int, WeeklyShift]:
+    """Every technician's weekly shift on the weekday of `day`, in one query for the roster
+    (technician id -> shift; a technician without one that weekday is absent): the one row
+    of seven that `availability_on` reads, without loading each technician's week."""
+    if not techs:
+        return {}
+    rows = session.scalars(select(WeeklyShift).where(
+        WeeklyShift.technician_id.in_([t.id for t in techs]),
+        WeeklyShift.weekday == day.weekday()))
+    return {row.technician_id: row for row in rows}
+
+
 def availability_on(session: Session, tech: Technician, day: date,
-                    exceptions: list[ShiftException] | None = None) -> Availability:
+                    exceptions: list[ShiftException] | None = None, *,
+                    shifts: dict[int, WeeklyShift] | None = None) -> Availability:
     """The technician's working windows on `day` (local date), in UTC. `exceptions`: the
-    ones `exceptions_on` found for this technician (else they are read here)."""
+    ones `exceptions_on` found for this technician (else they are read here); `shifts`: the
+    roster's shifts of that weekday from `shifts_on` (else `tech.shifts` is read)."""
     zone = ZoneInfo(tech.timezone)
     windows: list[Interval] = []
     brk_from = brk_to = None
     brk_minutes = 0
-    shift = next((s for s in tech.shifts if s.weekday == day.weekday()), None)
+    shift = (shifts.get(tech.id) if shifts is not None
+             else next((s for s in tech.shifts if s.weekday == day.weekday()), None))
     if shift is not None and tech.is_active:
         windows.append((_local(day, shift.starts, zone), _local(day, shift.ends, zone)))
         if shift.break_minutes and shift.break_earliest and shift.break_latest:
