@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import in_ids
 from app.dispatch.models import ExceptionKind, ShiftException, Technician, WeeklyShift
 
 Interval = tuple[datetime, datetime]
@@ -38,7 +40,9 @@ class Availability:
         return self.windows[-1][1] if self.windows else None
 
 
+@lru_cache(maxsize=4096)
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    # The same few shift times of a day, for every technician of a roster, on every request.
     return datetime.combine(day, at, zone).astimezone(UTC)
 
 
@@ -81,7 +85,7 @@ def exceptions_on(session: Session, techs: list[Technician], day: date
     earliest = min(b[0] for b in bounds.values())
     latest = max(b[1] for b in bounds.values())
     rows = session.scalars(select(ShiftException).where(
-        ShiftException.technician_id.in_(list(bounds)), ShiftException.starts_at < latest,
+        in_ids(ShiftException.technician_id, bounds), ShiftException.starts_at < latest,
         ShiftException.ends_at > earliest).order_by(ShiftException.starts_at,
                                                     ShiftException.id))
     for row in rows:
@@ -98,7 +102,7 @@ def shifts_on(session: Session, techs: list[Technician], day: date) -> dict[int,
     if not techs:
         return {}
     rows = session.scalars(select(WeeklyShift).where(
-        WeeklyShift.technician_id.in_([t.id for t in techs]),
+        in_ids(WeeklyShift.technician_id, [t.id for t in techs]),
         WeeklyShift.weekday == day.weekday()))
     return {row.technician_id: row for row in rows}
 

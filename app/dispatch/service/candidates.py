@@ -23,7 +23,7 @@ from app import geo
 from app.assets.models import Site
 from app.auth.models import User
 from app.config import Config
-from app.db import load_related
+from app.db import in_ids, load_related
 from app.dispatch.models import (
     ExceptionKind,
     ShiftException,
@@ -84,7 +84,7 @@ _ABSENCE_OF_EXCEPTION = {ExceptionKind.leave: "on_leave", ExceptionKind.sickness
                          ExceptionKind.training: "in_training"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Busy:
     start: datetime
     end: datetime
@@ -153,7 +153,7 @@ def skill_levels(session: Session, techs: list[Technician]) -> dict[int, dict[in
     if techs:
         for tech_id, skill_id, level in session.execute(select(
                 TechnicianSkill.technician_id, TechnicianSkill.skill_id, TechnicianSkill.level
-        ).where(TechnicianSkill.technician_id.in_(list(out)))):
+        ).where(in_ids(TechnicianSkill.technician_id, out))):
             out[tech_id][skill_id] = level
     return out
 
@@ -165,7 +165,7 @@ def schedules_of(session: Session, user_ids: list[int], start: datetime, end: da
     stmt = (select(WorkOrder.id, WorkOrder.assignee_user_id, WorkOrder.scheduled_start,
                    WorkOrder.scheduled_end, *geo.latitude_longitude(Site.location))
             .join(Site, Site.id == WorkOrder.site_id)
-            .where(WorkOrder.assignee_user_id.in_(user_ids),
+            .where(in_ids(WorkOrder.assignee_user_id, user_ids),
                    WorkOrder.status != Status.cancelled, WorkOrder.scheduled_start >= start,
                    WorkOrder.scheduled_start < end)
             .order_by(WorkOrder.scheduled_start))
@@ -408,10 +408,11 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         avail = availability_on(session, tech, day, exceptions[tech.id], shifts=shifts)
         c.working_today = bool(avail.windows)
         c.shift_minutes = avail.working_minutes
-        busy = [b for b in schedules[tech.user_id] if avail.windows
-                and b.start < avail.windows[-1][1]
-                and b.end > avail.windows[0][0]]
-        c.planned_minutes = int(sum((b.end - b.start).total_seconds() for b in busy) // 60)
+        busy: list[Busy] = []
+        if avail.windows:
+            first, last = avail.windows[0][0], avail.windows[-1][1]
+            busy = [b for b in schedules[tech.user_id] if b.start < last and b.end > first]
+        c.planned_minutes = int(sum([(b.end - b.start).total_seconds() for b in busy]) // 60)
         c.load = round(c.planned_minutes / c.shift_minutes, 3) if c.shift_minutes else 0.0
         home = start_position(tech, now, today)
         slot = None
