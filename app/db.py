@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, Table, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -106,13 +106,16 @@ def postgres_engine_options(config: Any) -> dict[str, Any]:
     threshold is set (psycopg deallocates them on every rollback). Sessions run in UTC:
     psycopg then hands timestamps back with `datetime.UTC` itself, which `UTCDateTime` passes
     through as they are, instead of converting each one from the server's zone (~0.6 us a
-    value, about 1500 values for one dispatcher's candidates)."""
+    value, about 1500 values for one dispatcher's candidates); libpq `options` given in
+    the database URL are kept."""
     raw = str(config.get("DATABASE_PREPARE_THRESHOLD") or "").strip()
+    given = make_url(str(config.get("SQLALCHEMY_DATABASE_URI") or "postgresql://")).query
+    libpq_options = " ".join(filter(None, [str(given.get("options") or ""), "-c TimeZone=UTC"]))
     return {
         "pool_pre_ping": bool(config.get("DATABASE_POOL_PRE_PING", False)),
         "pool_recycle": int(config.get("DATABASE_POOL_RECYCLE_S", 1800)),
         "connect_args": {"prepare_threshold": int(raw) if raw else None,
-                         "options": "-c TimeZone=UTC"},
+                         "options": libpq_options},
     }
 
 
