@@ -105,6 +105,13 @@ def to_latlng(value: Any) -> dict[str, float] | None:
     return {"lat": lat, "lng": lng}
 
 
+def latitude_longitude(column: Any) -> tuple[ColumnElement[float], ColumnElement[float]]:
+    """The stored point's latitude and longitude as plain floats, read by the database
+    (ST_Y / ST_X on both dialects): the same doubles `to_latlng` decodes from the point's
+    WKB, without building and parsing a geometry value per row."""
+    return func.ST_Y(column, type_=Float), func.ST_X(column, type_=Float)
+
+
 def to_polygon(vertices: list[dict[str, float]]) -> WKTElement:
     """Database value for an area given as [{"lat", "lng"}, ...] (closed automatically)."""
     ring = [(v["lng"], v["lat"]) for v in vertices]

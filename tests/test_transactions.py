@@ -112,3 +112,31 @@ def test_reads_begin_deferred_and_writes_immediate_on_sqlite(committed_app: Any)
         assert label_begins and set(label_begins) == {"BEGIN IMMEDIATE"}
     else:
         assert "BEGIN IMMEDIATE" not in read_begins + write_begins + label_begins
+
+
+def test_postgres_sessions_run_in_utc_keeping_the_urls_own_options() -> None:
+    """Timestamps come back in UTC without a conversion per value; a URL's libpq options
+    (a statement timeout, say) still reach the server."""
+    from app.db import postgres_engine_options
+
+    url = "postgresql+psycopg://u@db.example/fieldops?options=-c%20statement_timeout%3D5000"
+    given = postgres_engine_options({"SQLALCHEMY_DATABASE_URI": url})["connect_args"]
+    plain = postgres_engine_options({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/x"})
+    assert given["options"] == "-c statement_timeout=5000 -c TimeZone=UTC"
+    assert plain["connect_args"]["options"] == "-c TimeZone=UTC"
+
+
+def test_timestamps_read_back_are_utc_on_both_databases(committed_app: Any) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.extensions import db
+
+    _token(committed_app, "admin")
+    with committed_app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert db.session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+        created = db.session.scalars(select(User)).first().created_at
+        assert created.tzinfo is UTC and created <= datetime.now(UTC)

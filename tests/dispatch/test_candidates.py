@@ -89,6 +89,28 @@ def test_slot_follows_the_previous_visit_and_travel_starts_there(
     assert mine.planned_minutes == 120 and mine.load == pytest.approx(120 / 480, abs=0.01)
 
 
+@pytest.mark.parametrize("where", [(48.137154321987654, 11.575382345678912),
+                                   (-33.868820123456789, -151.209295987654321)])
+def test_visits_are_read_at_the_very_coordinates_of_their_sites(
+        db_session, make_technician, make_order, where):
+    """The visits' sites come back from SQL as floats (ST_Y / ST_X): bit for bit the point
+    decoded from the stored geometry, so travel from a previous visit is unchanged."""
+    from app.dispatch.service.candidates import schedules_of
+    from app.dispatch.service.problem import point_of, travel_between
+
+    lat, lng = where
+    tech = make_technician(skills={"hvac": 2}, lat=lat + 0.1, lng=lng + 0.1)
+    visit = make_order(lat=lat, lng=lng, assignee=tech, start=local(8), duration=120)
+    wo = make_order(lat=lat + 0.0123456789, lng=lng - 0.0098765432, skills={"hvac": 2})
+    (busy,) = schedules_of(db_session, [tech.user_id], local(0), local(23))[tech.user_id]
+    decoded = point_of(visit.site.location)
+    assert (busy.point.lat, busy.point.lng) == (decoded.lat, decoded.lng)
+    mine = next(c for c in _ranked(db_session, wo, local(7)) if c.technician.id == tech.id)
+    metres, secs = travel_between(decoded, point_of(wo.site.location))
+    assert mine.travel_from == "previous_visit"
+    assert (mine.travel_km, mine.travel_min) == (round(metres / 1000, 1), -(-secs // 60))
+
+
 def test_slot_leaves_room_for_the_lunch_break(db_session, make_technician, make_order):
     """Lunch: 30 minutes inside 12:00-13:30. Visits until 11:45 and from 15:00: a two-hour
     job right after the morning visit (11:45-13:45) would leave no 30 minutes in the lunch

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.dispatch.models import ExceptionKind, ShiftException, Technician
+from app.db import in_ids
+from app.dispatch.models import ExceptionKind, ShiftException, Technician, WeeklyShift
 
 Interval = tuple[datetime, datetime]
 
@@ -38,7 +40,9 @@ class Availability:
         return self.windows[-1][1] if self.windows else None
 
 
+@lru_cache(maxsize=4096)
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
+    # The same few shift times of a day, for every technician of a roster, on every request.
     return datetime.combine(day, at, zone).astimezone(UTC)
 
 
@@ -81,7 +85,7 @@ def exceptions_on(session: Session, techs: list[Technician], day: date
     earliest = min(b[0] for b in bounds.values())
     latest = max(b[1] for b in bounds.values())
     rows = session.scalars(select(ShiftException).where(
-        ShiftException.technician_id.in_(list(bounds)), ShiftException.starts_at < latest,
+        in_ids(ShiftException.technician_id, bounds), ShiftException.starts_at < latest,
         ShiftException.ends_at > earliest).order_by(ShiftException.starts_at,
                                                     ShiftException.id))
     for row in rows:
@@ -91,15 +95,30 @@ def exceptions_on(session: Session, techs: list[Technician], day: date
     return out
 
 
+def shifts_on(session: Session, techs: list[Technician], day: date) -> dict[int, WeeklyShift]:
+    """Every technician's weekly shift on the weekday of `day`, in one query for the roster
+    (technician id -> shift; a technician without one that weekday is absent): the one row
+    of seven that `availability_on` reads, without loading each technician's week."""
+    if not techs:
+        return {}
+    rows = session.scalars(select(WeeklyShift).where(
+        in_ids(WeeklyShift.technician_id, [t.id for t in techs]),
+        WeeklyShift.weekday == day.weekday()))
+    return {row.technician_id: row for row in rows}
+
+
 def availability_on(session: Session, tech: Technician, day: date,
-                    exceptions: list[ShiftException] | None = None) -> Availability:
+                    exceptions: list[ShiftException] | None = None, *,
+                    shifts: dict[int, WeeklyShift] | None = None) -> Availability:
     """The technician's working windows on `day` (local date), in UTC. `exceptions`: the
-    ones `exceptions_on` found for this technician (else they are read here)."""
+    ones `exceptions_on` found for this technician (else they are read here); `shifts`: the
+    roster's shifts of that weekday from `shifts_on` (else `tech.shifts` is read)."""
     zone = ZoneInfo(tech.timezone)
     windows: list[Interval] = []
     brk_from = brk_to = None
     brk_minutes = 0
-    shift = next((s for s in tech.shifts if s.weekday == day.weekday()), None)
+    shift = (shifts.get(tech.id) if shifts is not None
+             else next((s for s in tech.shifts if s.weekday == day.weekday()), None))
     if shift is not None and tech.is_active:
         windows.append((_local(day, shift.starts, zone), _local(day, shift.ends, zone)))
         if shift.break_minutes and shift.break_earliest and shift.break_latest:

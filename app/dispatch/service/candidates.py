@@ -23,8 +23,20 @@ from app import geo
 from app.assets.models import Site
 from app.auth.models import User
 from app.config import Config
-from app.dispatch.models import ExceptionKind, ShiftException, Technician
-from app.dispatch.service.availability import Availability, availability_on, exceptions_on
+from app.db import in_ids, load_related
+from app.dispatch.models import (
+    ExceptionKind,
+    ShiftException,
+    Technician,
+    TechnicianSkill,
+    WeeklyShift,
+)
+from app.dispatch.service.availability import (
+    Availability,
+    availability_on,
+    exceptions_on,
+    shifts_on,
+)
 from app.dispatch.service.problem import (
     active_technicians,
     day_clock,
@@ -40,7 +52,7 @@ from app.errors import Conflict
 from app.inventory import service as inventory
 from app.inventory.models import Part
 from app.workorders import service as workorders
-from app.workorders.models import CLOSED_STATES, Status, WorkOrder
+from app.workorders.models import CLOSED_STATES, Status, WorkOrder, WorkOrderSkill
 
 # Ranking: minutes-equivalent penalties added to "minutes until the job can start".
 PICKUP_PENALTY_MIN = 20
@@ -72,7 +84,7 @@ _ABSENCE_OF_EXCEPTION = {ExceptionKind.leave: "on_leave", ExceptionKind.sickness
                          ExceptionKind.training: "in_training"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Busy:
     start: datetime
     end: datetime
@@ -124,27 +136,44 @@ class Candidate:
         return [code for code in self.reason_codes if code not in NOT_BLOCKING]
 
 
-def missing_skills(tech: Technician, wo: WorkOrder) -> list[dict[str, Any]]:
-    have = {ts.skill_id: ts.level for ts in tech.skills}
+def missing_skills(tech: Technician, wo: WorkOrder,
+                   have: dict[int, int] | None = None) -> list[dict[str, Any]]:
+    """The job's skills the technician lacks or holds below the level; `have`: the
+    technician's levels by skill id from `skill_levels` (else `tech.skills` is read)."""
+    if have is None:
+        have = {ts.skill_id: ts.level for ts in tech.skills}
     return [{"skill": s.skill.code, "required": s.min_level, "have": have.get(s.skill_id, 0)}
             for s in wo.skills if have.get(s.skill_id, 0) < s.min_level]
 
 
+def skill_levels(session: Session, techs: list[Technician]) -> dict[int, dict[int, int]]:
+    """technician id -> skill id -> level, for the whole roster in one query of plain rows
+    (the ranking needs no skill objects, only the job's own)."""
+    out: dict[int, dict[int, int]] = {t.id: {} for t in techs}
+    if techs:
+        for tech_id, skill_id, level in session.execute(select(
+                TechnicianSkill.technician_id, TechnicianSkill.skill_id, TechnicianSkill.level
+        ).where(in_ids(TechnicianSkill.technician_id, out))):
+            out[tech_id][skill_id] = level
+    return out
+
+
 def schedules_of(session: Session, user_ids: list[int], start: datetime, end: datetime,
                  *, exclude: int | None = None) -> dict[int, list[Busy]]:
-    """Per technician user: the visits starting in [start, end), cancelled ones left out."""
+    """Per technician user: the visits starting in [start, end), cancelled ones left out.
+    Each site's coordinates come as floats (hundreds of rows for a roster's day)."""
     stmt = (select(WorkOrder.id, WorkOrder.assignee_user_id, WorkOrder.scheduled_start,
-                   WorkOrder.scheduled_end, Site.location)
+                   WorkOrder.scheduled_end, *geo.latitude_longitude(Site.location))
             .join(Site, Site.id == WorkOrder.site_id)
-            .where(WorkOrder.assignee_user_id.in_(user_ids),
+            .where(in_ids(WorkOrder.assignee_user_id, user_ids),
                    WorkOrder.status != Status.cancelled, WorkOrder.scheduled_start >= start,
                    WorkOrder.scheduled_start < end)
             .order_by(WorkOrder.scheduled_start))
     if exclude is not None:
         stmt = stmt.where(WorkOrder.id != exclude)
     out: dict[int, list[Busy]] = {u: [] for u in user_ids}
-    for wo_id, user_id, begin, finish, location in session.execute(stmt):
-        out[user_id].append(Busy(begin, finish or begin, point_of(location), wo_id))
+    for wo_id, user_id, begin, finish, lat, lng in session.execute(stmt):
+        out[user_id].append(Busy(begin, finish or begin, opt.Point(lat, lng), wo_id))
     return out
 
 
@@ -233,10 +262,12 @@ def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: 
     return None
 
 
-def absence_reason(session: Session, tech: Technician, day: Any) -> str:
-    """Why a technician has no working time that day: no shift on that weekday, or the
-    leave / sickness / training that takes the shift away."""
-    if not tech.is_active or not any(s.weekday == day.weekday() for s in tech.shifts):
+def absence_reason(session: Session, tech: Technician, day: Any,
+                   shift: WeeklyShift | None) -> str:
+    """Why a technician has no working time that day: no shift on that weekday (`shift`,
+    the technician's weekly shift of that weekday, is None), or the leave / sickness /
+    training that takes the shift away."""
+    if not tech.is_active or shift is None:
         return "not_on_shift"
     clock = day_clock(day)
     kinds = set(session.scalars(select(ShiftException.kind).where(
@@ -342,7 +373,11 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         select(Part.id, Part.sku).where(Part.id.in_(needs)))} if needs else {}
     site = point_of(wo.site.location)
     out: list[Candidate] = []
-    techs = active_technicians(session)
+    # The job's skills by code for `missing_skills` (the roster's are plain levels by id).
+    load_related(session, list(wo.skills), WorkOrderSkill.skill)
+    techs = active_technicians(session, collections=False)
+    levels = skill_levels(session, techs)
+    shifts = shifts_on(session, techs, day)
     clock = day_clock(day)
     schedules = schedules_of(session, [t.user_id for t in techs],
                              clock.origin - timedelta(hours=12), clock.end + timedelta(hours=12),
@@ -351,9 +386,10 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
     sources = PartSources.read(session, [t.user_id for t in techs], needs)
     tools = set(wo.required_tools or ())
     fetchable = {t for wh in warehouses(session) for t in (wh.tools or ())} if tools else set()
+    areas: dict[int, list[dict[str, float]]] = {}  # territory id -> vertices, parsed once
     for tech in techs:
         c = Candidate(technician=tech)
-        c.missing_skills = missing_skills(tech, wo)
+        c.missing_skills = missing_skills(tech, wo, levels[tech.id])
         if c.missing_skills:
             c.add_reason("missing_skill", ", ".join(
                 f"{m['skill']} level {m['required']} (has {m['have']})"
@@ -364,23 +400,24 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         elif lacking:
             c.add_reason("tools_to_fetch", ", ".join(sorted(lacking)))
         if tech.territory is not None:
-            latlng = geo.to_latlng(wo.site.location) or {}
-            c.in_territory = geo.point_in_polygon(latlng["lat"], latlng["lng"],
-                                                  geo.polygon_vertices(tech.territory.area) or [])
+            if tech.territory.id not in areas:
+                areas[tech.territory.id] = geo.polygon_vertices(tech.territory.area) or []
+            c.in_territory = geo.point_in_polygon(site.lat, site.lng, areas[tech.territory.id])
             if not c.in_territory:
                 c.add_reason("outside_territory", tech.territory.name)
-        avail = availability_on(session, tech, day, exceptions[tech.id])
+        avail = availability_on(session, tech, day, exceptions[tech.id], shifts=shifts)
         c.working_today = bool(avail.windows)
         c.shift_minutes = avail.working_minutes
-        busy = [b for b in schedules[tech.user_id] if avail.windows
-                and b.start < avail.windows[-1][1]
-                and b.end > avail.windows[0][0]]
-        c.planned_minutes = int(sum((b.end - b.start).total_seconds() for b in busy) // 60)
+        busy: list[Busy] = []
+        if avail.windows:
+            first, last = avail.windows[0][0], avail.windows[-1][1]
+            busy = [b for b in schedules[tech.user_id] if b.start < last and b.end > first]
+        c.planned_minutes = int(sum([(b.end - b.start).total_seconds() for b in busy]) // 60)
         c.load = round(c.planned_minutes / c.shift_minutes, 3) if c.shift_minutes else 0.0
         home = start_position(tech, now, today)
         slot = None
         if not c.working_today:
-            c.add_reason(absence_reason(session, tech, day))
+            c.add_reason(absence_reason(session, tech, day, shifts.get(tech.id)))
         elif avail.end is not None and avail.end <= now:
             c.add_reason("shift_over")
         elif outside_customer_windows(wo, avail, now):

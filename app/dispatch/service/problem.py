@@ -197,18 +197,21 @@ class DayProblem:
     versions: dict[int, int] = field(default_factory=dict)  # work order id -> version
 
 
-def active_technicians(session: Session, ids: list[int] | None = None) -> list[Technician]:
-    """The active technicians (or those of `ids`) by id, with user, territory, skills (and
-    each skill) and weekly shifts loaded; the collections through `load_related` (for the
-    60 of the city roster about half of selectinload's CPU)."""
+def active_technicians(session: Session, ids: list[int] | None = None, *,
+                       collections: bool = True) -> list[Technician]:
+    """The active technicians (or those of `ids`) by id, with user and territory loaded,
+    and (`collections`) their skills (and each skill) and weekly shifts; the collections
+    through `load_related` (for the 60 of the city roster about half of selectinload's
+    CPU)."""
     stmt = (select(Technician).where(Technician.is_active.is_(True))
             .options(joinedload(Technician.user), joinedload(Technician.territory))
             .order_by(Technician.id))
     if ids is not None:
         stmt = stmt.where(Technician.id.in_(ids))
     techs = list(session.scalars(stmt))
-    load_related(session, techs, Technician.skills, joinedload(TechnicianSkill.skill))
-    load_related(session, techs, Technician.shifts)
+    if collections:
+        load_related(session, techs, Technician.skills, joinedload(TechnicianSkill.skill))
+        load_related(session, techs, Technician.shifts)
     return techs
 
 
