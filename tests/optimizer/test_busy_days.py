@@ -39,6 +39,13 @@ def busy_day(solution_limit: int | None = 5) -> Problem:
     return Problem(techs, tuple(jobs), options=SolverOptions(solution_limit=solution_limit))
 
 
+
+def routes_of(problem: Problem, reserve_breaks: bool = False) -> Routes:
+    """The start's routes over the problem's built model (empty until filled)."""
+    shifts = shifts_of(problem)
+    allowed, _ = analyse(problem, shifts)
+    return Routes(problem, build(problem, shifts, allowed, 0, reserve_breaks=reserve_breaks))
+
 def test_every_p1_job_is_planned_on_an_oversubscribed_day() -> None:
     problem = busy_day()
     plan = solve(problem, 30.0)
@@ -91,9 +98,7 @@ def test_the_ruin_removes_strings_of_consecutive_visits_from_routes_near_a_job()
     # SISR's string removal: from each route in turn that visits a job near the chosen one, a
     # run of consecutive visits through that job, and only the jobs the round may remove.
     problem = busy_day()
-    shifts = shifts_of(problem)
-    allowed, _ = analyse(problem, shifts)
-    rs = Routes(problem, build(problem, shifts, allowed, 0, reserve_breaks=True))
+    rs = routes_of(problem, reserve_breaks=True)
     rs.fill()
     least = min(rs.penalty.values())
     low = {n for n in rs.planned if rs.penalty[n] == least}  # P4 jobs
@@ -123,9 +128,7 @@ def test_the_ruin_and_recreate_prices_the_span_from_the_latest_useful_departure(
     jobs = (make_job("A", location=1, duration=100, windows=(TimeWindow(0, 5_000),)),
             make_job("B", location=2, duration=100, windows=(TimeWindow(3_000, 3_100),)))
     problem = Problem((tech,), jobs, TravelModel(distances=d, durations=d))
-    shifts = shifts_of(problem)
-    allowed, _ = analyse(problem, shifts)
-    rs = Routes(problem, build(problem, shifts, allowed, 0))
+    rs = routes_of(problem)
     node = {problem.jobs[ji].id: n for n, ji in rs.built.job_of_node.items()}
     assert rs.shortest_span(0, [node["A"], node["B"]]) == 100 + 100 + 100 + 100 + 150
     assert rs.shortest_span(0, [node["B"], node["A"]]) == 150 + 100 + 100 + 100 + 100
@@ -143,9 +146,7 @@ def test_the_insertion_screen_never_turns_away_a_position_where_the_job_fits() -
                           windows=(TimeWindow(rng.choice((8, 10, 13)) * H, 17 * H),))
                  for k in range(45))
     problem = Problem(techs, jobs)
-    shifts = shifts_of(problem)
-    allowed, _ = analyse(problem, shifts)
-    rs = Routes(problem, build(problem, shifts, allowed, 0))
+    rs = routes_of(problem)
     rs.fill()
     waiting = [n for n in rs.order if n not in rs.planned]
     assert waiting and all(rs.routes)  # full routes, jobs left over
@@ -166,9 +167,7 @@ def test_the_recreate_offers_the_room_a_ruin_made_to_the_jobs_nearest_it_first()
     # Most valuable first; within one value, nearest to the job the round ruined around
     # first (without it: random order within a value).
     problem = busy_day()
-    shifts = shifts_of(problem)
-    allowed, _ = analyse(problem, shifts)
-    rs = Routes(problem, build(problem, shifts, allowed, 0, reserve_breaks=True))
+    rs = routes_of(problem, reserve_breaks=True)
     rs.fill()
     around = next(iter(rs.planned))
     order = rs.shuffled(random.Random(3), around)
@@ -192,9 +191,7 @@ def test_the_ruin_and_recreate_prices_a_late_service_as_the_model_does() -> None
     jobs = (make_job("A", location=1, duration=3_600, priority=4),
             make_job("B", location=2, duration=600, priority=1, sla_due=600 + 600))
     problem = Problem((tech,), jobs, TravelModel(distances=d, durations=d))
-    shifts = shifts_of(problem)
-    allowed, _ = analyse(problem, shifts)
-    rs = Routes(problem, build(problem, shifts, allowed, 0))
+    rs = routes_of(problem)
     node = {problem.jobs[ji].id: n for n, ji in rs.built.job_of_node.items()}
     a_first, b_first = [node["A"], node["B"]], [node["B"], node["A"]]
     # B starts at 300 + 3,600 + 400 = 4,300 s, 3,100 s after it was due
