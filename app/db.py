@@ -8,7 +8,7 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, Table, event
+from sqlalchemy import DateTime, MetaData, Table, bindparam, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -264,8 +264,6 @@ def in_ids(column: Any, ids: Iterable[int]) -> Any:
     parses a statement with more than 50 parameters anew on every execution (its cache stops
     there), which for a roster's 60 technicians cost more CPU than reading the rows. Integer
     ids only (they are rendered as literals)."""
-    from sqlalchemy import bindparam
-
     values = [int(i) for i in ids]
     return column.in_(bindparam(None, values, expanding=True, literal_execute=True))
 

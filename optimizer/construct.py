@@ -197,14 +197,13 @@ class Routes:
         self.routes: list[list[int]] = [[] for _ in range(nv)]
         # per route: for each insertion position, (stop before, when it is left, stop after,
         # when that one starts or the route returns, the longest service that fits there),
-        # and the forward time slack there
-        self.sched: list[tuple[list[tuple[int, int, int, int, int]], list[int]]] = [
+        # the forward time slack there, and the longest service that fits anywhere in it
+        self.sched: list[tuple[list[tuple[int, int, int, int, int]], list[int], int]] = [
             ([(self.starts[v], self.depart[v], self.ends[v],
                self.depart[v] + self.vtt[v][self.starts[v]][self.ends[v]],
                self.close[v] - self.depart[v])],
-             [self.close[v] - self.depart[v]]) for v in range(nv)]
-        # per route, the longest service that fits at any position (see ``_refresh``)
-        self.room = [self.close[v] - self.depart[v] for v in range(nv)]
+             [self.close[v] - self.depart[v]], self.close[v] - self.depart[v])
+            for v in range(nv)]
         # every route change, in order (a route's index each time), and per route the count
         # of changes when it last changed; per unplanned job, that count when it last fitted
         # nowhere: only routes changed since are tried again
@@ -373,8 +372,7 @@ class Routes:
         due = [*st, end]
         room = [f + d - t for f, d, t in zip(fs, due, leave, strict=True)]
         self.sched[v] = (list(zip(before, leave, [*seq, self.ends[v]], due, room, strict=True)),
-                         fs)
-        self.room[v] = max(room)
+                         fs, max(room))
         self._changed(v)
 
     def _changed(self, v: int) -> None:
@@ -407,14 +405,14 @@ class Routes:
         # (added travel seconds, route, position, new pick-up node or -1, its position)
         cands: list[tuple[int, int, int, int, int]] = []
         for v in routes:
-            if self.svc[v][node] > self.room[v]:
+            if self.svc[v][node] > self.sched[v][2]:
                 continue
             if not fetch and need and any(self.load[v][k] + q > self.cap[v][k]
                                           for k, q in need):
                 continue
             # a new pick-up only where the route cannot supply the job even at its end
             fetching = fetch and self.supplied(v, [*self.routes[v], node]) is None
-            legs, fs = self.sched[v]
+            legs, fs, _room = self.sched[v]
             tt = self.vtt[v]
             out_of, service = tt[node], self.svc[v][node]
             for pos, (prev, leave, nxt, due, room) in enumerate(legs):
@@ -627,10 +625,10 @@ class Routes:
         return ([list(r) for r in self.routes], [list(x) for x in self.load],
                 list(self.sched), dict(self.planned), dict(self.at),
                 [{wi: list(row) for wi, row in t.items()} for t in self.took],
-                {wi: list(row) for wi, row in self.wh_taken.items()}, list(self.room))
+                {wi: list(row) for wi, row in self.wh_taken.items()})
 
     def restore(self, snap: tuple[object, ...]) -> None:
-        routes, load, sched, planned, at, took, wh_taken, room = snap
+        routes, load, sched, planned, at, took, wh_taken = snap
         self.at = dict(at)  # type: ignore[call-overload]
         self.took = [{wi: list(row) for wi, row in t.items()}  # type: ignore[attr-defined]
                      for t in took]  # type: ignore[attr-defined]
@@ -640,7 +638,6 @@ class Routes:
         self.routes = [list(r) for r in routes]  # type: ignore[attr-defined]
         self.load = [list(x) for x in load]  # type: ignore[attr-defined]
         self.sched = list(sched)  # type: ignore[call-overload]
-        self.room = list(room)  # type: ignore[call-overload]
         self.planned = dict(planned)  # type: ignore[call-overload]
         for v in range(self.nv):
             if old[v] != self.routes[v]:
@@ -650,19 +647,19 @@ class Routes:
 def construct(
     problem: Problem, built: Built, *, seconds: float = 0.0, iterations: int | None = None,
     seed: int = 0, routes: list[list[int]] | None = None, route_scale: bool = False,
-    first: list[tuple[float, float, float]] | None = None,
+    first: list[tuple[float, float]] | None = None,
 ) -> list[list[int]]:
     """Per route (shift), the job nodes in visiting order: the priority-first insertion (from
     ``routes`` when given, see ``Routes.adopt``), then ruin and recreate for ``seconds`` (or
     exactly ``iterations`` rounds, for reproducible runs); ``route_scale``: its threshold at
     most ``ROUTE_SHARE`` of the routes' cost. ``first`` receives (monotonic time, process
-    time, cost) of the first plan, the insertion's, before any ruin and recreate."""
+    time) of the first plan, the insertion's, before any ruin and recreate."""
     rs = Routes(problem, built)
     if routes is not None:
         rs.adopt(routes)
     rs.fill()
     if first is not None:
-        first.append((_time.monotonic(), _time.process_time(), rs.cost()))
+        first.append((_time.monotonic(), _time.process_time()))
     deadline = _time.monotonic() + seconds
     rng = Random(seed)
     current = best_cost = rs.cost()

@@ -142,17 +142,21 @@ PICKUP_ROUNDS = True
 
 def _priority_start(
     problem: Problem, built: Built, seconds: float, iterations: int | None, seed: int,
-    route_scale: bool = False, first: list[tuple[float, float, float]] | None = None,
+    route_scale: bool = False, first: list[tuple[float, float]] | None = None,
 ) -> object | None:
     """The priority-first routes of ``optimizer.construct`` (improved by its ruin and recreate
     for ``seconds`` or ``iterations`` rounds) as an assignment; None if OR-Tools cannot
     restore them (e.g. with exact break intervals). ``first`` receives the time of its first
     plan (see ``construct``)."""
-    routing, manager = built.routing, built.manager
-    routes = construct(problem, built, seconds=seconds, iterations=iterations, seed=seed,
-                       route_scale=route_scale, first=first)
-    return routing.ReadAssignmentFromRoutes(
-        [[manager.NodeToIndex(n) for n in r] for r in routes], True)
+    return _assignment(built, construct(problem, built, seconds=seconds, iterations=iterations,
+                                        seed=seed, route_scale=route_scale, first=first))
+
+
+def _assignment(built: Built, routes: list[list[int]]) -> Any:
+    """OR-Tools' assignment of ``routes`` (job and pick-up nodes per route); None if it
+    breaks the model."""
+    return built.routing.ReadAssignmentFromRoutes(
+        [[built.manager.NodeToIndex(n) for n in r] for r in routes], True)
 
 
 def _node_routes(built: Built, assignment: object) -> list[list[int]]:
@@ -284,7 +288,7 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     # 3. Otherwise (or when 2.'s routes cannot be restored) OR-Tools' own starts.
     # Each counts its time from ``search_s``, what ``time_limit_s`` leaves after the build.
     huge = fast_start.wanted(problem, built)
-    first_plan: list[tuple[float, float, float]] = []
+    first_plan: list[tuple[float, float]] = []
     rounds = (None if options.solution_limit is None
               else PRIORITY_START_ROUNDS_PER_SOLUTION * options.solution_limit)
     follow, start_name = "GREEDY_DESCENT", "PRIORITY_START"
@@ -323,8 +327,7 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
                                                             PICKUP_ROUND_SHARE * search_s),
                                 seed=seed + k, routes=_node_routes(built, assignment),
                                 route_scale=True)
-            nxt: Any = routing.ReadAssignmentFromRoutes(
-                [[built.manager.NodeToIndex(n) for n in r] for r in rebuilt], True)
+            nxt = _assignment(built, rebuilt)
             if nxt is None:
                 break
             left = max(0.1, search_s - (_time.monotonic() - t_built))
@@ -353,8 +356,7 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
                 rebuilt = construct(problem, built, seconds=HUGE_RECREATE_SHARE * left,
                                     iterations=rounds, seed=seed,
                                     routes=_node_routes(built, fast))
-                better = routing.ReadAssignmentFromRoutes(
-                    [[built.manager.NodeToIndex(n) for n in r] for r in rebuilt], True)
+                better = _assignment(built, rebuilt)
                 if better is not None:
                     fast = start = better
                     trace.append((round(_time.monotonic() - t_built, 3),

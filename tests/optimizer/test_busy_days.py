@@ -152,14 +152,14 @@ def test_the_insertion_screen_never_turns_away_a_position_where_the_job_fits() -
     assert waiting and all(rs.routes)  # full routes, jobs left over
     fits = 0
     for v, seq in enumerate(rs.routes):
-        legs, _fs = rs.sched[v]
+        legs, _fs, room = rs.sched[v]
         for node in list(rs.planned) + waiting:
             if node in seq:
                 continue
             for pos in range(len(seq) + 1):
                 if rs.timed(v, [*seq[:pos], node, *seq[pos:]]) is not None:
                     fits += 1
-                    assert rs.svc[v][node] <= legs[pos][4] <= rs.room[v]
+                    assert rs.svc[v][node] <= legs[pos][4] <= room
     assert fits  # the check saw positions where a job fits
 
 
