@@ -8,7 +8,7 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, Table, bindparam, event
+from sqlalchemy import DateTime, Integer, MetaData, Table, bindparam, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -248,7 +248,12 @@ def load_related(session: Any, parents: Sequence[Any], attribute: Any, *options:
     found: dict[Any, list[Any]] = {}
     if wanted:
         order = [remote, *(prop.order_by or ()), *prop.mapper.primary_key]
-        for row in session.scalars(select(child).where(remote.in_(wanted))
+        # integer keys written into the statement (``in_ids``): a city day's board loads the
+        # sites and windows of ~500 orders, and psycopg parses a statement with more than 50
+        # bound parameters anew each time
+        where = (in_ids(remote, wanted) if isinstance(remote.type, Integer)
+                 else remote.in_(wanted))
+        for row in session.scalars(select(child).where(where)
                                    .options(*options).order_by(*order)):
             found.setdefault(getattr(row, child_attr), []).append(row)
     for p in todo:

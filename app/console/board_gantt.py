@@ -87,6 +87,10 @@ class Words:
 
     states: dict[str, str] = field(default_factory=state_names)
     late_reasons: dict[str, str] = field(default_factory=late_reason_names)
+    # the texts of the bars drawn many times a row, translated once (without values: their
+    # %(...)s placeholders are filled per bar)
+    travel: str = field(default_factory=lambda: _("travel %(min)d min, %(km)s km"))
+    idle: str = field(default_factory=lambda: _("idle"))
 
 
 def _job_bar(track: Track, stop: Stop, visit: dict[str, Any], tech_id: int,
@@ -129,8 +133,8 @@ def gantt_row(day: date, row: BoardRow, *, now: datetime, highlight: int | None 
         arrival = stop.planned_arrival or stop.planned_start
         if stop.travel_s:
             leave = arrival - timedelta(seconds=stop.travel_s)
-            bar = track.bar("travel", leave, arrival, title=_(
-                "travel %(min)d min, %(km)s km", min=stop.travel_min, km=stop.travel_km))
+            bar = track.bar("travel", leave, arrival, title=words.travel % {
+                "min": stop.travel_min, "km": stop.travel_km})
             if bar:
                 bars.append(bar)
             busy.append((leave, arrival))
@@ -159,7 +163,7 @@ def gantt_row(day: date, row: BoardRow, *, now: datetime, highlight: int | None 
             if bar:
                 bars.append(bar)
     for w in row.windows:
-        bars += _idle(track, w["start"], w["end"], busy)
+        bars += _idle(track, w["start"], w["end"], busy, words.idle)
     now_at = track.percent(now)
     where = None
     if tech.last_position_at is not None:
@@ -171,7 +175,7 @@ def gantt_row(day: date, row: BoardRow, *, now: datetime, highlight: int | None 
 
 
 def _idle(track: Track, start: datetime, end: datetime,
-          busy: list[tuple[datetime, datetime]]) -> list[Bar]:
+          busy: list[tuple[datetime, datetime]], title: str) -> list[Bar]:
     out = []
     cursor = start
     for b_start, b_end in sorted(busy):
@@ -182,7 +186,7 @@ def _idle(track: Track, start: datetime, end: datetime,
         cursor = max(cursor, b_end)
     if end - cursor >= IDLE_MIN:
         out.append((cursor, end))
-    return [b for b in (track.bar("idle", a, z, title=_("idle")) for a, z in out) if b]
+    return [b for b in (track.bar("idle", a, z, title=title) for a, z in out) if b]
 
 
 def map_layers(rows: list[BoardRow], *, highlight: int | None = None,

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -165,9 +165,22 @@ def fmt_datetime(value: datetime | None) -> str:
 
 
 def fmt_time(value: datetime | None) -> str:
+    """The clock time of ``value`` in the site's zone, the locale's short form ("3:05 PM",
+    "15:05")."""
     if value is None:
         return "—"
-    return format_time(_aware(value), "short", tzinfo=site_zone(), locale=get_locale())
+    zone = current_app.config.get("DISPATCH_TIMEZONE") or "UTC"
+    return _short_time(int(_aware(value).timestamp()) // 60, zone, str(get_locale()))
+
+
+@lru_cache(maxsize=16384)
+def _short_time(minute: int, zone: str, locale: str) -> str:
+    """``fmt_time`` of the minute since the epoch: the short form shows hours and minutes only,
+    and every zone's offset is whole minutes (since 1972), so the minute decides the text.
+    Cached: Babel took ~15 µs a time, and a city day's board writes ~1,000 of them, mostly
+    the same planned minutes."""
+    return format_time(datetime.fromtimestamp(minute * 60, UTC), "short",
+                       tzinfo=ZoneInfo(zone), locale=locale)
 
 
 def time_left(due: datetime | None, now: datetime) -> tuple[str, bool]:
