@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from app import geo
 from app.db import utcnow
+from app.mobile_api.models import SiteVisit
 from tests.conftest import assert_error
 from tests.mobile_api.conftest import DAY
 
@@ -30,6 +32,10 @@ def test_the_day_lists_own_jobs_in_order_with_site_asset_history_and_parts(
     receive(in_van, van_of(tech), 3)
     inventory.reserve_parts(db_session, work_order_id=early.id, location_id=warehouse.id,
                             lines=[(in_van.id, 2), (not_in_van.id, 1)], actor=warehouse_user)
+    db_session.add(SiteVisit(work_order_id=late.id, technician_user_id=tech.id,
+                             check_in_position=geo.to_point(48.1374, 11.5755),
+                             check_in_accuracy_m=10, check_in_distance_m=5,
+                             check_in_inside_geofence=True))
     db_session.commit()
 
     response = phone.get("/mobile/v1/me/jobs?date=2026-11-23")
@@ -49,6 +55,8 @@ def test_the_day_lists_own_jobs_in_order_with_site_asset_history_and_parts(
     assert parts[in_van.id]["quantity"] == 2 and parts[in_van.id]["in_van"] is True
     assert parts[not_in_van.id]["in_van"] is False
     assert first["all_parts_in_van"] is False
+    # the second job's technician has checked in there, not yet at the first
+    assert [j["checked_in"] for j in day["jobs"]] == [False, True]
 
 
 def test_an_unchanged_day_answers_304_to_if_none_match(phone: Any, make_job: Any) -> None:

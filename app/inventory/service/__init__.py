@@ -20,6 +20,7 @@ from app.inventory.service.locations import (
     list_locations,
     update_location,
     van_of_technician,
+    van_with_stock,
     vans_of_technicians,
 )
 from app.inventory.service.reports import (
@@ -68,6 +69,7 @@ __all__ = [
     "update_location",
     "update_part",
     "van_of_technician",
+    "van_with_stock",
     "vans_of_technicians",
     "verify_stock",
 ]

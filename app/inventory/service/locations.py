@@ -60,6 +60,23 @@ def van_of_technician(session: Session, user_id: int) -> StockLocation | None:
         StockLocation.is_active.is_(True)))
 
 
+def van_with_stock(session: Session, user_id: int
+                   ) -> tuple[StockLocation | None, dict[int, int]]:
+    """``van_of_technician`` and that van's ``available_stock`` in one query."""
+    rows = session.execute(
+        select(StockLocation, StockLevel.part_id, StockLevel.on_hand - StockLevel.reserved)
+        .outerjoin(StockLevel, (StockLevel.location_id == StockLocation.id)
+                   & (StockLevel.on_hand > 0))
+        .where(StockLocation.owner_user_id == user_id, StockLocation.kind == LocationKind.van,
+               StockLocation.is_active.is_(True))
+        .order_by(StockLocation.id)).all()
+    if not rows:
+        return None, {}
+    van = rows[0][0]
+    return van, {part_id: int(free) for loc, part_id, free in rows
+                 if loc is van and part_id is not None}
+
+
 def vans_of_technicians(session: Session, user_ids: list[int]) -> dict[int, StockLocation]:
     """Technician user id -> its active van, for many technicians in one query."""
     if not user_ids:

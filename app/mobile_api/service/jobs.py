@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app import geo
@@ -111,22 +111,23 @@ def technician_day(session: Session, *, day: date | None, actor: User,
     day = day or now.astimezone(tz).date()
     start = datetime.combine(day, time(), tz)
     end = start + timedelta(days=1)
-    orders = list(session.scalars(
-        select(WorkOrder)
+    # whether each job has a site visit (checked in) comes with its row
+    checked = exists().where(SiteVisit.work_order_id == WorkOrder.id)
+    rows = session.execute(
+        select(WorkOrder, checked)
         .where(WorkOrder.assignee_user_id == actor.id,
                WorkOrder.scheduled_start >= start, WorkOrder.scheduled_start < end,
                WorkOrder.status != Status.cancelled)
         # One row each: site, asset and model joined in (a query apiece cost more).
         .options(joinedload(WorkOrder.site),
                  joinedload(WorkOrder.asset).joinedload(Asset.equipment_model))
-        .order_by(WorkOrder.scheduled_start, WorkOrder.id)))
+        .order_by(WorkOrder.scheduled_start, WorkOrder.id)).all()
+    orders = [wo for wo, _ in rows]
+    visited = {wo.id for wo, seen in rows if seen}
     load_related(session, orders, WorkOrder.time_windows)
     load_related(session, orders, WorkOrder.skills, joinedload(WorkOrderSkill.skill))
-    van = inventory.van_of_technician(session, actor.id)
-    free = dict(inventory.available_stock(session, van.id)) if van is not None else {}
+    van, free = inventory.van_with_stock(session, actor.id)
     reservations = _open_reservations(session, [wo.id for wo in orders])
-    visited = set(session.scalars(select(SiteVisit.work_order_id).where(
-        SiteVisit.work_order_id.in_([wo.id for wo in orders]))))
     history = _asset_histories(session, orders)
     result = Day(date=day, timezone=tz.key, van_code=van.code if van is not None else None)
     # In the dispatch time zone the route's day holds the same orders: not read twice.
