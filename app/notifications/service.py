@@ -24,19 +24,24 @@ MAX_TITLE = 200
 
 def queue_notification(session: Session, *, user_ids: Iterable[int | None], kind: str,
                        title: str, body: str, data: dict[str, Any] | None = None,
-                       work_order_id: int | None = None) -> list[Notification]:
+                       work_order_id: int | None = None,
+                       users: Iterable[User] = ()) -> list[Notification]:
     """Queue one notification per distinct recipient, in the caller's transaction.
 
     `title`/`body` are the English text; `data` carries the values the catalogue templates
-    (texts.py) use to say it in the recipient's language.
+    (texts.py) use to say it in the recipient's language. `users`: recipients the caller
+    has read already (the others are read here).
     """
     now = utcnow()
     recipients = list(dict.fromkeys(uid for uid in user_ids if uid is not None))
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(recipients)))} \
-        if recipients else {}
+    known = {u.id: u for u in users}
+    missing = [uid for uid in recipients if uid not in known]
+    if missing:
+        known.update((u.id, u) for u in session.scalars(
+            select(User).where(User.id.in_(missing))))
     rows = []
     for uid in recipients:
-        user = users.get(uid)
+        user = known.get(uid)
         channels = channels_for(kind, user.role if user is not None else None)
         wants_email = EMAIL in channels and user is not None and bool(user.email)
         rows.append(Notification(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from app.assets.models import Asset, Site
 from app.auth.models import Role, User
@@ -26,7 +26,6 @@ from app.workorders.models import (
     WorkOrder,
 )
 from app.workorders.service.editing import check_time_windows, new_work_order
-from app.workorders.service.sla import _dispatcher_ids
 from app.workorders.service.timeline import record_event
 
 # The same answer for an unknown tag and another account's tag, so tags cannot be probed.
@@ -88,8 +87,10 @@ def _file(session: Session, *, site: Site, asset: Asset | None, description: str
                          description=description, contact=contact,
                          tracking_token_sha256=hashlib.sha256(token.encode()).hexdigest())
     session.add(report)
-    queue_notification(session, user_ids=_dispatcher_ids(session), kind=kind, title=title,
-                       body=description[:500],
+    dispatchers = list(session.scalars(select(User).where(
+        User.role == Role.dispatcher, User.is_active.is_(True)).order_by(User.id)))
+    queue_notification(session, user_ids=[u.id for u in dispatchers], users=dispatchers,
+                       kind=kind, title=title, body=description[:500],
                        data={"work_order_id": work_order.id, "number": work_order.number},
                        work_order_id=work_order.id)
     return FaultReportOutcome(work_order, merged, token, report)
@@ -107,7 +108,9 @@ def report_fault(session: Session, *, description: str, actor: User,
     windows = check_time_windows(time_windows or [])
     asset: Asset | None = None
     if asset_tag is not None or asset_id is not None:
-        stmt = select(Asset).join(Site).where(Site.customer_id == actor.customer_id)
+        # the site comes with the asset's row (it is read next)
+        stmt = (select(Asset).join(Site).options(contains_eager(Asset.site))
+                .where(Site.customer_id == actor.customer_id))
         if asset_tag is not None:
             stmt = stmt.where(Asset.tag == asset_tag.strip().upper())
         if asset_id is not None:
