@@ -427,7 +427,8 @@ def nearby_assets(session: Session, *, lat: float, lng: float, radius_m: float, 
                            ).cte("near_sites").prefix_with("MATERIALIZED")
     stmt = (select(Asset, sites.c.distance_m)
             .join(sites, sites.c.site_id == Asset.site_id)
-            .join(Asset.site).options(contains_eager(Asset.site))
+            # the answer shows of the site only its customer: not its geometry and hours
+            .join(Asset.site).options(contains_eager(Asset.site).load_only(Site.customer_id))
             .order_by(sites.c.distance_m, Asset.tag).limit(limit))
     found = []
     for asset, metres in session.execute(stmt):

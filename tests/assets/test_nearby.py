@@ -57,9 +57,11 @@ def test_nearby_for_a_customer_shows_only_own_assets(login, ring_of_sites, make_
     customer_id = ring_of_sites[0][0].customer_id
     foreign = make_asset(site=make_site(lat=CENTRE[0], lng=CENTRE[1]))
     api = login("customer", customer_id=customer_id)
-    tags = [a["tag"] for a in api.get(f"/api/v1/assets/nearby?lat={CENTRE[0]}&lng={CENTRE[1]}"
-                                      "&radius_m=50000").get_json()]
+    found = api.get(f"/api/v1/assets/nearby?lat={CENTRE[0]}&lng={CENTRE[1]}"
+                    "&radius_m=50000").get_json()
+    tags = [a["tag"] for a in found]
     assert foreign.tag not in tags and "RING-300" in tags
+    assert {a["customer_id"] for a in found} == {customer_id}
 
 
 @pytest.mark.parametrize("query", ["lat=91&lng=0", "lat=0&lng=181", "lat=x&lng=1", "lng=1",
