@@ -92,6 +92,13 @@ def reset_transaction_mode(token: Token[bool]) -> None:
     _may_write.reset(token)
 
 
+def reads_only_from_now() -> None:
+    """The request's writes are committed: the transactions it still begins only read (on
+    SQLite a plain BEGIN, not the write lock again). A write after this is refused, as in a
+    GET, unless `begin_writing` comes first. See app/blueprint.py."""
+    _may_write.set(False)
+
+
 def begin_writing(session: Any) -> None:
     """A read-only request that turns out to need a write: end its read transaction (it has
     written nothing) so that the next statement begins a write transaction (IMMEDIATE on

@@ -77,6 +77,46 @@ def test_a_read_answers_while_another_connection_writes(committed_app: Any) -> N
         writer.join()
 
 
+def test_a_writes_answer_is_read_while_another_connection_writes(committed_app: Any) -> None:
+    """Once a write request has committed, the reads that build its answer do not take the
+    write lock again (app/blueprint.py): another connection that starts writing right after
+    the commit does not hold the answer up."""
+    from sqlalchemy.orm import Session
+
+    headers = {"Authorization": f"Bearer {_token(committed_app, 'admin')}"}
+    held, release, answered = threading.Event(), threading.Event(), threading.Event()
+    holders: list[threading.Thread] = []
+
+    def lock_after_commit(_session: Any) -> None:
+        if not holders:  # the request's own commit: another connection starts writing now
+            holders.append(threading.Thread(target=_hold_write_lock,
+                                            args=(committed_app, held, release)))
+            holders[0].start()
+            assert held.wait(LOCK_HELD_S)
+
+    results: list[Any] = []
+
+    def write() -> None:
+        results.append(committed_app.test_client().post(
+            "/api/v1/skills", headers=headers, json={"code": "brazing", "name": "Brazing"}))
+        answered.set()
+
+    event.listen(Session, "after_commit", lock_after_commit)
+    try:
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert answered.wait(LOCK_HELD_S), "the answer waited for the other writer's lock"
+        writer.join()
+        assert holders and held.is_set()
+        assert results[0].status_code == 201, results[0].get_json()
+        assert results[0].get_json()["code"] == "brazing"
+    finally:
+        event.remove(Session, "after_commit", lock_after_commit)
+        release.set()
+        for holder in holders:
+            holder.join()
+
+
 def test_reads_begin_deferred_and_writes_immediate_on_sqlite(committed_app: Any) -> None:
     """What each request sends to begin its transaction (PostgreSQL: the driver's BEGIN for
     both; the IMMEDIATE lock is a SQLite matter)."""
@@ -108,7 +148,8 @@ def test_reads_begin_deferred_and_writes_immediate_on_sqlite(committed_app: Any)
         event.remove(engine, "before_cursor_execute", record)
     if engine.dialect.name == "sqlite":
         assert read_begins and set(read_begins) == {"BEGIN"}
-        assert write_begins and set(write_begins) == {"BEGIN IMMEDIATE"}
+        # the write, then the read of its answer after the commit (app/blueprint.py)
+        assert write_begins == ["BEGIN IMMEDIATE", "BEGIN"]
         assert label_begins and set(label_begins) == {"BEGIN IMMEDIATE"}
     else:
         assert "BEGIN IMMEDIATE" not in read_begins + write_begins + label_begins

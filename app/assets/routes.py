@@ -4,12 +4,12 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.assets import importer, labels, schemas, service
 from app.assets.models import Asset, Customer, EquipmentModel, MeterReading, Site, Skill
 from app.auth.models import Role
 from app.auth.permissions import ANY_ROLE, STAFF, actor, require_roles
+from app.blueprint import Blueprint
 from app.db import fetch_page
 from app.errors import ErrorSchema
 from app.extensions import db

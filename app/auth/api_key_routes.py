@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth import api_keys
 from app.auth.models import ApiKey, Role
 from app.auth.permissions import actor, require_roles
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from app.blueprint import Blueprint
 from app.db import fetch_page
 from app.errors import ErrorSchema
 from app.extensions import db

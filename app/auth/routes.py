@@ -6,7 +6,6 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user
 from flask_jwt_extended import jwt_required as _jwt_required
-from flask_smorest import Blueprint
 
 from app.auth import service
 from app.auth.models import Role, User
@@ -24,6 +23,7 @@ from app.auth.schemas import (
     UserUpdate,
 )
 from app.auth.throttle import throttle_from_config
+from app.blueprint import Blueprint
 from app.db import fetch_page
 from app.errors import ErrorSchema
 from app.extensions import db

@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth.models import Role
 from app.auth.permissions import actor, require_roles
+from app.blueprint import Blueprint
 from app.db import begin_writing, fetch_page, utcnow
 from app.dispatch import schemas, service
 from app.dispatch.models import ShiftException, Technician, Territory

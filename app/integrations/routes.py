@@ -4,10 +4,10 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth.models import Role
 from app.auth.permissions import actor, require_roles
+from app.blueprint import Blueprint
 from app.db import fetch_page
 from app.errors import ErrorSchema
 from app.extensions import db

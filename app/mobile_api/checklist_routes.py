@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth.models import Role
 from app.auth.permissions import actor, require_roles
+from app.blueprint import Blueprint
 from app.errors import ErrorSchema
 from app.extensions import db
 from app.maintenance import schemas as maintenance_schemas

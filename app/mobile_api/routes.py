@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth.models import Role
 from app.auth.permissions import actor, require_roles
+from app.blueprint import Blueprint
 from app.errors import ErrorSchema, Unprocessable
 from app.extensions import db
 from app.mobile_api import operations, schemas, service

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth.models import Role, User
 from app.auth.permissions import ANY_ROLE, actor, require_roles
+from app.blueprint import Blueprint
 from app.db import fetch_page
 from app.errors import ErrorSchema, Forbidden, Unauthorized
 from app.extensions import db

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Response, current_app, render_template, request
 from flask.views import MethodView
 from flask_babel import get_locale, gettext
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from app.auth.models import Role
 from app.auth.permissions import ANY_ROLE, actor, require_roles
+from app.blueprint import Blueprint
 from app.db import begin_writing, utcnow
 from app.dispatch import service as dispatch
 from app.errors import ErrorSchema
