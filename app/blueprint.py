@@ -4,10 +4,10 @@ transaction.
 A write view commits, then flask-smorest serialises what it returned; the commit expired the
 objects, so serialising reads them again in a new transaction. On SQLite a write request
 begins its transactions IMMEDIATE (app/db.py), so that read took the write lock a second time
-and queued behind every other writer: on the city data under load the fault report's p99 was
-606 ms, the stock movement's 221 ms. Once the view has returned with its work committed (no
-transaction open), what is still read to answer begins a plain deferred transaction instead
-(PostgreSQL: no difference). A view that returns with its transaction open keeps it.
+and waited behind any writer that had started since the commit (up to the busy timeout).
+Once the view has returned with its work committed (no transaction open), what is still read
+to answer begins a plain deferred transaction instead (PostgreSQL: no difference). A view
+that returns with its transaction open keeps it.
 """
 
 from __future__ import annotations
