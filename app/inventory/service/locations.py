@@ -53,11 +53,14 @@ def get_location(session: Session, location_id: int, *, actor: User | None) -> S
     return location
 
 
+def _active_van_of(user_id: int) -> tuple[Any, ...]:
+    return (StockLocation.owner_user_id == user_id, StockLocation.kind == LocationKind.van,
+            StockLocation.is_active.is_(True))
+
+
 def van_of_technician(session: Session, user_id: int) -> StockLocation | None:
     """The technician's active van, if it has one."""
-    return session.scalar(select(StockLocation).where(
-        StockLocation.owner_user_id == user_id, StockLocation.kind == LocationKind.van,
-        StockLocation.is_active.is_(True)))
+    return session.scalar(select(StockLocation).where(*_active_van_of(user_id)))
 
 
 def van_with_stock(session: Session, user_id: int
@@ -67,9 +70,7 @@ def van_with_stock(session: Session, user_id: int
         select(StockLocation, StockLevel.part_id, StockLevel.on_hand - StockLevel.reserved)
         .outerjoin(StockLevel, (StockLevel.location_id == StockLocation.id)
                    & (StockLevel.on_hand > 0))
-        .where(StockLocation.owner_user_id == user_id, StockLocation.kind == LocationKind.van,
-               StockLocation.is_active.is_(True))
-        .order_by(StockLocation.id)).all()
+        .where(*_active_van_of(user_id)).order_by(StockLocation.id)).all()
     if not rows:
         return None, {}
     van = rows[0][0]

@@ -26,6 +26,7 @@ from app.workorders.models import (
     WorkOrder,
 )
 from app.workorders.service.editing import check_time_windows, new_work_order
+from app.workorders.service.sla import active_dispatchers
 from app.workorders.service.timeline import record_event
 
 # The same answer for an unknown tag and another account's tag, so tags cannot be probed.
@@ -87,8 +88,7 @@ def _file(session: Session, *, site: Site, asset: Asset | None, description: str
                          description=description, contact=contact,
                          tracking_token_sha256=hashlib.sha256(token.encode()).hexdigest())
     session.add(report)
-    dispatchers = list(session.scalars(select(User).where(
-        User.role == Role.dispatcher, User.is_active.is_(True)).order_by(User.id)))
+    dispatchers = active_dispatchers(session)  # as users: the notifications read them
     queue_notification(session, user_ids=[u.id for u in dispatchers], users=dispatchers,
                        kind=kind, title=title, body=description[:500],
                        data={"work_order_id": work_order.id, "number": work_order.number},

@@ -155,9 +155,17 @@ class TickResult:
     breaches: int = 0
 
 
+def _active_dispatcher() -> tuple[Any, ...]:
+    return User.role == Role.dispatcher, User.is_active.is_(True)
+
+
 def _dispatcher_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(User.id).where(
-        User.role == Role.dispatcher, User.is_active.is_(True)).order_by(User.id)))
+    return list(session.scalars(select(User.id).where(*_active_dispatcher()).order_by(User.id)))
+
+
+def active_dispatchers(session: Session) -> list[User]:
+    """The dispatchers who are notified of faults and SLA events, as users."""
+    return list(session.scalars(select(User).where(*_active_dispatcher()).order_by(User.id)))
 
 
 def _claim(session: Session, work_order_id: int, values: dict[str, Any], unset: str) -> bool:
