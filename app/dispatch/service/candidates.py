@@ -262,17 +262,15 @@ def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: 
     return None
 
 
-def absence_reason(session: Session, tech: Technician, day: Any,
-                   shift: WeeklyShift | None) -> str:
+def absence_reason(tech: Technician, shift: WeeklyShift | None,
+                   exceptions: list[ShiftException]) -> str:
     """Why a technician has no working time that day: no shift on that weekday (`shift`,
     the technician's weekly shift of that weekday, is None), or the leave / sickness /
-    training that takes the shift away."""
+    training among the day's `exceptions` (from `exceptions_on`, read once for the roster)
+    that takes the shift away."""
     if not tech.is_active or shift is None:
         return "not_on_shift"
-    clock = day_clock(day)
-    kinds = set(session.scalars(select(ShiftException.kind).where(
-        ShiftException.technician_id == tech.id, ShiftException.starts_at < clock.end,
-        ShiftException.ends_at > clock.origin)))
+    kinds = {e.kind for e in exceptions}
     return next((code for kind, code in _ABSENCE_OF_EXCEPTION.items() if kind in kinds),
                 "not_on_shift")
 
@@ -417,7 +415,7 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         home = start_position(tech, now, today)
         slot = None
         if not c.working_today:
-            c.add_reason(absence_reason(session, tech, day, shifts.get(tech.id)))
+            c.add_reason(absence_reason(tech, shifts.get(tech.id), exceptions[tech.id]))
         elif avail.end is not None and avail.end <= now:
             c.add_reason("shift_over")
         elif outside_customer_windows(wo, avail, now):
