@@ -116,7 +116,7 @@ def _migrations_dir() -> Any:
 
 
 def _init_database(app: Flask) -> None:
-    from app.db import configure_sqlite_engine, sqlite_engine_options
+    from app.db import configure_postgres_engine, configure_sqlite_engine, sqlite_engine_options
 
     uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -132,9 +132,11 @@ def _init_database(app: Flask) -> None:
         options = {**postgres_engine_options(app.config), **options}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     ext.db.init_app(app)
-    if uri.startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if uri.startswith("sqlite"):
             configure_sqlite_engine(ext.db.engine, app.config["SPATIALITE_LIBRARY_PATH"])
+        elif uri.startswith("postgresql"):
+            configure_postgres_engine(ext.db.engine, int(app.config["DATABASE_PREPARED_MAX"]))
 
 
 def _init_jwt_callbacks() -> None:

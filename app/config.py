@@ -251,11 +251,14 @@ class Config:
     # PostgreSQL connection pool (issue 18). No pre-ping round trip per request: connections
     # are recycled after DATABASE_POOL_RECYCLE_S, and a connection found dead fails its one
     # request with 503 `unavailable` (OperationalError) while SQLAlchemy empties the pool.
-    # psycopg prepares a statement after DATABASE_PREPARE_THRESHOLD runs but drops all of them
-    # (DEALLOCATE ALL) on every ROLLBACK, i.e. after every read request; empty: never prepare.
+    # psycopg prepares a statement the DATABASE_PREPARE_THRESHOLD-th time a connection runs it
+    # (then PostgreSQL no longer parses and plans it), keeps the DATABASE_PREPARED_MAX most
+    # recent, and drops all of them on a ROLLBACK. Read requests run in autocommit and end with
+    # none (app.db.configure_postgres_engine); empty threshold: never prepare.
     DATABASE_POOL_PRE_PING = _env_bool("DATABASE_POOL_PRE_PING", False)
     DATABASE_POOL_RECYCLE_S = _env_int("DATABASE_POOL_RECYCLE_S", 1800)
-    DATABASE_PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "")
+    DATABASE_PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "2")
+    DATABASE_PREPARED_MAX = _env_int("DATABASE_PREPARED_MAX", 500)
     # Web console: map tiles only when an operator sets a tile URL (e.g. a self-hosted
     # https://tiles.example/{z}/{x}/{y}.png); unset, the map draws routes on a plain background.
     # Behind HTTPS set SESSION_COOKIE_SECURE=1 so the session cookie is never sent in clear.

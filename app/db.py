@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import DateTime, Integer, MetaData, Table, bindparam, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -109,8 +111,8 @@ def begin_writing(session: Any) -> None:
 
 def postgres_engine_options(config: Any) -> dict[str, Any]:
     """Pool and psycopg options for PostgreSQL (settings in app/config.py, measured by
-    benchmarks/api.py): no pre-ping, recycled connections, prepared statements only when a
-    threshold is set (psycopg deallocates them on every rollback). Sessions run in UTC:
+    benchmarks/api.py): no pre-ping, recycled connections, statements prepared the
+    DATABASE_PREPARE_THRESHOLD-th time a connection runs them. Sessions run in UTC:
     psycopg then hands timestamps back with `datetime.UTC` itself, which `UTCDateTime` passes
     through as they are, instead of converting each one from the server's zone (~0.6 us a
     value, about 1500 values for one dispatcher's candidates); libpq `options` given in
@@ -190,15 +192,81 @@ def configure_sqlite_engine(engine: Engine, spatialite_path: str) -> None:
         conn.info["fieldops_writes"] = writes
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _no_writes_in_reads(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if conn.info.get("fieldops_writes", True) or not conn.in_transaction():
-            return
-        head = statement.lstrip()[:8].upper()
-        if not head.startswith(_READ_STATEMENTS):
-            raise ReadOnlyTransactionError(
-                "A write in a read-only (deferred) transaction; call app.db.begin_writing "
-                f"first: {statement[:80]}")
+    event.listen(engine, "before_cursor_execute", _no_writes_in_reads)
+
+
+def configure_postgres_engine(engine: Engine, prepared_max: int) -> None:
+    """Read-only transactions run in autocommit mode on PostgreSQL; each connection keeps up
+    to `prepared_max` prepared statements (psycopg's default, 100, is fewer than the
+    statements the API runs: they would be prepared and deallocated in turn).
+
+    A transaction begun while `_may_write` is False (a GET request, or the answer read after a
+    write request committed) sends no BEGIN and no ROLLBACK: at READ COMMITTED, PostgreSQL's
+    default, every statement takes its own snapshot inside a transaction too, so the reads
+    see exactly what they saw before, two round trips fewer. It also keeps psycopg's prepared
+    statements: psycopg deallocates all of them on every ROLLBACK (DEALLOCATE ALL), which
+    ended every read request; with no ROLLBACK they are prepared once per connection
+    (DATABASE_PREPARE_THRESHOLD) and PostgreSQL parses and plans them no more.
+    A write in such a transaction would commit at once, so it is refused, as on SQLite
+    (`_no_writes_in_reads`); a GET that must write calls `begin_writing` first.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi: Any, _record: Any) -> None:
+        dbapi.prepared_max = prepared_max
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        writes = _may_write.get()
+        conn.info["fieldops_writes"] = writes
+        dbapi = conn.connection.dbapi_connection
+        # psycopg: no round trip. Only on an idle connection: one the server dropped has no
+        # transaction status, and its first statement answers 503 as on any lost connection.
+        if dbapi.autocommit == writes and _idle(dbapi):
+            dbapi.autocommit = not writes
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi: Any, _record: Any, _proxy: Any) -> None:
+        # An idle connection's socket has nothing to read unless the server closed it (a
+        # restart, pg_terminate_backend, an idle timeout): found here, without a round trip,
+        # the pool replaces it instead of the request failing on it. (A read request ends
+        # with no ROLLBACK that would have found it dead on its way back to the pool.)
+        try:
+            if dbapi.closed:
+                raise DisconnectionError("connection closed")
+            if select.select([dbapi.pgconn.socket], [], [], 0)[0]:
+                for _ in range(2):  # the server's last message, then the end of the stream
+                    dbapi.pgconn.consume_input()
+        except DisconnectionError:
+            raise
+        except Exception as exc:
+            raise DisconnectionError(str(exc)) from exc
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi: Any, _record: Any) -> None:
+        # back in the pool as every other connection is: transactional
+        if dbapi is not None and dbapi.autocommit and _idle(dbapi):
+            dbapi.autocommit = False
+
+    event.listen(engine, "before_cursor_execute", _no_writes_in_reads)
+
+
+def _idle(dbapi: Any) -> bool:
+    """A psycopg connection that is open and outside a transaction."""
+    from psycopg.pq import TransactionStatus
+
+    return not dbapi.closed and dbapi.info.transaction_status == TransactionStatus.IDLE
+
+
+def _no_writes_in_reads(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    """Refuse a write in a transaction begun read-only (see configure_sqlite_engine)."""
+    if conn.info.get("fieldops_writes", True) or not conn.in_transaction():
+        return
+    head = statement.lstrip()[:8].upper()
+    if not head.startswith(_READ_STATEMENTS):
+        raise ReadOnlyTransactionError(
+            "A write in a read-only (deferred) transaction; call app.db.begin_writing "
+            f"first: {statement[:80]}")
 
 
 _READ_STATEMENTS = ("SELECT", "PRAGMA", "WITH", "BEGIN", "SAVEPOIN", "RELEASE", "ROLLBACK",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from tests.conftest import build_app
+from tests.conftest import TEST_DATABASE, build_app
 
 LOCK_HELD_S = 20  # the writer lets go after this long at the latest
 
@@ -181,3 +181,68 @@ def test_timestamps_read_back_are_utc_on_both_databases(committed_app: Any) -> N
             assert db.session.execute(text("SHOW TimeZone")).scalar() == "UTC"
         created = db.session.scalars(select(User)).first().created_at
         assert created.tzinfo is UTC and created <= datetime.now(UTC)
+
+
+def test_a_write_slipped_into_a_read_request_is_refused_on_both_databases(
+        committed_app: Any) -> None:
+    """A GET's transaction only reads: a write there is refused (on PostgreSQL it would
+    otherwise commit at once, read requests running in autocommit) and leaves nothing; after
+    `begin_writing` the same write goes through."""
+    from sqlalchemy import select
+
+    from app.assets.models import Skill
+    from app.db import ReadOnlyTransactionError, begin_writing
+    from app.extensions import db
+
+    insert = text("INSERT INTO skills (code, name) VALUES (:code, 'Slipped in')")
+    with committed_app.test_request_context("/api/v1/skills", method="GET"):
+        committed_app.preprocess_request()
+        db.session.execute(select(Skill.id)).all()
+        with pytest.raises(ReadOnlyTransactionError):
+            db.session.execute(insert, {"code": "refused"})
+        db.session.rollback()
+        begin_writing(db.session)
+        db.session.execute(insert, {"code": "allowed"})
+        db.session.commit()
+    with committed_app.app_context():
+        codes = set(db.session.scalars(select(Skill.code)))
+    assert "allowed" in codes and "refused" not in codes
+
+
+@pytest.mark.skipif(TEST_DATABASE != "postgis", reason="psycopg's prepared statements: "
+                    "PostgreSQL only")
+def test_read_requests_keep_their_prepared_statements_on_postgres(committed_app: Any) -> None:
+    """A read request sends no BEGIN and no ROLLBACK (autocommit): psycopg deallocates every
+    prepared statement on a ROLLBACK, so before this each GET threw away what the previous
+    ones had prepared and PostgreSQL parsed and planned every statement again. A write
+    request still runs in a transaction."""
+    from app.extensions import db
+
+    headers = {"Authorization": f"Bearer {_token(committed_app, 'admin')}"}
+    client = committed_app.test_client()
+    with committed_app.app_context():
+        engine = db.engine
+    seen: list[tuple[str, Any, bool]] = []
+
+    def record(conn: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        seen.append((statement, dbapi, dbapi.autocommit))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        r = client.post("/api/v1/skills", headers=headers, json={"code": "weld", "name": "Weld"})
+        assert r.status_code == 201, r.get_json()
+        wrote = [autocommit for s, _c, autocommit in seen if s.startswith("INSERT")]
+        seen.clear()
+        for _ in range(4):
+            assert client.get("/api/v1/skills", headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert wrote and not any(wrote)  # the write request: in a transaction
+    reads = [(s, c) for s, c, autocommit in seen if "FROM skills" in s and autocommit]
+    assert len(reads) >= 4 and len({id(c) for _s, c in reads}) == 1  # page and count
+    dbapi = reads[-1][1]
+    prepared = [row[0] for row in dbapi.execute(
+        "SELECT statement FROM pg_prepared_statements").fetchall()]
+    dbapi.rollback()
+    assert any("FROM skills" in statement for statement in prepared), prepared
