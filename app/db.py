@@ -212,8 +212,9 @@ def configure_postgres_engine(engine: Engine, prepared_max: int) -> None:
     """
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi: Any, _record: Any) -> None:
+    def _on_connect(dbapi: Any, record: Any) -> None:
         dbapi.prepared_max = prepared_max
+        record.info["fieldops_fresh"] = True  # its first checkout is not checked (below)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -226,15 +227,21 @@ def configure_postgres_engine(engine: Engine, prepared_max: int) -> None:
             dbapi.autocommit = not writes
 
     @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi: Any, _record: Any, _proxy: Any) -> None:
+    def _on_checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
         # An idle connection's socket has nothing to read unless the server closed it (a
         # restart, pg_terminate_backend, an idle timeout): found here, without a round trip,
         # the pool replaces it instead of the request failing on it. (A read request ends
-        # with no ROLLBACK that would have found it dead on its way back to the pool.)
+        # with no ROLLBACK that would have found it dead on its way back to the pool.) A new
+        # connection is not checked: the pool would retry a server that drops every
+        # connection three times and then raise a 500; its first statement fails with 503.
+        if record.info.pop("fieldops_fresh", False):
+            return
         try:
             if dbapi.closed:
                 raise DisconnectionError("connection closed")
-            if select.select([dbapi.pgconn.socket], [], [], 0)[0]:
+            poll = select.poll()  # not select(): descriptors above 1024 are fine
+            poll.register(dbapi.pgconn.socket, select.POLLIN)
+            if poll.poll(0):
                 for _ in range(2):  # the server's last message, then the end of the stream
                     dbapi.pgconn.consume_input()
         except DisconnectionError:
@@ -282,8 +289,9 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def fetch_page(session: Any, stmt: Any, pagination: Any) -> list[Any]:
-    """One page of a select for flask-smorest's @paginate; sets the total for X-Pagination."""
+def fetch_page(session: Any, stmt: Any, pagination: Any, *options: Any) -> list[Any]:
+    """One page of a select for flask-smorest's @paginate; sets the total for X-Pagination.
+    `options` (e.g. joinedload) apply to the page's query, not to the count."""
     from sqlalchemy import func, select
 
     pagination.item_count = session.scalar(
@@ -292,7 +300,8 @@ def fetch_page(session: Any, stmt: Any, pagination: Any) -> list[Any]:
     offset = (pagination.page - 1) * pagination.page_size
     if offset >= pagination.item_count:
         return []  # past the end (also keeps absurd page numbers away from the driver)
-    return list(session.scalars(stmt.limit(pagination.page_size).offset(offset)))
+    return list(session.scalars(stmt.options(*options).limit(pagination.page_size)
+                                .offset(offset)))
 
 
 def load_related(session: Any, parents: Sequence[Any], attribute: Any, *options: Any) -> None:

@@ -24,5 +24,6 @@ def test_seed_demo_leaves_planner_statistics(scratch_databases: Any, tmp_path: A
         analysed = dict(db.session.execute(text(
             "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
             "WHERE relname IN ('work_orders', 'assets', 'sites')")).all())
+        db.session.remove()  # its connection back in the pool, which dispose() closes
         db.engine.dispose()
     assert analysed == {"work_orders": True, "assets": True, "sites": True}

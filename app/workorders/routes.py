@@ -71,7 +71,7 @@ class WorkOrders(MethodView):
         filtered, sorted by SLA urgency (least time remaining first) unless `sort` says so."""
         return service.load_shown(db.session, fetch_page(
             db.session, service.list_work_orders(db.session, actor=actor(), **query),
-            pagination_parameters))
+            pagination_parameters, *service.SHOWN_IN_ROW))
 
     @require_roles(*OFFICE)
     @blp.arguments(WorkOrderCreate)

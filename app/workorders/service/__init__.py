@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.workorders.models import WorkOrder
-from app.workorders.service.access import get_work_order_for, load_shown, visible_to
+from app.workorders.service.access import SHOWN_IN_ROW, get_work_order_for, load_shown, visible_to
 from app.workorders.service.editing import (
     check_time_windows,
     create_work_order,
@@ -59,6 +59,7 @@ __all__ = [
     "ACCEPTS_PARTS",
     "CHECK_IN",
     "COMPLETION",
+    "SHOWN_IN_ROW",
     "TRANSITIONS",
     "FaultReportOutcome",
     "SlaState",

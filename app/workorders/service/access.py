@@ -38,9 +38,16 @@ def visible_to(stmt: Any, actor: User) -> Any:
     return stmt.where(False)
 
 
+# What the API shows of an order that a page's own query can bring along, one row per order
+# (many-to-one and one-to-one): two queries fewer for `load_shown`, which skips them.
+SHOWN_IN_ROW = (joinedload(WorkOrder.rating),
+                joinedload(WorkOrder.sla_policy).joinedload(SlaPolicy.calendar))
+
+
 def load_shown(session: Session, orders: Sequence[WorkOrder]) -> list[WorkOrder]:
     """Load what the API shows of each order (skills, windows, SLA pauses, rating, policy
-    and its calendar): one query per relation for the whole page, not several per row."""
+    and its calendar): one query per relation for the whole page, not several per row
+    (none for those the orders' query joined in, `SHOWN_IN_ROW`)."""
     load_related(session, orders, WorkOrder.skills, joinedload(WorkOrderSkill.skill))
     load_related(session, orders, WorkOrder.time_windows)
     load_related(session, orders, WorkOrder.sla_pauses)
