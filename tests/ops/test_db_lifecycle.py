@@ -29,7 +29,8 @@ def killing_app(scratch_databases: Any, tmp_path_factory: Any) -> Any:
     def query_then_lose_connection() -> Any:
         pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         with psycopg.connect(_libpq_dsn(make_url(TEST_POSTGRES_URL)), autocommit=True) as c:
-            c.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            # with a timeout: returns once the backend has exited (its socket closed)
+            c.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
         return {"backend": pid}
 
     yield app
