@@ -249,8 +249,10 @@ class Config:
     LOGIN_WINDOW_SECONDS = _env_int("LOGIN_WINDOW_SECONDS", 900)
 
     # PostgreSQL connection pool (issue 18). No pre-ping round trip per request: connections
-    # are recycled after DATABASE_POOL_RECYCLE_S, and a connection found dead fails its one
-    # request with 503 `unavailable` (OperationalError) while SQLAlchemy empties the pool.
+    # are recycled after DATABASE_POOL_RECYCLE_S; one the server closed while it sat in the
+    # pool is replaced when handed out (its socket says so; app.db.configure_postgres_engine),
+    # and one that dies during a request fails it with 503 `unavailable` (OperationalError)
+    # while SQLAlchemy empties the pool.
     # psycopg prepares a statement the DATABASE_PREPARE_THRESHOLD-th time a connection runs it
     # (then PostgreSQL no longer parses and plans it), keeps the DATABASE_PREPARED_MAX most
     # recent, and drops all of them on a ROLLBACK. Read requests run in autocommit and end with
