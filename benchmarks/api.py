@@ -370,22 +370,24 @@ def _load() -> str:
     return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} cores"
 
 
+def _proc_cpu_s(pid: str) -> tuple[str, float]:
+    """A process's command name and CPU seconds so far (utime + stime, from /proc);
+    ("", 0.0) when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "", 0.0
+    name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+    fields = rest.split()
+    return name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_cpu_s() -> float:
     """CPU seconds used so far by this machine's PostgreSQL processes (backends included):
     on PostGIS the database shares the cores with the web workers."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name, rest = stat.split("(", 1)[1].rsplit(")", 1)
-        if name.startswith("postgres"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    return total
+    procs = (_proc_cpu_s(entry.name) for entry in Path("/proc").iterdir()
+             if entry.name.isdigit())
+    return sum(cpu for name, cpu in procs if name.startswith("postgres"))
 
 
 def _free_port() -> int:
@@ -431,18 +433,11 @@ class Server:
 
     def cpu_s(self) -> float:
         """CPU seconds used so far by the workers (the master's children, from /proc)."""
-        total, tick = 0.0, os.sysconf("SC_CLK_TCK")
         try:
             children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
         except OSError:
             return 0.0
-        for pid in children.split():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-        return total
+        return sum(_proc_cpu_s(pid)[1] for pid in children.split())
 
     def stop(self) -> None:
         os.killpg(self.proc.pid, signal.SIGTERM)
