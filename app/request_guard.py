@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import marshmallow
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from webargs import core
@@ -99,7 +100,21 @@ class StrictJSONProvider(DefaultJSONProvider):
 
 
 class StrictFlaskParser(FlaskParser):
-    """The webargs parser for every smorest route: the strict loader, a 400 for what it refuses."""
+    """The webargs parser for every smorest route: the strict loader, a 400 for what it refuses.
+    A route's schema class is instantiated once, not per request (webargs builds a new
+    instance each time: two or three per request, ~0.1 ms each, for a query and its paging)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._instances: dict[type, Any] = {}
+
+    def _get_schema(self, argmap: Any, req: Any) -> Any:
+        if isinstance(argmap, type) and issubclass(argmap, marshmallow.Schema):
+            schema = self._instances.get(argmap)
+            if schema is None:
+                schema = self._instances[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
