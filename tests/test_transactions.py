@@ -183,6 +183,33 @@ def test_timestamps_read_back_are_utc_on_both_databases(committed_app: Any) -> N
         assert created.tzinfo is UTC and created <= datetime.now(UTC)
 
 
+@pytest.mark.skipif(TEST_DATABASE != "postgis", reason="a PostgreSQL session's TimeZone: "
+                    "SQLite stores naive UTC and has none")
+def test_timestamps_are_utc_even_when_the_config_replaces_the_connect_options(
+        scratch_databases: Any, tmp_path: Any) -> None:
+    """`UTCDateTime` hands psycopg's values through untouched on PostgreSQL, so a session in
+    another zone (engine options from the config replace ours) is set to UTC on connect."""
+    from datetime import UTC
+
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.extensions import db
+
+    app = build_app(scratch_databases.create(), tmp_path, SQLALCHEMY_ENGINE_OPTIONS={
+        "connect_args": {"options": "-c TimeZone=Asia/Shanghai"}})
+    try:
+        _token(app, "admin")
+        with app.app_context():
+            assert db.session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+            created = db.session.scalars(select(User)).first().created_at
+            assert created.tzinfo is UTC and created.isoformat().endswith("+00:00")
+            db.session.remove()
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
 def test_a_write_slipped_into_a_read_request_is_refused_on_both_databases(
         committed_app: Any) -> None:
     """A GET's transaction only reads: a write there is refused (on PostgreSQL it would

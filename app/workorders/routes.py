@@ -207,7 +207,7 @@ class FaultReports(MethodView):
         already has an open work order the report is attached to it (`merged`: true)."""
         outcome = service.report_fault(db.session, **body, actor=actor())
         db.session.commit()
-        service.load_shown(db.session, [outcome.work_order])  # what the answer shows of it
+        service.reload_shown(db.session, outcome.work_order)  # what the answer shows of it
         return {"work_order": outcome.work_order, "merged": outcome.merged,
                 "tracking_number": outcome.tracking_number,
                 "tracking_token": outcome.tracking_token}

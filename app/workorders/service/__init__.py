@@ -10,7 +10,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.workorders.models import WorkOrder
-from app.workorders.service.access import SHOWN_IN_ROW, get_work_order_for, load_shown, visible_to
+from app.workorders.service.access import (
+    SHOWN_IN_ROW,
+    get_work_order_for,
+    load_shown,
+    reload_shown,
+    visible_to,
+)
 from app.workorders.service.editing import (
     check_time_windows,
     create_work_order,
@@ -88,6 +94,7 @@ __all__ = [
     "record_event",
     "register_completion_check",
     "release_parts_of_cancelled",
+    "reload_shown",
     "report_fault",
     "report_fault_by_label",
     "run_sla_tick",
