@@ -207,6 +207,10 @@ def test_the_board_draws_each_technicians_day_and_marks_the_late_job(
     assert all(word in legend for word in ("planned", "en route", "on site", "done",
                                            "running late"))
     shot(browser, screenshots, "board-day")
+    # A job's bar opens its work order.
+    browser.get(_bar(browser, world.late_number).get_attribute("href"))
+    WebDriverWait(browser, 10).until(
+        lambda d: world.late_number in d.find_element(By.TAG_NAME, "h1").text)
 
 
 def test_plan_progress_compare_apply_and_release(browser: Any, world: World,
