@@ -13,7 +13,9 @@ drives each endpoint with N closed-loop clients (threads, a new connection per r
 workers do not keep connections alive) for --duration seconds per point. It prints req/s, p50,
 p95 and p99 per endpoint and concurrency, beside two floors from the same run (the hello app and
 /healthz), and the statements and raw SQL time (cursor execute, summed) of one request of each
-endpoint measured in-process. The clients run on the same machine as the server.
+endpoint measured in-process, with the Python function calls it makes (cProfile's count: the
+same for the same code, however fast the machine runs at the moment). The clients run on the
+same machine as the server.
 
 Settings pass through the environment to the servers, e.g. FIELDOPS_GC_FREEZE=0 (no
 gc.freeze after start-up), DATABASE_PREPARE_THRESHOLD=5, DATABASE_POOL_PRE_PING=1.
@@ -124,6 +126,7 @@ class Endpoint:
     server: str = "app"  # or "hello"
     sql_statements: int | None = None
     sql_ms: float | None = None
+    python_calls: int | None = None  # function calls in the app for one request (cProfile)
 
 
 @dataclass
@@ -316,9 +319,32 @@ def measure_sql(app: Any, eps: list[Endpoint], repeat: int = 5) -> None:
                     totals.append(sum(timings) * 1000)
             ep.sql_statements = int(statistics.median(counts))
             ep.sql_ms = statistics.median(totals)
+            ep.python_calls = python_calls(client, ep)
     finally:
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)
+
+
+def python_calls(client: Any, ep: Endpoint, repeat: int = 3) -> int:
+    """Python function calls one request makes in-process (cProfile's count, median of
+    `repeat`): unlike CPU time on this VM, whose speed drifts by 20-35 % within minutes, the
+    same code answering the same request makes the same calls, so a change's effect on the
+    Python work shows even when the timings cannot resolve it."""
+    import cProfile
+    import pstats
+
+    counts = []
+    for i in range(repeat):
+        req = ep.make(0, i)
+        headers = {"Authorization": f"Bearer {req.token}"} if req.token else {}
+        profile = cProfile.Profile()
+        profile.enable()
+        try:
+            client.open(req.path, method=req.method, headers=headers, json=req.body)
+        finally:
+            profile.disable()
+        counts.append(pstats.Stats(profile).total_calls)
+    return int(statistics.median(counts))
 
 
 def gc_pauses(app: Any, ep: Endpoint, requests: int = 150) -> str:
@@ -531,7 +557,7 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
         queue = next(ep for ep in endpoints(fixture(app), 1) if ep.name == "queue")
         print(f"[{kind}] GC, queue in-process: {gc_pauses(app, queue)}", flush=True)
     measure_sql(app, probe)
-    sql = {ep.name: (ep.sql_statements, ep.sql_ms) for ep in probe}
+    sql = {ep.name: (ep.sql_statements, ep.sql_ms, ep.python_calls) for ep in probe}
     fx = fixture(app)  # the status-change jobs back on site after the in-process requests
     eps = chosen(fx)
     with app.app_context():
@@ -547,7 +573,7 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
         servers["app"].wait_ready("/healthz")
         servers["hello"].wait_ready("/")
         for ep in eps:
-            stmts, sql_ms = sql.get(ep.name, (None, None))
+            stmts, sql_ms, calls = sql.get(ep.name, (None, None, None))
             for c in concurrency:
                 cpu_before, db_before = servers[ep.server].cpu_s(), postgres_cpu_s()
                 point = load(servers[ep.server].port, ep, c, args.duration)
@@ -559,7 +585,8 @@ def run_database(kind: str, args: argparse.Namespace) -> list[str]:
                         f"{point.p95:.1f} | {point.p99:.1f} | {cpu_ms:.1f} | {db_ms:.1f} | "
                         f"{point.errors} | "
                         f"{'' if stmts is None else stmts} | "
-                        f"{'' if sql_ms is None else f'{sql_ms:.1f}'} | {ep.target} |")
+                        f"{'' if sql_ms is None else f'{sql_ms:.1f}'} | "
+                        f"{'' if calls is None else f'{calls:,}'} | {ep.target} |")
                 print(line, flush=True)
                 lines.append(line)
     finally:
@@ -589,8 +616,8 @@ def main() -> None:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     header = ("| db | endpoint | clients | req/s | p50 ms | p95 ms | p99 ms | "
               "server CPU ms/req | PostgreSQL CPU ms/req | errors | SQL stmts | SQL ms | "
-              "target (PostGIS, c=8) |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "Python calls | target (PostGIS, c=8) |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"gunicorn {args.workers} sync workers, {args.duration:g} s per point, "
           f"gc.freeze {'off' if os.environ.get('FIELDOPS_GC_FREEZE') == '0' else 'on'}")
     print(header, flush=True)
