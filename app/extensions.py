@@ -2,11 +2,11 @@
 
 from typing import TYPE_CHECKING
 
-from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 
+from app.auth.verified_tokens import RememberingJWTManager
 from app.db import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -19,7 +19,7 @@ else:
     Model = db.Model
 api = Api()
 migrate = Migrate()
-jwt = JWTManager()
+jwt = RememberingJWTManager()
 
 # Flask-Babel (app/i18n.py binds it with the locale selector).
 from flask_babel import Babel  # noqa: E402

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import jwt as pyjwt
@@ -86,6 +87,34 @@ def test_expired_and_forged_tokens_are_refused(app, client, make_user):
     assert_error(client.post("/api/v1/auth/refresh",
                              headers={"Authorization": f"Bearer {refresh_for_ghost}"}),
                  401, "account_disabled")
+
+
+def test_a_token_used_before_is_refused_once_it_expires(app, client, make_user):
+    """Access tokens are verified once per process (app/auth/verified_tokens.py); expiry is
+    still checked on every request."""
+    user = make_user("admin")
+    with app.app_context():
+        short = create_access_token(str(user.id), expires_delta=timedelta(seconds=2))
+    headers = {"Authorization": f"Bearer {short}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # the remembered one
+    expires = pyjwt.decode(short, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expires - time.time()) + 0.2)
+    assert_error(client.get("/api/v1/me", headers=headers), 401, "token_expired")
+
+
+def test_a_token_verified_under_one_key_is_refused_under_another(app, client, make_user,
+                                                                 monkeypatch):
+    """What is remembered of a verified token is tied to the key it was verified with: after
+    the secret changes, the same token is refused."""
+    user = make_user("admin")
+    with app.app_context():
+        token = create_access_token(str(user.id))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    monkeypatch.setitem(app.config, "JWT_SECRET_KEY",
+                        "another-secret-that-is-long-enough-for-hs256")
+    assert_error(client.get("/api/v1/me", headers=headers), 401, "token_invalid")
 
 
 @pytest.mark.parametrize("body, content_type, code", [
