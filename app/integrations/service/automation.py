@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -243,11 +243,11 @@ def _fire(session: Session, rule: AutomationRule, order: WorkOrder, event_type: 
 
 
 def _remember(session: Session, _flush_context: Any) -> None:
-    if session.info.get(_RUNNING):
-        return
-    ids = [o.id for o in session.new if isinstance(o, WorkOrderEvent)]
-    if ids:
-        session.info.setdefault(_PENDING, []).extend(ids)
+    # The entries themselves, flushed and held by the session: read back by id they cost a
+    # query on every commit that wrote one (each status change).
+    entries = [o for o in session.new if isinstance(o, WorkOrderEvent)]
+    if entries and not session.info.get(_RUNNING):
+        session.info.setdefault(_PENDING, []).extend(entries)
 
 
 def _forget(session: Session, *_args: Any) -> None:
@@ -260,9 +260,9 @@ def run_rules(session: Session) -> None:
         return
     if any(isinstance(o, WorkOrderEvent) for o in session.new):
         session.flush()  # flush: entries still pending are events too
-    ids = session.info.pop(_PENDING, [])
-    entries = list(session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.id.in_(ids))
-                                   .order_by(WorkOrderEvent.id))) if ids else []
+    # (an entry of a savepoint rolled back since is no longer persistent: not an event)
+    entries = sorted((e for e in session.info.pop(_PENDING, []) if inspect(e).persistent),
+                     key=lambda e: e.id)
     if not entries:
         return
     rules = list(session.scalars(select(AutomationRule).where(
