@@ -23,9 +23,28 @@ _MISSING = missing
 
 Reader = Callable[[Any], Any]
 Step = tuple[str, str, int, Any, fields.Field, type | None]
-MARSHMALLOW, NO_ATTRIBUTE, KEY, PATH = range(4)  # how a plan step reads its value
+MARSHMALLOW, NO_ATTRIBUTE, KEY, PATH, LOADED = range(5)  # how a plan step reads its value
 
 _indexable: dict[type, bool] = {}  # type -> has __getitem__ (read obj[key] before obj.key)
+_UNLOADED = object()
+# mapped class -> the attribute keys SQLAlchemy keeps in an instance's __dict__ once loaded
+_mapped: dict[type, frozenset[str]] = {}
+
+
+def _mapped_keys(kind: type) -> frozenset[str]:
+    """Column and relationship keys of a SQLAlchemy-mapped class (empty for other types).
+    Reading a loaded one from the instance's __dict__ gives what the attribute gives (its
+    descriptor returns that entry when present) without a Python call; an unloaded or expired
+    one is absent and read as an attribute, which loads it."""
+    known = _mapped.get(kind)
+    if known is None:
+        from sqlalchemy import inspect
+
+        mapper: Any = inspect(kind, raiseerr=False)
+        known = (frozenset(mapper.column_attrs.keys()) | frozenset(mapper.relationships.keys())
+                 if mapper is not None and hasattr(mapper, "column_attrs") else frozenset())
+        _mapped[kind] = known
+    return known
 
 
 def _is_indexable(obj: Any) -> bool:
@@ -69,6 +88,7 @@ class Schema(marshmallow.Schema):
     """marshmallow.Schema with a precomputed dump plan (see the module's docstring)."""
 
     _dump_plan: list[Step] | None = None
+    _typed_plans: dict[type, list[Step]] | None = None
 
     def _plan(self) -> list[Step]:
         own_reading = type(self).get_attribute is not marshmallow.Schema.get_attribute
@@ -91,14 +111,38 @@ class Schema(marshmallow.Schema):
         self._dump_plan = plan
         return plan
 
+    def _plan_for(self, kind: type) -> list[Step]:
+        """The plan for objects of `kind`: attributes a mapped class keeps in __dict__ read
+        from there (LOADED)."""
+        plans = self._typed_plans
+        if plans is None:
+            plans = self._typed_plans = {}
+        plan = plans.get(kind)
+        if plan is None:
+            mapped = _mapped_keys(kind)
+            base = self._dump_plan or self._plan()
+            plan = plans[kind] = [
+                (attr, key, LOADED if how == KEY and source in mapped else how, source, field,
+                 plain)
+                for attr, key, how, source, field, plain in base] if mapped else base
+        return plan
+
     def _serialize(self, obj: Any, *, many: bool = False) -> Any:
         if many and obj is not None:
             return [self._serialize(item) for item in obj]
-        plan = self._dump_plan or self._plan()
+        plans = self._typed_plans
+        plan = plans.get(type(obj)) if plans is not None else None
+        if plan is None:
+            plan = self._plan_for(type(obj))
         indexable = _is_indexable(obj)
         ret = self.dict_class()
+        loaded = obj.__dict__ if plan is not self._dump_plan else None  # a mapped object
         for attr_name, key, how, source, field, plain in plan:
-            if how == KEY:
+            if how == LOADED:
+                value = loaded.get(source, _UNLOADED)  # type: ignore[union-attr]
+                if value is _UNLOADED:
+                    value = getattr(obj, source, _MISSING)
+            elif how == KEY:
                 value = _read_key(obj, source) if indexable else getattr(obj, source, _MISSING)
             elif how == PATH:
                 value = source(obj)

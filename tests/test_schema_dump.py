@@ -16,6 +16,8 @@ from typing import Any
 import marshmallow
 import pytest
 from marshmallow import fields
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.fields import Computed, StrictBoolean
 from app.schema import Schema
@@ -128,3 +130,52 @@ def test_a_schema_reading_its_own_way_keeps_it() -> None:
 def test_only_and_exclude_shape_the_plan() -> None:
     assert OuterOut(only=("id", "label")).dump(OBJECTS[0]) == {"id": 1, "label": "#1"}
     assert "shout" not in OuterOut(exclude=("shout",)).dump(OBJECTS[0])
+
+
+
+class _Mapped(DeclarativeBase):
+    pass
+
+
+class _Part(_Mapped):
+    __tablename__ = "schema_dump_parts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None]
+    level: Mapped[int | None]
+    box_id: Mapped[int | None] = mapped_column(ForeignKey("schema_dump_boxes.id"))
+
+    @property
+    def label(self) -> str:
+        return f"#{self.id}"
+
+
+class _Box(_Mapped):
+    __tablename__ = "schema_dump_boxes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None]
+    parts: Mapped[list[_Part]] = relationship()
+
+
+class PartOut(Schema):
+    id = fields.Integer()
+    code = fields.String(allow_none=True)
+    level = fields.Integer(dump_default=-1)
+    label = fields.String()
+
+
+class BoxOut(Schema):
+    id = fields.Integer()
+    name = fields.String(allow_none=True)
+    parts = fields.List(fields.Nested(PartOut))
+
+
+def test_mapped_objects_write_as_marshmallow_writes_them_loaded_or_not() -> None:
+    """A SQLAlchemy-mapped object's loaded attributes are read from its __dict__; what is not
+    loaded (never set on a new object, a relationship not loaded) is read as an attribute,
+    as marshmallow reads it."""
+    boxes = [_Box(id=1, name="Van", parts=[_Part(id=7, code="A", level=2), _Part(id=8)]),
+             _Box(id=2)]  # no name and no parts set: not in its __dict__
+    assert "name" not in boxes[1].__dict__ and "parts" not in boxes[1].__dict__
+    assert BoxOut(many=True).dump(boxes) == _marshmallow(BoxOut(many=True), boxes)
+    assert BoxOut().dump(boxes[0])["parts"][1] == {"id": 8, "code": None, "level": None,
+                                                   "label": "#8"}
