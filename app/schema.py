@@ -66,9 +66,23 @@ def _read_key(obj: Any, key: str) -> Any:
 
 
 def _path_reader(keys: list[str]) -> Reader:
+    """Reads "a.b.c" as marshmallow does (`_read_key` at each step), with no Python call per
+    step for the common cases: a mapped object's loaded attribute (from its __dict__), or
+    an object without item access (getattr). A day of 24 jobs reads ~1,500 such steps."""
     def read(obj: Any) -> Any:
         for key in keys:
-            obj = _read_key(obj, key)
+            kind = type(obj)
+            mapped = _mapped.get(kind)
+            if mapped is None:
+                mapped = _mapped_keys(kind)
+            if key in mapped:
+                value = obj.__dict__.get(key, _UNLOADED)
+                obj = getattr(obj, key, _MISSING) if value is _UNLOADED else value
+                continue
+            indexable = _indexable.get(kind)
+            if indexable is None:
+                indexable = _is_indexable(obj)
+            obj = _read_key(obj, key) if indexable else getattr(obj, key, _MISSING)
         return obj
 
     return read

@@ -143,6 +143,7 @@ class _Part(_Mapped):
     code: Mapped[str | None]
     level: Mapped[int | None]
     box_id: Mapped[int | None] = mapped_column(ForeignKey("schema_dump_boxes.id"))
+    box: Mapped[_Box | None] = relationship(back_populates="parts")
 
     @property
     def label(self) -> str:
@@ -153,7 +154,7 @@ class _Box(_Mapped):
     __tablename__ = "schema_dump_boxes"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None]
-    parts: Mapped[list[_Part]] = relationship()
+    parts: Mapped[list[_Part]] = relationship(back_populates="box")
 
 
 class PartOut(Schema):
@@ -161,6 +162,7 @@ class PartOut(Schema):
     code = fields.String(allow_none=True)
     level = fields.Integer(dump_default=-1)
     label = fields.String()
+    box_name = fields.String(attribute="box.name")  # a path through mapped objects
 
 
 class BoxOut(Schema):
@@ -178,4 +180,7 @@ def test_mapped_objects_write_as_marshmallow_writes_them_loaded_or_not() -> None
     assert "name" not in boxes[1].__dict__ and "parts" not in boxes[1].__dict__
     assert BoxOut(many=True).dump(boxes) == _marshmallow(BoxOut(many=True), boxes)
     assert BoxOut().dump(boxes[0])["parts"][1] == {"id": 8, "code": None, "level": None,
-                                                   "label": "#8"}
+                                                   "label": "#8", "box_name": "Van"}
+    loose = _Part(id=9)  # no box: the path ends at None, the value is left out
+    assert PartOut().dump(loose) == _marshmallow(PartOut(), loose)
+    assert "box_name" not in PartOut().dump(loose)
