@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,14 +75,11 @@ class PartToCollect:
 
 
 @dataclass
-class RouteStop:
-    """A stop of the dispatch route, with the parts to collect at a pick-up."""
+class RouteStop(dispatch.Stop):
+    """A stop of the dispatch route, with the parts to collect at a pick-up (a copy of the
+    stop: the answer reads its attributes directly, not each through a __getattr__)."""
 
-    stop: dispatch.Stop
-    collect: list[PartToCollect]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stop, name)
+    collect: list[PartToCollect] = field(default_factory=list)
 
 
 @dataclass
@@ -167,8 +164,10 @@ def _route_stops(session: Session, route: dispatch.DayRoute) -> list[RouteStop]:
     part_ids = {p for s in route.stops for p in s.picked}
     parts = {p.id: p for p in session.scalars(select(Part).where(Part.id.in_(part_ids)))} \
         if part_ids else {}
-    return [RouteStop(s, [PartToCollect(pid, parts[pid].sku, parts[pid].name, qty)
-                          for pid, qty in sorted(s.picked.items()) if pid in parts and qty > 0])
+    return [RouteStop(**{f.name: getattr(s, f.name) for f in fields(s)},
+                      collect=[PartToCollect(pid, parts[pid].sku, parts[pid].name, qty)
+                               for pid, qty in sorted(s.picked.items())
+                               if pid in parts and qty > 0])
             for s in route.stops]
 
 
