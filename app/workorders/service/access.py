@@ -60,7 +60,9 @@ def reload_shown(session: Session, work_order: WorkOrder) -> WorkOrder:
     """After a commit (which expired it): the order read again with what the API shows of
     it, rating and policy in the same query (4 statements, not the 6 of a refresh and then
     `load_shown`)."""
-    session.scalars(select(WorkOrder).where(WorkOrder.id == inspect(work_order).identity[0])
+    identity = inspect(work_order).identity
+    assert identity is not None  # a committed order has its id
+    session.scalars(select(WorkOrder).where(WorkOrder.id == identity[0])
                     .options(*SHOWN_IN_ROW)).one()
     load_shown(session, [work_order])
     return work_order
