@@ -15,6 +15,7 @@ take flask-jwt-extended's full path.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from flask_jwt_extended import JWTManager
@@ -41,9 +42,10 @@ class RememberingJWTManager(JWTManager):
                audience if isinstance(audience, str | None) else tuple(audience),
                config.decode_issuer, config.identity_claim_key, config.verify_sub)
         known = self._verified.get(key)
+        leeway = config.leeway  # seconds, or a timedelta (JWT_DECODE_LEEWAY takes both)
+        leeway_s = leeway.total_seconds() if isinstance(leeway, timedelta) else leeway
         # PyJWT's rule: expired once `exp` <= now - leeway (a later request may be past it)
-        if known is not None and ("exp" not in known
-                                  or known["exp"] > time.time() - config.leeway):
+        if known is not None and ("exp" not in known or known["exp"] > time.time() - leeway_s):
             return dict(known)
         claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
         if claims.get("type", "access") == "access":

@@ -89,15 +89,17 @@ def test_expired_and_forged_tokens_are_refused(app, client, make_user):
                  401, "account_disabled")
 
 
-def test_a_token_used_before_is_refused_once_it_expires(app, client, make_user):
+def test_a_token_used_before_is_refused_once_it_expires(app, client, make_user, monkeypatch):
     """Access tokens are verified once per process (app/auth/verified_tokens.py); expiry is
-    still checked on every request."""
+    still checked on every request (with the leeway as seconds or as a timedelta)."""
     user = make_user("admin")
     with app.app_context():
         short = create_access_token(str(user.id), expires_delta=timedelta(seconds=2))
     headers = {"Authorization": f"Bearer {short}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     assert client.get("/api/v1/me", headers=headers).status_code == 200  # the remembered one
+    monkeypatch.setitem(app.config, "JWT_DECODE_LEEWAY", timedelta(0))
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
     expires = pyjwt.decode(short, options={"verify_signature": False})["exp"]
     time.sleep(max(0.0, expires - time.time()) + 0.2)
     assert_error(client.get("/api/v1/me", headers=headers), 401, "token_expired")
