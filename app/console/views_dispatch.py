@@ -9,11 +9,10 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app.console.web import OFFICE, bp, current_user, requires, time_left
-from app.db import utcnow
+from app.db import load_related, utcnow
 from app.dispatch import service as dispatch
 from app.dispatch.service.problem import job_parts, reservations_of
 from app.errors import Unprocessable
@@ -64,9 +63,14 @@ def queue() -> str:
     stmt = workorders.list_work_orders(db.session, actor=current_user(),
                                                status=statuses, priority=priorities, q=text,
                                                sort="sla")
-    # One query per relation shown (SLA clock, skills, customer, site), not several per row.
-    stmt = stmt.options(selectinload(WorkOrder.customer), selectinload(WorkOrder.site))
-    orders = load_shown(db.session, list(db.session.scalars(stmt.limit(QUEUE_LIMIT))))
+    # One query per relation shown (SLA clock, skills, customer, site), not several per row;
+    # rating and policy joined into the orders' own query; customers and sites read as plain
+    # rows (``load_related``: about half selectinload's CPU for 200 orders).
+    orders = list(db.session.scalars(stmt.options(*workorders.SHOWN_IN_ROW)
+                                     .limit(QUEUE_LIMIT)))
+    load_related(db.session, orders, WorkOrder.customer)
+    load_related(db.session, orders, WorkOrder.site)
+    load_shown(db.session, orders)
     now = utcnow()
     reserved = job_parts(reservations_of(
         db.session, [wo.id for wo in orders]))
