@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.console.web import OFFICE, bp, current_user, requires, time_left
+from app.console.web import OFFICE, TimeLeftWords, bp, current_user, requires, time_left
 from app.db import load_related, utcnow
 from app.dispatch import service as dispatch
 from app.dispatch.service.problem import job_parts, reservations_of
@@ -39,17 +39,18 @@ def _day_arg() -> date | None:
         raise Unprocessable(_("Dates are written YYYY-MM-DD.")) from exc
 
 
-def sla_cell(wo: WorkOrder, now: Any) -> dict[str, Any]:
+def sla_cell(wo: WorkOrder, now: Any, words: TimeLeftWords | None = None) -> dict[str, Any]:
     """The clock that runs out first (the response until met, then the resolution)."""
+    words = words or TimeLeftWords()
     state = workorders.sla_state(wo, now)
     running = [m for m, stopped in ((state.response_remaining_min, wo.responded_at),
                                     (state.resolution_remaining_min, None))
                if m is not None and stopped is None]
     if not running:
-        return {"text": _("no SLA"), "overdue": False, "paused": state.paused}
+        return {"text": words.none, "overdue": False, "paused": state.paused}
     from datetime import timedelta
 
-    text, overdue = time_left(now + timedelta(minutes=min(running)), now)
+    text, overdue = time_left(now + timedelta(minutes=min(running)), now, words)
     return {"text": text, "overdue": overdue, "paused": state.paused}
 
 
@@ -74,7 +75,8 @@ def queue() -> str:
     now = utcnow()
     reserved = job_parts(reservations_of(
         db.session, [wo.id for wo in orders]))
-    rows = [{"wo": wo, "sla": sla_cell(wo, now),
+    words = TimeLeftWords()
+    rows = [{"wo": wo, "sla": sla_cell(wo, now, words),
              "skills": [f"{s.skill.name} ≥{s.min_level}" for s in wo.skills],
              "parts": bool(reserved.get(wo.id))} for wo in orders]
     return render_template("console/queue.html", rows=rows, open_states=OPEN_STATES,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, wraps
 from typing import Any, TypeVar
@@ -183,17 +184,32 @@ def _short_time(minute: int, zone: str, locale: str) -> str:
                        tzinfo=ZoneInfo(zone), locale=locale)
 
 
-def time_left(due: datetime | None, now: datetime) -> tuple[str, bool]:
+@dataclass(frozen=True)
+class TimeLeftWords:
+    """The texts of `time_left`, translated once for a page (a queue of 200 orders wrote
+    each through gettext row by row: ~8 % of the page's Python calls); their %(...)s
+    placeholders are filled per row, as gettext fills them."""
+
+    none: str = field(default_factory=lambda: _("no SLA"))
+    hours: str = field(default_factory=lambda: _("%(h)d h %(m)02d min"))
+    minutes: str = field(default_factory=lambda: _("%(m)d min"))
+    overdue: str = field(default_factory=lambda: _("overdue %(span)s"))
+    left: str = field(default_factory=lambda: _("%(span)s left"))
+
+
+def time_left(due: datetime | None, now: datetime, words: TimeLeftWords | None = None
+              ) -> tuple[str, bool]:
     """("2 h 05 min left" | "overdue 40 min", overdue) in the page's language."""
+    words = words or TimeLeftWords()
     if due is None:
-        return _("no SLA"), False
+        return words.none, False
     seconds = int((_aware(due) - now).total_seconds())
     minutes = abs(seconds) // 60
-    span = _("%(h)d h %(m)02d min", h=minutes // 60, m=minutes % 60) if minutes >= 60 \
-        else _("%(m)d min", m=minutes)
+    span = words.hours % {"h": minutes // 60, "m": minutes % 60} if minutes >= 60 \
+        else words.minutes % {"m": minutes}
     if seconds < 0:
-        return _("overdue %(span)s", span=span), True
-    return _("%(span)s left", span=span), False
+        return words.overdue % {"span": span}, True
+    return words.left % {"span": span}, False
 
 
 def live_stream_url() -> str | None:

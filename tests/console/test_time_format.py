@@ -40,3 +40,25 @@ def test_fmt_time_matches_babel_in_each_language_and_zone(app: Any) -> None:
     assert all(len(s) == 5 and s[2] == ":" for s in seen["zh_CN"])
     with app.test_request_context("/"):
         assert fmt_time(None) == "—"
+
+
+def test_time_left_reads_in_each_language_with_words_translated_once(app: Any) -> None:
+    """The queue's SLA cells: the words are translated once per page (TimeLeftWords) and
+    filled per row, reading as before in English and Chinese."""
+    from app.console.web import TimeLeftWords, time_left
+
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    cases = [(now + timedelta(minutes=125), "2 h 05 min left", "剩余 2 小时 05 分钟", False),
+             (now + timedelta(minutes=7), "7 min left", "剩余 7 分钟", False),
+             (now - timedelta(minutes=40), "overdue 40 min", "已逾期 40 分钟", True),
+             (None, "no SLA", None, False)]
+    for locale, column in (("en", 1), ("zh_CN", 2)):
+        with app.test_request_context("/"), force_locale(locale):
+            words = TimeLeftWords()
+            for case in cases:
+                due, overdue = case[0], case[3]
+                text, late = time_left(due, now, words)
+                assert late is overdue
+                assert text == time_left(due, now)[0]  # the same as translated per call
+                if case[column] is not None:
+                    assert text == case[column]
