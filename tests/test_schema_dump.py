@@ -134,7 +134,7 @@ def test_only_and_exclude_shape_the_plan() -> None:
 
 
 class _Mapped(DeclarativeBase):
-    pass
+    """A registry of its own for the two mapped classes below (not the app's metadata)."""
 
 
 class _Part(_Mapped):
