@@ -328,7 +328,6 @@ def load_related(session: Any, parents: Sequence[Any], attribute: Any, *options:
     relationship's order_by) and many-to-one. `options` apply to the related rows' query
     (e.g. joinedload of their own many-to-one). Parents that have the relationship loaded
     already keep it."""
-    from sqlalchemy import select
     from sqlalchemy.orm import RelationshipDirection
     from sqlalchemy.orm.attributes import set_committed_value
 
@@ -340,18 +339,11 @@ def load_related(session: Any, parents: Sequence[Any], attribute: Any, *options:
     ((local, remote),) = prop.local_remote_pairs
     parent_attr = prop.parent.get_property_by_column(local).key
     child_attr = prop.mapper.get_property_by_column(remote).key
-    child = prop.mapper.class_
     wanted = {getattr(p, parent_attr) for p in todo} - {None}
     found: dict[Any, list[Any]] = {}
     if wanted:
-        order = [remote, *(prop.order_by or ()), *prop.mapper.primary_key]
-        # integer keys written into the statement (``in_ids``): a city day's board loads the
-        # sites and windows of ~500 orders, and psycopg parses a statement with more than 50
-        # bound parameters anew each time
-        where = (in_ids(remote, wanted) if isinstance(remote.type, Integer)
-                 else remote.in_(wanted))
-        for row in session.scalars(select(child).where(where)
-                                   .options(*options).order_by(*order)):
+        stmt = _related_statement(prop, options)
+        for row in session.scalars(stmt, {"wanted": sorted(wanted)}):
             found.setdefault(getattr(row, child_attr), []).append(row)
     for p in todo:
         rows = found.get(getattr(p, parent_attr), [])
@@ -359,6 +351,33 @@ def load_related(session: Any, parents: Sequence[Any], attribute: Any, *options:
             set_committed_value(p, key, rows)
         else:
             set_committed_value(p, key, rows[0] if rows else None)
+
+
+# load_related's statements, one per (relationship, options): built once, so SQLAlchemy
+# computes their cache key once too (a statement built per call cost more Python than
+# grouping its rows).
+_RELATED_STATEMENTS: dict[Any, Any] = {}
+
+
+def _related_statement(prop: Any, options: tuple[Any, ...]) -> Any:
+    keys = [o._generate_cache_key() for o in options]
+    key = (prop, tuple(k.key for k in keys)) if all(k is not None for k in keys) else None
+    stmt = _RELATED_STATEMENTS.get(key) if key is not None else None
+    if stmt is None:
+        from sqlalchemy import select
+
+        ((_, remote),) = prop.local_remote_pairs
+        order = [remote, *(prop.order_by or ()), *prop.mapper.primary_key]
+        # integer keys written into the statement's text: a city day's board loads the
+        # sites and windows of ~500 orders, and psycopg parses a statement with more than
+        # 50 bound parameters anew each time
+        wanted = bindparam("wanted", expanding=True,
+                           literal_execute=isinstance(remote.type, Integer))
+        stmt = (select(prop.mapper.class_).where(remote.in_(wanted))
+                .options(*options).order_by(*order))
+        if key is not None:
+            _RELATED_STATEMENTS[key] = stmt
+    return stmt
 
 
 def in_ids(column: Any, ids: Iterable[int]) -> Any:

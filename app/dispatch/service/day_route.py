@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
@@ -86,13 +86,29 @@ class DayRoute:
     run_id: int | None
     stops: list[Stop]
     position_at: datetime | None  # the fix the live ETAs start from; None: planned times
+    _by_work_order: dict[int, Stop] | None = field(default=None, init=False, repr=False,
+                                                   compare=False)
 
     @property
     def jobs(self) -> list[Stop]:
         return [s for s in self.stops if s.kind == "job"]
 
     def stop_of(self, work_order_id: int) -> Stop | None:
-        return next((s for s in self.stops if s.work_order_id == work_order_id), None)
+        """The job's stop (None: not on the route), from an index of the stops by work order
+        made on the first call (the stops are complete once the route is built)."""
+        if self._by_work_order is None:
+            self._by_work_order = {s.work_order.id: s for s in self.stops
+                                   if s.work_order is not None}
+        return self._by_work_order.get(work_order_id)
+
+
+# Built once (its cache key with it): the phone's day and the board read it per request.
+_PLANNED_VISITS = (
+    select(PlannedVisit)
+    .where(PlannedVisit.run_id == bindparam("run_id"),
+           PlannedVisit.technician_id.in_(bindparam("technician_ids", expanding=True,
+                                                    literal_execute=True)))
+    .order_by(PlannedVisit.technician_id, PlannedVisit.sequence))
 
 
 def technician_route(session: Session, tech: Technician, day: date, *, now: datetime,
@@ -113,10 +129,8 @@ def technician_routes(session: Session, techs: list[Technician], day: date, *,
     run = last_applied_run(session, day) if techs else None
     planned: dict[int, list[PlannedVisit]] = {t.id: [] for t in techs}
     if run is not None:
-        for v in session.scalars(select(PlannedVisit).where(
-                PlannedVisit.run_id == run.id,
-                PlannedVisit.technician_id.in_([t.id for t in techs]))
-                .order_by(PlannedVisit.technician_id, PlannedVisit.sequence)):
+        for v in session.scalars(_PLANNED_VISITS, {"run_id": run.id,
+                                                   "technician_ids": sorted(planned)}):
             planned[v.technician_id].append(v)
     by_user: dict[int, dict[int, WorkOrder]] = {t.user_id: {} for t in techs}
     if techs:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
@@ -50,10 +50,16 @@ class Insertion:
     dropped: list[int] = field(default_factory=list)
 
 
+# Built once (its cache key with it): every route of a day starts from it.
+_LAST_APPLIED_RUN = (
+    select(OptimizationRun)
+    .where(OptimizationRun.plan_date == bindparam("day"),
+           OptimizationRun.status == RunStatus.applied)
+    .order_by(OptimizationRun.applied_at.desc(), OptimizationRun.id.desc()).limit(1))
+
+
 def last_applied_run(session: Session, day: Any) -> OptimizationRun | None:
-    return session.scalar(select(OptimizationRun).where(
-        OptimizationRun.plan_date == day, OptimizationRun.status == RunStatus.applied)
-        .order_by(OptimizationRun.applied_at.desc(), OptimizationRun.id.desc()).limit(1))
+    return session.scalar(_LAST_APPLIED_RUN, {"day": day})
 
 
 def _starts(plan: opt.Plan) -> dict[Any, tuple[Any, int]]:

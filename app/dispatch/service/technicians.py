@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app import geo
@@ -57,8 +57,12 @@ def get_technician(session: Session, technician_id: int, *, actor: User,
     return tech
 
 
+# Built once (its cache key with it): read on every request of the phone's day.
+_TECHNICIAN_OF_USER = select(Technician).where(Technician.user_id == bindparam("user_id"))
+
+
 def get_technician_for_user(session: Session, user_id: int) -> Technician | None:
-    return session.scalar(select(Technician).where(Technician.user_id == user_id))
+    return session.scalar(_TECHNICIAN_OF_USER, {"user_id": user_id})
 
 
 def _check_user(session: Session, user_id: int) -> None:

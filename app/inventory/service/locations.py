@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any, TypeGuard
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import geo
@@ -63,14 +63,20 @@ def van_of_technician(session: Session, user_id: int) -> StockLocation | None:
     return session.scalar(select(StockLocation).where(*_active_van_of(user_id)))
 
 
+# Built once (its cache key with it): the phone's day reads it on every request.
+_VAN_WITH_STOCK = (
+    select(StockLocation, StockLevel.part_id, StockLevel.on_hand - StockLevel.reserved)
+    .outerjoin(StockLevel, (StockLevel.location_id == StockLocation.id)
+               & (StockLevel.on_hand > 0))
+    .where(StockLocation.owner_user_id == bindparam("user_id"),
+           StockLocation.kind == LocationKind.van, StockLocation.is_active.is_(True))
+    .order_by(StockLocation.id))
+
+
 def van_with_stock(session: Session, user_id: int
                    ) -> tuple[StockLocation | None, dict[int, int]]:
     """``van_of_technician`` and that van's ``available_stock`` in one query."""
-    rows = session.execute(
-        select(StockLocation, StockLevel.part_id, StockLevel.on_hand - StockLevel.reserved)
-        .outerjoin(StockLevel, (StockLevel.location_id == StockLocation.id)
-                   & (StockLevel.on_hand > 0))
-        .where(*_active_van_of(user_id)).order_by(StockLocation.id)).all()
+    rows = session.execute(_VAN_WITH_STOCK, {"user_id": user_id}).all()
     if not rows:
         return None, {}
     van = rows[0][0]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app import geo
@@ -27,6 +27,40 @@ from app.workorders.models import CLOSED_STATES, Status, WorkOrder, WorkOrderSki
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 HISTORY_LENGTH = 3
+
+# The day's statements, built once: a statement built per request costs more Python than
+# reading its rows (the clauses, then the cache key SQLAlchemy computes for each new one).
+# The technician's jobs scheduled to start in [start, end), each with whether it has a site
+# visit (checked in), and its site, asset and model joined in (a query apiece cost more).
+_DAY_ORDERS = (
+    select(WorkOrder, exists().where(SiteVisit.work_order_id == WorkOrder.id))
+    .where(WorkOrder.assignee_user_id == bindparam("user_id"),
+           WorkOrder.scheduled_start >= bindparam("start"),
+           WorkOrder.scheduled_start < bindparam("end"),
+           WorkOrder.status != Status.cancelled)
+    .options(joinedload(WorkOrder.site),
+             joinedload(WorkOrder.asset).joinedload(Asset.equipment_model))
+    .order_by(WorkOrder.scheduled_start, WorkOrder.id))
+_OPEN_RESERVATIONS = (
+    select(Reservation)
+    .where(Reservation.work_order_id.in_(bindparam("ids", expanding=True)),
+           Reservation.status == ReservationStatus.active)
+    .options(joinedload(Reservation.part), joinedload(Reservation.location))
+    .order_by(Reservation.id))
+_HISTORY_RANK = (
+    select(WorkOrder.id, func.row_number().over(
+        partition_by=WorkOrder.asset_id,
+        order_by=(WorkOrder.completed_at.desc(), WorkOrder.id.desc())).label("rank"))
+    .where(WorkOrder.asset_id.in_(bindparam("asset_ids", expanding=True)),
+           WorkOrder.completed_at.is_not(None))
+    .subquery())
+_HISTORIES = (
+    select(WorkOrder.id, WorkOrder.asset_id, WorkOrder.number, WorkOrder.title,
+           WorkOrder.completed_at, WorkOrder.failure_code, WorkOrder.remedy_code,
+           WorkOrder.resolution_notes)
+    .join(_HISTORY_RANK, _HISTORY_RANK.c.id == WorkOrder.id)
+    .where(_HISTORY_RANK.c.rank <= HISTORY_LENGTH + 1)
+    .order_by(WorkOrder.asset_id, WorkOrder.completed_at.desc(), WorkOrder.id.desc()))
 
 
 def get_job(session: Session, job_id: int, *, actor: User) -> WorkOrder:
@@ -108,17 +142,8 @@ def technician_day(session: Session, *, day: date | None, actor: User,
     day = day or now.astimezone(tz).date()
     start = datetime.combine(day, time(), tz)
     end = start + timedelta(days=1)
-    # whether each job has a site visit (checked in) comes with its row
-    checked = exists().where(SiteVisit.work_order_id == WorkOrder.id)
-    rows = session.execute(
-        select(WorkOrder, checked)
-        .where(WorkOrder.assignee_user_id == actor.id,
-               WorkOrder.scheduled_start >= start, WorkOrder.scheduled_start < end,
-               WorkOrder.status != Status.cancelled)
-        # One row each: site, asset and model joined in (a query apiece cost more).
-        .options(joinedload(WorkOrder.site),
-                 joinedload(WorkOrder.asset).joinedload(Asset.equipment_model))
-        .order_by(WorkOrder.scheduled_start, WorkOrder.id)).all()
+    rows = session.execute(_DAY_ORDERS, {"user_id": actor.id, "start": start,
+                                         "end": end}).all()
     orders = [wo for wo, _ in rows]
     visited = {wo.id for wo, seen in rows if seen}
     load_related(session, orders, WorkOrder.time_windows)
@@ -164,21 +189,20 @@ def _route_stops(session: Session, route: dispatch.DayRoute) -> list[RouteStop]:
     part_ids = {p for s in route.stops for p in s.picked}
     parts = {p.id: p for p in session.scalars(select(Part).where(Part.id.in_(part_ids)))} \
         if part_ids else {}
-    return [RouteStop(**{f.name: getattr(s, f.name) for f in fields(s)},
-                      collect=[PartToCollect(pid, parts[pid].sku, parts[pid].name, qty)
-                               for pid, qty in sorted(s.picked.items())
-                               if pid in parts and qty > 0])
-            for s in route.stops]
+    out = []
+    for s in route.stops:
+        stop = RouteStop.__new__(RouteStop)  # the stop's fields as they are (a plain copy)
+        stop.__dict__.update(s.__dict__)
+        stop.collect = [PartToCollect(pid, parts[pid].sku, parts[pid].name, qty)
+                        for pid, qty in sorted(s.picked.items()) if pid in parts and qty > 0]
+        out.append(stop)
+    return out
 
 
 def _open_reservations(session: Session, work_order_ids: list[int]
                        ) -> dict[int, list[Reservation]]:
-    rows = session.scalars(
-        select(Reservation)
-        .where(Reservation.work_order_id.in_(work_order_ids),
-               Reservation.status == ReservationStatus.active)
-        .options(joinedload(Reservation.part), joinedload(Reservation.location))
-        .order_by(Reservation.id))
+    rows = session.scalars(_OPEN_RESERVATIONS, {"ids": work_order_ids}) \
+        if work_order_ids else ()
     grouped: dict[int, list[Reservation]] = defaultdict(list)
     for row in rows:
         grouped[row.work_order_id].append(row)
@@ -194,19 +218,7 @@ def _asset_histories(session: Session, orders: list[WorkOrder]
     asset_ids = {wo.asset_id for wo in orders if wo.asset_id is not None}
     by_asset: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if asset_ids:
-        rank = func.row_number().over(partition_by=WorkOrder.asset_id,
-                                      order_by=(WorkOrder.completed_at.desc(),
-                                                WorkOrder.id.desc())).label("rank")
-        ranked = (select(WorkOrder.id, rank)
-                  .where(WorkOrder.asset_id.in_(asset_ids), WorkOrder.completed_at.is_not(None))
-                  .subquery())
-        rows = session.execute(
-            select(WorkOrder.id, WorkOrder.asset_id, WorkOrder.number, WorkOrder.title,
-                   WorkOrder.completed_at, WorkOrder.failure_code, WorkOrder.remedy_code,
-                   WorkOrder.resolution_notes)
-            .join(ranked, ranked.c.id == WorkOrder.id)
-            .where(ranked.c.rank <= HISTORY_LENGTH + 1)
-            .order_by(WorkOrder.asset_id, WorkOrder.completed_at.desc(), WorkOrder.id.desc()))
+        rows = session.execute(_HISTORIES, {"asset_ids": sorted(asset_ids)})
         for row in rows:
             by_asset[row.asset_id].append(row._asdict())
 
