@@ -371,13 +371,20 @@ def _related_statement(prop: Any, options: tuple[Any, ...]) -> Any:
         # integer keys written into the statement's text: a city day's board loads the
         # sites and windows of ~500 orders, and psycopg parses a statement with more than
         # 50 bound parameters anew each time
-        wanted = bindparam("wanted", expanding=True,
-                           literal_execute=isinstance(remote.type, Integer))
+        wanted: Any = bindparam("wanted", expanding=True,
+                                literal_execute=isinstance(remote.type, Integer))
         stmt = (select(prop.mapper.class_).where(remote.in_(wanted))
                 .options(*options).order_by(*order))
         if key is not None:
             _RELATED_STATEMENTS[key] = stmt
     return stmt
+
+
+def ids_param(name: str) -> Any:
+    """A parameter for a list of integer ids in a statement built once (`column.in_(
+    ids_param("ids"))`, executed with ``{"ids": [...]}``): written into the statement's
+    text like ``in_ids``'s."""
+    return bindparam(name, expanding=True, literal_execute=True)
 
 
 def in_ids(column: Any, ids: Iterable[int]) -> Any:

@@ -8,7 +8,7 @@ inbox always, push and email as routed. Delivery (delivery.py, email.py) sends a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
@@ -22,10 +22,23 @@ from app.notifications.routing import EMAIL, PUSH, channels_for
 MAX_TITLE = 200
 
 
+class Recipient(Protocol):
+    """What a notification reads of its recipient: a user, or a row of these columns."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def email(self) -> str | None: ...
+
+
 def queue_notification(session: Session, *, user_ids: Iterable[int | None], kind: str,
                        title: str, body: str, data: dict[str, Any] | None = None,
                        work_order_id: int | None = None,
-                       users: Iterable[User] = ()) -> list[Notification]:
+                       users: Iterable[Recipient] = ()) -> list[Notification]:
     """Queue one notification per distinct recipient, in the caller's transaction.
 
     `title`/`body` are the English text; `data` carries the values the catalogue templates

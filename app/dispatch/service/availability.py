@@ -8,13 +8,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from app.db import in_ids
+from app.db import ids_param
 from app.dispatch.models import ExceptionKind, ShiftException, Technician, WeeklyShift
 
 Interval = tuple[datetime, datetime]
+
+# The roster's statements, built once (their cache keys with them): the candidates of a work
+# order read them on every request.
+_EXCEPTIONS = (
+    select(ShiftException)
+    .where(ShiftException.technician_id.in_(ids_param("technician_ids")),
+           ShiftException.starts_at < bindparam("latest"),
+           ShiftException.ends_at > bindparam("earliest"))
+    .order_by(ShiftException.starts_at, ShiftException.id))
+_SHIFTS_ON_WEEKDAY = select(WeeklyShift).where(
+    WeeklyShift.technician_id.in_(ids_param("technician_ids")),
+    WeeklyShift.weekday == bindparam("weekday"))
 
 
 @dataclass(frozen=True)
@@ -84,10 +96,8 @@ def exceptions_on(session: Session, techs: list[Technician], day: date
     bounds = {t.id: _day_bounds(t, day) for t in techs}
     earliest = min(b[0] for b in bounds.values())
     latest = max(b[1] for b in bounds.values())
-    rows = session.scalars(select(ShiftException).where(
-        in_ids(ShiftException.technician_id, bounds), ShiftException.starts_at < latest,
-        ShiftException.ends_at > earliest).order_by(ShiftException.starts_at,
-                                                    ShiftException.id))
+    rows = session.scalars(_EXCEPTIONS, {"technician_ids": sorted(bounds), "latest": latest,
+                                         "earliest": earliest})
     for row in rows:
         day_start, day_end = bounds[row.technician_id]
         if row.starts_at < day_end and row.ends_at > day_start:
@@ -101,9 +111,8 @@ def shifts_on(session: Session, techs: list[Technician], day: date) -> dict[int,
     of seven that `availability_on` reads, without loading each technician's week."""
     if not techs:
         return {}
-    rows = session.scalars(select(WeeklyShift).where(
-        in_ids(WeeklyShift.technician_id, [t.id for t in techs]),
-        WeeklyShift.weekday == day.weekday()))
+    rows = session.scalars(_SHIFTS_ON_WEEKDAY, {"technician_ids": [t.id for t in techs],
+                                                "weekday": day.weekday()})
     return {row.technician_id: row for row in rows}
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 import optimizer as opt
@@ -23,7 +23,7 @@ from app import geo
 from app.assets.models import Site
 from app.auth.models import User
 from app.config import Config
-from app.db import in_ids, load_related
+from app.db import ids_param, load_related
 from app.dispatch.models import (
     ExceptionKind,
     ShiftException,
@@ -136,6 +136,21 @@ class Candidate:
         return [code for code in self.reason_codes if code not in NOT_BLOCKING]
 
 
+# The ranking's statements, built once (their cache keys with them).
+_SKILL_LEVELS = select(TechnicianSkill.technician_id, TechnicianSkill.skill_id,
+                       TechnicianSkill.level).where(
+    TechnicianSkill.technician_id.in_(ids_param("technician_ids")))
+_SCHEDULES = (select(WorkOrder.id, WorkOrder.assignee_user_id, WorkOrder.scheduled_start,
+                     WorkOrder.scheduled_end, *geo.latitude_longitude(Site.location))
+              .join(Site, Site.id == WorkOrder.site_id)
+              .where(WorkOrder.assignee_user_id.in_(ids_param("user_ids")),
+                     WorkOrder.status != Status.cancelled,
+                     WorkOrder.scheduled_start >= bindparam("start"),
+                     WorkOrder.scheduled_start < bindparam("end"),
+                     WorkOrder.id != bindparam("exclude"))
+              .order_by(WorkOrder.scheduled_start))
+
+
 def missing_skills(tech: Technician, wo: WorkOrder,
                    have: dict[int, int] | None = None) -> list[dict[str, Any]]:
     """The job's skills the technician lacks or holds below the level; `have`: the
@@ -151,9 +166,8 @@ def skill_levels(session: Session, techs: list[Technician]) -> dict[int, dict[in
     (the ranking needs no skill objects, only the job's own)."""
     out: dict[int, dict[int, int]] = {t.id: {} for t in techs}
     if techs:
-        for tech_id, skill_id, level in session.execute(select(
-                TechnicianSkill.technician_id, TechnicianSkill.skill_id, TechnicianSkill.level
-        ).where(in_ids(TechnicianSkill.technician_id, out))):
+        for tech_id, skill_id, level in session.execute(
+                _SKILL_LEVELS, {"technician_ids": list(out)}):
             out[tech_id][skill_id] = level
     return out
 
@@ -162,17 +176,13 @@ def schedules_of(session: Session, user_ids: list[int], start: datetime, end: da
                  *, exclude: int | None = None) -> dict[int, list[Busy]]:
     """Per technician user: the visits starting in [start, end), cancelled ones left out.
     Each site's coordinates come as floats (hundreds of rows for a roster's day)."""
-    stmt = (select(WorkOrder.id, WorkOrder.assignee_user_id, WorkOrder.scheduled_start,
-                   WorkOrder.scheduled_end, *geo.latitude_longitude(Site.location))
-            .join(Site, Site.id == WorkOrder.site_id)
-            .where(in_ids(WorkOrder.assignee_user_id, user_ids),
-                   WorkOrder.status != Status.cancelled, WorkOrder.scheduled_start >= start,
-                   WorkOrder.scheduled_start < end)
-            .order_by(WorkOrder.scheduled_start))
-    if exclude is not None:
-        stmt = stmt.where(WorkOrder.id != exclude)
     out: dict[int, list[Busy]] = {u: [] for u in user_ids}
-    for wo_id, user_id, begin, finish, lat, lng in session.execute(stmt):
+    if not user_ids:
+        return out
+    # no order is excluded: id 0 (ids start at 1)
+    rows = session.execute(_SCHEDULES, {"user_ids": list(out), "start": start, "end": end,
+                                        "exclude": exclude or 0})
+    for wo_id, user_id, begin, finish, lat, lng in rows:
         out[user_id].append(Busy(begin, finish or begin, opt.Point(lat, lng), wo_id))
     return out
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 import optimizer as opt
 from app import geo
 from app.config import Config
-from app.db import load_related
+from app.db import ids_param, load_related
 from app.dispatch.models import Technician, TechnicianSkill
 from app.dispatch.service.availability import Availability, availability_on, exceptions_on
 from app.inventory import service as inventory
@@ -76,16 +76,27 @@ def point_of(value: Any) -> opt.Point:
 
 # --- parts ----------------------------------------------------------------------------------
 
+# Statements built once (their cache keys with them): the candidates of a work order read
+# them on every request.
+_RESERVATIONS_OF = select(
+    Reservation.work_order_id, Reservation.part_id, Reservation.location_id,
+    Reservation.open_quantity).where(Reservation.work_order_id.in_(ids_param("ids")),
+                                     Reservation.status == ReservationStatus.active)
+_WAREHOUSES = select(StockLocation).where(
+    StockLocation.kind == LocationKind.warehouse, StockLocation.is_active.is_(True),
+    StockLocation.location.is_not(None)).order_by(StockLocation.id)
+_ACTIVE_TECHNICIANS = (select(Technician).where(Technician.is_active.is_(True))
+                       .options(joinedload(Technician.user), joinedload(Technician.territory))
+                       .order_by(Technician.id))
+
+
 def reservations_of(session: Session, work_order_ids: Iterable[int]
                     ) -> list[tuple[int, int, int, int]]:
     """(work_order_id, part_id, location_id, open quantity) of active reservations."""
     ids = list(work_order_ids)
     if not ids:
         return []
-    rows = session.execute(select(Reservation.work_order_id, Reservation.part_id,
-                                  Reservation.location_id, Reservation.open_quantity)
-                           .where(Reservation.work_order_id.in_(ids),
-                                  Reservation.status == ReservationStatus.active))
+    rows = session.execute(_RESERVATIONS_OF, {"ids": ids})
     return [(w, p, loc, q) for w, p, loc, q in rows]
 
 
@@ -124,9 +135,7 @@ def warehouse_hours(wh: StockLocation, clock: DayClock) -> opt.TimeWindow | None
 
 
 def warehouses(session: Session) -> list[StockLocation]:
-    return list(session.scalars(select(StockLocation).where(
-        StockLocation.kind == LocationKind.warehouse, StockLocation.is_active.is_(True),
-        StockLocation.location.is_not(None)).order_by(StockLocation.id)))
+    return list(session.scalars(_WAREHOUSES))
 
 
 # --- rows -> optimizer ----------------------------------------------------------------------
@@ -203,11 +212,8 @@ def active_technicians(session: Session, ids: list[int] | None = None, *,
     and (`collections`) their skills (and each skill) and weekly shifts; the collections
     through `load_related` (for the 60 of the city roster about half of selectinload's
     CPU)."""
-    stmt = (select(Technician).where(Technician.is_active.is_(True))
-            .options(joinedload(Technician.user), joinedload(Technician.territory))
-            .order_by(Technician.id))
-    if ids is not None:
-        stmt = stmt.where(Technician.id.in_(ids))
+    stmt = (_ACTIVE_TECHNICIANS if ids is None
+            else _ACTIVE_TECHNICIANS.where(Technician.id.in_(ids)))
     techs = list(session.scalars(stmt))
     if collections:
         load_related(session, techs, Technician.skills, joinedload(TechnicianSkill.skill))

@@ -254,6 +254,11 @@ def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_PENDING, None)
 
 
+# Built once (its cache key with it): read by every commit that wrote a timeline entry.
+_ACTIVE_RULES = (select(AutomationRule).where(AutomationRule.is_active.is_(True))
+                 .order_by(AutomationRule.id))
+
+
 def run_rules(session: Session) -> None:
     """Evaluate the active rules against the timeline entries written since the last commit."""
     if session.info.get(_RUNNING):
@@ -265,8 +270,7 @@ def run_rules(session: Session) -> None:
                      key=lambda e: e.id)
     if not entries:
         return
-    rules = list(session.scalars(select(AutomationRule).where(
-        AutomationRule.is_active.is_(True)).order_by(AutomationRule.id)))
+    rules = list(session.scalars(_ACTIVE_RULES))
     if not rules:
         return
     session.info[_RUNNING] = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, false, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.auth.models import Role, User
@@ -27,21 +27,43 @@ def is_assignee(actor: User | None, work_order: WorkOrder) -> bool:
             and work_order.assignee_user_id == actor.id)
 
 
+def _visibility(role: str, owner: Any) -> tuple[Any, ...]:
+    """The conditions on work orders an actor of `role` may see; `owner`: the technician's
+    user id, or the customer's account id (a value or a bound parameter)."""
+    if role in SEES_ALL:
+        return ()
+    if role == Role.technician:
+        return (WorkOrder.assignee_user_id == owner,)
+    if role == Role.customer:
+        return (WorkOrder.customer_id == owner,)
+    return (false(),)
+
+
+def _owner(actor: User) -> int | None:
+    return actor.id if actor.role == Role.technician else actor.customer_id
+
+
 def visible_to(stmt: Any, actor: User) -> Any:
     """Narrow a select of work orders to what `actor` may see."""
-    if actor.role in SEES_ALL:
-        return stmt
-    if actor.role == Role.technician:
-        return stmt.where(WorkOrder.assignee_user_id == actor.id)
-    if actor.role == Role.customer:
-        return stmt.where(WorkOrder.customer_id == actor.customer_id)
-    return stmt.where(False)
+    return stmt.where(*_visibility(actor.role, _owner(actor)))
 
 
 # What the API shows of an order that a page's own query can bring along, one row per order
 # (many-to-one and one-to-one): two queries fewer for `load_shown`, which skips them.
 SHOWN_IN_ROW = (joinedload(WorkOrder.rating),
                 joinedload(WorkOrder.sla_policy).joinedload(SlaPolicy.calendar))
+
+
+# One work order by id as an actor of each role may see it, with and without SHOWN_IN_ROW:
+# built once (their cache keys with them); the detail, the writes and the phone's jobs read
+# one on every request.
+_VISIBLE_BY_ID: dict[tuple[str, bool], Any] = {
+    (role, shown): select(WorkOrder).where(WorkOrder.id == bindparam("work_order_id"),
+                                           *_visibility(role, bindparam("owner")))
+    .options(*(SHOWN_IN_ROW if shown else ()))
+    for role in Role for shown in (False, True)}
+_RELOAD_SHOWN = select(WorkOrder).where(WorkOrder.id == bindparam("work_order_id")) \
+    .options(*SHOWN_IN_ROW)
 
 
 def load_shown(session: Session, orders: Sequence[WorkOrder]) -> list[WorkOrder]:
@@ -62,8 +84,7 @@ def reload_shown(session: Session, work_order: WorkOrder) -> WorkOrder:
     `load_shown`)."""
     identity = inspect(work_order).identity
     assert identity is not None  # a committed order has its id
-    session.scalars(select(WorkOrder).where(WorkOrder.id == identity[0])
-                    .options(*SHOWN_IN_ROW)).one()
+    session.scalars(_RELOAD_SHOWN, {"work_order_id": identity[0]}).one()
     load_shown(session, [work_order])
     return work_order
 
@@ -72,8 +93,9 @@ def get_work_order_for(session: Session, work_order_id: int, *, actor: User,
                        shown: bool = True) -> WorkOrder:
     """A work order the actor may see; another account's or another technician's is a 404.
     `shown=False` when only its identity matters (timeline, photos): no relations loaded."""
-    stmt = visible_to(select(WorkOrder), actor).where(WorkOrder.id == work_order_id)
-    work_order = session.scalar(stmt.options(*SHOWN_IN_ROW) if shown else stmt)
+    # (roles are str enums: the key matches the actor's role read as a plain string)
+    work_order = session.scalar(_VISIBLE_BY_ID[(actor.role, shown)],
+                                {"work_order_id": work_order_id, "owner": _owner(actor)})
     if work_order is None:
         raise NotFound("Work order not found.")
     if shown:

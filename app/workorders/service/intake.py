@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, contains_eager
@@ -31,6 +31,22 @@ from app.workorders.service.timeline import record_event
 
 # The same answer for an unknown tag and another account's tag, so tags cannot be probed.
 _UNKNOWN_TAG = "No asset with this tag is known to your account."
+
+# A report's statements, built once (their cache keys with them). The asset's row is
+# locked: two reports of the same machine at once open one order, not two (PostgreSQL;
+# SQLite serialises writers anyway). The customer's asset by tag, locked as it is read, its
+# site with it (the site is read next):
+_CUSTOMER_ASSET_BY_TAG = (select(Asset).join(Site).options(contains_eager(Asset.site))
+                          .where(Site.customer_id == bindparam("customer_id"),
+                                 Asset.tag == bindparam("tag"))
+                          .with_for_update(of=Asset))
+# a labelled asset's row locked
+_LOCK_ASSET = select(Asset.id).where(Asset.id == bindparam("asset_id")).with_for_update()
+# the asset's oldest open order, which a new report joins
+_OPEN_ORDER_OF_ASSET = (select(WorkOrder)
+                        .where(WorkOrder.asset_id == bindparam("asset_id"),
+                               WorkOrder.status.in_(OPEN_STATES))
+                        .order_by(WorkOrder.created_at, WorkOrder.id).limit(1))
 
 
 @dataclass(frozen=True)
@@ -59,17 +75,15 @@ def _title(description: str, asset: Asset | None) -> str:
 def _file(session: Session, *, site: Site, asset: Asset | None, description: str,
           contact_name: str | None, contact_phone: str | None,
           time_windows: list[tuple[datetime, datetime]], channel: str,
-          actor: User | None) -> FaultReportOutcome:
+          actor: User | None, asset_locked: bool = False) -> FaultReportOutcome:
+    """File the report; `asset_locked`: the caller read the asset with its row locked."""
     token = secrets.token_urlsafe(24)
     contact = {k: v for k, v in (("name", contact_name), ("phone", contact_phone)) if v}
     existing = None
     if asset is not None:
-        # Lock the asset row: two reports of the same machine at once open one order, not two
-        # (PostgreSQL; SQLite serialises writers anyway).
-        session.execute(select(Asset.id).where(Asset.id == asset.id).with_for_update())
-        existing = session.scalar(select(WorkOrder).where(
-            WorkOrder.asset_id == asset.id, WorkOrder.status.in_(OPEN_STATES))
-            .order_by(WorkOrder.created_at, WorkOrder.id).limit(1))
+        if not asset_locked:
+            session.execute(_LOCK_ASSET, {"asset_id": asset.id})
+        existing = session.scalar(_OPEN_ORDER_OF_ASSET, {"asset_id": asset.id})
     if existing is not None:
         work_order, merged = existing, True
         record_event(session, work_order, "customer_report", actor=actor, data={
@@ -108,14 +122,17 @@ def report_fault(session: Session, *, description: str, actor: User,
     windows = check_time_windows(time_windows or [])
     asset: Asset | None = None
     if asset_tag is not None or asset_id is not None:
-        # the site comes with the asset's row (it is read next)
-        stmt = (select(Asset).join(Site).options(contains_eager(Asset.site))
-                .where(Site.customer_id == actor.customer_id))
-        if asset_tag is not None:
-            stmt = stmt.where(Asset.tag == asset_tag.strip().upper())
-        if asset_id is not None:
-            stmt = stmt.where(Asset.id == asset_id)
-        asset = session.scalar(stmt)
+        if asset_id is None:
+            assert asset_tag is not None  # one of the two names the asset
+            asset = session.scalar(_CUSTOMER_ASSET_BY_TAG, {
+                "customer_id": actor.customer_id, "tag": asset_tag.strip().upper()})
+        else:
+            stmt = (select(Asset).join(Site).options(contains_eager(Asset.site))
+                    .where(Site.customer_id == actor.customer_id, Asset.id == asset_id)
+                    .with_for_update(of=Asset))
+            if asset_tag is not None:
+                stmt = stmt.where(Asset.tag == asset_tag.strip().upper())
+            asset = session.scalar(stmt)
         if asset is None:
             field = "asset_tag" if asset_tag is not None else "asset_id"
             raise Unprocessable(_UNKNOWN_TAG, errors={field: ["Unknown."]},
@@ -132,7 +149,7 @@ def report_fault(session: Session, *, description: str, actor: User,
         site = found
     return _file(session, site=site, asset=asset, description=description,
                  contact_name=contact_name, contact_phone=contact_phone, time_windows=windows,
-                 channel=Channel.customer, actor=actor)
+                 channel=Channel.customer, actor=actor, asset_locked=True)
 
 
 def report_fault_by_label(session: Session, *, tag: str, description: str,

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Role, User
 from app.db import table_of, utcnow
 from app.errors import Conflict, NotFound, Unprocessable
-from app.notifications.service import queue_notification
+from app.notifications.service import Recipient, queue_notification
 from app.workorders.models import (
     OPEN_STATES,
     BusinessCalendar,
@@ -163,9 +163,15 @@ def _dispatcher_ids(session: Session) -> list[int]:
     return list(session.scalars(select(User.id).where(*_active_dispatcher()).order_by(User.id)))
 
 
-def active_dispatchers(session: Session) -> list[User]:
-    """The dispatchers who are notified of faults and SLA events, as users."""
-    return list(session.scalars(select(User).where(*_active_dispatcher()).order_by(User.id)))
+# Built once (its cache key with it): every fault report reads it. The columns a
+# notification reads of its recipient, not whole users.
+_ACTIVE_DISPATCHERS = select(User.id, User.role, User.email).where(
+    *_active_dispatcher()).order_by(User.id)
+
+
+def active_dispatchers(session: Session) -> list[Recipient]:
+    """The dispatchers who are notified of faults and SLA events: id, role and e-mail."""
+    return cast(list[Recipient], list(session.execute(_ACTIVE_DISPATCHERS)))
 
 
 def _claim(session: Session, work_order_id: int, values: dict[str, Any], unset: str) -> bool:
