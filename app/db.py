@@ -7,6 +7,7 @@ import select
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import DateTime, Integer, MetaData, Table, bindparam, event
@@ -300,6 +301,16 @@ class ReadOnlyTransactionError(RuntimeError):
 def table_of(model: type[Base]) -> Table:
     """A model's Table, typed as such (Core inserts/updates and upserts take a Table)."""
     return cast(Table, model.__table__)
+
+
+def as_written(row: Any) -> SimpleNamespace:
+    """A flushed row's column values, read now: the answer after the commit, without reading
+    the row again. Only for rows that never change once written (the append-only tables,
+    guarded by triggers): what was written is what is stored."""
+    from sqlalchemy import inspect
+
+    return SimpleNamespace(**{a.key: getattr(row, a.key)
+                              for a in inspect(row).mapper.column_attrs})
 
 
 def fetch_page(session: Any, stmt: Any, pagination: Any, *options: Any) -> list[Any]:

@@ -13,7 +13,7 @@ from flask.views import MethodView
 from app.auth.models import Role
 from app.auth.permissions import actor, require_roles
 from app.blueprint import Blueprint
-from app.db import fetch_page
+from app.db import as_written, fetch_page
 from app.errors import ErrorSchema
 from app.extensions import db
 from app.inventory import service
@@ -219,13 +219,15 @@ class StockMovements(MethodView):
     @blp.alt_response(422, schema=ErrorSchema,
                       description="Fields that do not fit the kind, unknown part, location or "
                                   "work order (unknown_work_order), adjustment without reason.")
-    def post(self, body: dict[str, Any]) -> StockMovement:
+    def post(self, body: dict[str, Any]) -> Any:
         """Post a movement to the append-only ledger; it changes the stock levels it touches
         in the same transaction. Stock never goes below zero and reserved stock is not moved.
         Technicians may transfer from, issue from and return to their own van only."""
         movement = service.record_movement(db.session, **body, actor=actor())
+        db.session.flush()
+        written = as_written(movement)  # a ledger row never changes: no read after the commit
         db.session.commit()
-        return movement
+        return written
 
 
 @blp.route("/stock-movements/<id:movement_id>")

@@ -64,7 +64,7 @@ class AssetBrief(Schema):
 
 
 class SkillNeed(Schema):
-    code = Computed(lambda s: s.skill.code, metadata={"type": "string"})
+    code = fields.String()
     min_level = fields.Integer()
 
 
@@ -104,7 +104,7 @@ class DayJobOut(Schema):
     site = fields.Nested(SiteBrief, attribute="work_order.site")
     asset = fields.Nested(AssetBrief, attribute="work_order.asset", allow_none=True)
     asset_history = fields.List(fields.Nested(HistoryEntry), attribute="history")
-    required_skills = fields.List(fields.Nested(SkillNeed), attribute="work_order.skills")
+    required_skills = fields.List(fields.Nested(SkillNeed))
     parts = fields.List(fields.Nested(PartToBringOut))
     all_parts_in_van = StrictBoolean()
     checked_in = StrictBoolean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -261,6 +262,23 @@ def test_low_stock_and_ledger_endpoints(login, make_part, make_warehouse, make_v
     assert entry["movement"]["kind"] == "transfer"
     assert (entry["from_balance_after"], entry["to_balance_after"]) == (5, 3)
     assert_error(staff.get("/api/v1/parts/2000000000/ledger"), 404)
+
+
+def test_a_posted_movement_answers_what_the_ledger_stores(login, make_part, make_warehouse):
+    """The answer to a movement is the ledger row as stored (it is answered from the values
+    written, not read again): the same as reading the ledger, for a cost given and for the
+    part's own cost taken by default."""
+    part, wh = make_part(unit_cost=Decimal("7.25")), make_warehouse()
+    staff = login("warehouse")
+    answers = [staff.post("/api/v1/stock-movements", json=body) for body in (
+        {"kind": "receipt", "part_id": part.id, "quantity": 2, "to_location_id": wh.id,
+         "unit_cost": "3.5", "note": "first delivery"},
+        {"kind": "receipt", "part_id": part.id, "quantity": 1, "to_location_id": wh.id})]
+    assert [a.status_code for a in answers] == [201, 201]
+    ledger = staff.get(f"/api/v1/stock-movements?part_id={part.id}").get_json()
+    stored = {m["id"]: m for m in ledger}
+    assert [a.get_json() for a in answers] == [stored[a.get_json()["id"]] for a in answers]
+    assert [a.get_json()["unit_cost"] for a in answers] == ["3.50", "7.25"]
 
 
 def test_deactivating_a_location_that_holds_stock_is_refused(login, make_part, make_warehouse,

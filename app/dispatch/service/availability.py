@@ -82,7 +82,13 @@ def _union(windows: list[Interval]) -> list[Interval]:
 
 
 def _day_bounds(tech: Technician, day: date) -> Interval:
-    zone = ZoneInfo(tech.timezone)
+    return _zone_day_bounds(tech.timezone, day)
+
+
+@lru_cache(maxsize=1024)
+def _zone_day_bounds(timezone: str, day: date) -> Interval:
+    # The same one or two time zones for a whole roster, on every request.
+    zone = ZoneInfo(timezone)
     return _local(day, time(0), zone), _local(day + timedelta(days=1), time(0), zone)
 
 
@@ -93,7 +99,7 @@ def exceptions_on(session: Session, techs: list[Technician], day: date
     out: dict[int, list[ShiftException]] = {t.id: [] for t in techs}
     if not techs:
         return out
-    bounds = {t.id: _day_bounds(t, day) for t in techs}
+    bounds = {t.id: _zone_day_bounds(t.timezone, day) for t in techs}
     earliest = min(b[0] for b in bounds.values())
     latest = max(b[1] for b in bounds.values())
     rows = session.scalars(_EXCEPTIONS, {"technician_ids": sorted(bounds), "latest": latest,

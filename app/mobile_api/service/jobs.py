@@ -13,14 +13,14 @@ from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app import geo
-from app.assets.models import Asset
+from app.assets.models import Asset, Skill
 from app.auth.models import Role, User
 from app.config import Config
-from app.db import load_related, utcnow
+from app.db import ids_param, load_related, utcnow
 from app.dispatch import service as dispatch
 from app.errors import Forbidden
 from app.inventory import service as inventory
-from app.inventory.models import Part, Reservation, ReservationStatus
+from app.inventory.models import Part, Reservation, ReservationStatus, StockLocation
 from app.mobile_api.models import SiteVisit
 from app.workorders import service as workorders
 from app.workorders.models import CLOSED_STATES, Status, WorkOrder, WorkOrderSkill
@@ -41,11 +41,15 @@ _DAY_ORDERS = (
     .options(joinedload(WorkOrder.site),
              joinedload(WorkOrder.asset).joinedload(Asset.equipment_model))
     .order_by(WorkOrder.scheduled_start, WorkOrder.id))
+# The jobs' open reservations, with the part's SKU and name and the location's code (the
+# columns shown, not reservation, part and location objects).
 _OPEN_RESERVATIONS = (
-    select(Reservation)
-    .where(Reservation.work_order_id.in_(bindparam("ids", expanding=True)),
+    select(Reservation.work_order_id, Reservation.part_id, Reservation.location_id,
+           Reservation.open_quantity, Part.sku, Part.name, StockLocation.code)
+    .join(Part, Part.id == Reservation.part_id)
+    .join(StockLocation, StockLocation.id == Reservation.location_id)
+    .where(Reservation.work_order_id.in_(ids_param("ids")),
            Reservation.status == ReservationStatus.active)
-    .options(joinedload(Reservation.part), joinedload(Reservation.location))
     .order_by(Reservation.id))
 _HISTORY_RANK = (
     select(WorkOrder.id, func.row_number().over(
@@ -61,6 +65,11 @@ _HISTORIES = (
     .join(_HISTORY_RANK, _HISTORY_RANK.c.id == WorkOrder.id)
     .where(_HISTORY_RANK.c.rank <= HISTORY_LENGTH + 1)
     .order_by(WorkOrder.asset_id, WorkOrder.completed_at.desc(), WorkOrder.id.desc()))
+# The skills each job needs, as the codes and levels shown (not skill objects).
+_SKILL_NEEDS = (select(WorkOrderSkill.work_order_id, Skill.code, WorkOrderSkill.min_level)
+                .join(Skill, Skill.id == WorkOrderSkill.skill_id)
+                .where(WorkOrderSkill.work_order_id.in_(ids_param("ids")))
+                .order_by(WorkOrderSkill.work_order_id, WorkOrderSkill.skill_id))
 
 
 def get_job(session: Session, job_id: int, *, actor: User) -> WorkOrder:
@@ -90,6 +99,7 @@ class DayJob:
     history: list[dict[str, Any]]  # HistoryEntry's columns
     parts: list[PartToBring]
     checked_in: bool
+    required_skills: list[dict[str, Any]] = field(default_factory=list)  # code, min_level
     eta_source: str = "schedule"
     planned_arrival: datetime | None = None
     planned_start: datetime | None = None
@@ -147,7 +157,11 @@ def technician_day(session: Session, *, day: date | None, actor: User,
     orders = [wo for wo, _ in rows]
     visited = {wo.id for wo, seen in rows if seen}
     load_related(session, orders, WorkOrder.time_windows)
-    load_related(session, orders, WorkOrder.skills, joinedload(WorkOrderSkill.skill))
+    needs: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if orders:
+        for wo_id, code, level in session.execute(_SKILL_NEEDS,
+                                                  {"ids": [wo.id for wo in orders]}):
+            needs[wo_id].append({"code": code, "min_level": level})
     van, free = inventory.van_with_stock(session, actor.id)
     reservations = _open_reservations(session, [wo.id for wo in orders])
     history = _asset_histories(session, orders)
@@ -170,14 +184,15 @@ def technician_day(session: Session, *, day: date | None, actor: User,
                 in_van = True
             else:
                 in_van = False
-            parts.append(PartToBring(part_id=r.part_id, sku=r.part.sku, name=r.part.name,
-                                     quantity=r.open_quantity, reserved_at=r.location.code,
+            parts.append(PartToBring(part_id=r.part_id, sku=r.sku, name=r.name,
+                                     quantity=r.open_quantity, reserved_at=r.code,
                                      in_van=in_van))
         stop = route.stop_of(wo.id) if route is not None else None
         result.jobs.append(DayJob(
             work_order=wo, sequence=sequence,
             eta=stop.eta if stop is not None and stop.eta is not None else wo.scheduled_start,
             history=history(wo), parts=parts, checked_in=wo.id in visited,
+            required_skills=needs.get(wo.id, []),
             eta_source=stop.eta_source if stop is not None else "schedule",
             planned_arrival=stop.planned_arrival if stop is not None else None,
             planned_start=stop.planned_start if stop is not None else None,
@@ -200,10 +215,12 @@ def _route_stops(session: Session, route: dispatch.DayRoute) -> list[RouteStop]:
 
 
 def _open_reservations(session: Session, work_order_ids: list[int]
-                       ) -> dict[int, list[Reservation]]:
-    rows = session.scalars(_OPEN_RESERVATIONS, {"ids": work_order_ids}) \
+                       ) -> dict[int, list[Any]]:
+    """Work order id -> its open reservations as rows: work_order_id, part_id, location_id,
+    open_quantity, sku, name (the part's), code (the location's)."""
+    rows = session.execute(_OPEN_RESERVATIONS, {"ids": work_order_ids}) \
         if work_order_ids else ()
-    grouped: dict[int, list[Reservation]] = defaultdict(list)
+    grouped: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         grouped[row.work_order_id].append(row)
     return grouped
