@@ -236,13 +236,28 @@ def break_fits(avail: Availability, visits: list[Busy], shift: tuple[datetime, d
     return False
 
 
+@dataclass(frozen=True)
+class JobFacts:
+    """What the slot search reads of a job, read once for a whole roster: the site's point,
+    the service's duration and the windows its start must fall in."""
+
+    site: opt.Point
+    duration: timedelta
+    windows: list[tuple[datetime, datetime]]
+
+    @classmethod
+    def of(cls, wo: WorkOrder) -> JobFacts:
+        return cls(point_of(wo.site.location), timedelta(minutes=wo.estimated_duration_min),
+                   start_windows(wo))
+
+
 def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: datetime,
-                  home: tuple[opt.Point, str]) -> Slot | None:
+                  home: tuple[opt.Point, str], facts: JobFacts | None = None) -> Slot | None:
     """The earliest feasible start for `wo` between the technician's planned visits, leaving
-    room for the break (see the module docstring)."""
-    site = point_of(wo.site.location)
-    duration = timedelta(minutes=wo.estimated_duration_min)
-    windows = start_windows(wo)
+    room for the break (see the module docstring). `facts`: `JobFacts.of(wo)`, when the
+    caller ranks many technicians for the job."""
+    facts = facts or JobFacts.of(wo)
+    site, duration, windows = facts.site, facts.duration, facts.windows
     for shift_start, shift_end in avail.windows:
         prev_end, prev_point, origin = shift_start, home[0], home[1]
         inside = [b for b in busy if b.end > shift_start and b.start < shift_end]
@@ -285,13 +300,14 @@ def absence_reason(tech: Technician, shift: WeeklyShift | None,
                 "not_on_shift")
 
 
-def outside_customer_windows(wo: WorkOrder, avail: Availability, now: datetime) -> bool:
+def outside_customer_windows(wo: WorkOrder, avail: Availability, now: datetime,
+                             facts: JobFacts | None = None) -> bool:
     """The customer's windows leave no start inside the technician's remaining working time
     (visits and travel aside)."""
     if not wo.time_windows:
         return False
-    duration = timedelta(minutes=wo.estimated_duration_min)
-    starts = start_windows(wo)
+    facts = facts or JobFacts.of(wo)
+    duration, starts = facts.duration, facts.windows
     for shift_start, shift_end in avail.windows:
         lo, hi = max(shift_start, now), shift_end - duration
         if any(max(lo, a) <= min(hi, b) for a, b in starts):
@@ -379,7 +395,8 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
     needs = job_parts(reservations).get(wo.id, {})
     names: dict[int, str] = {pid: sku for pid, sku in session.execute(
         select(Part.id, Part.sku).where(Part.id.in_(needs)))} if needs else {}
-    site = point_of(wo.site.location)
+    facts = JobFacts.of(wo)
+    site = facts.site
     out: list[Candidate] = []
     # The job's skills by code for `missing_skills` (the roster's are plain levels by id).
     load_related(session, list(wo.skills), WorkOrderSkill.skill)
@@ -394,7 +411,7 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
     sources = PartSources.read(session, [t.user_id for t in techs], needs)
     tools = set(wo.required_tools or ())
     fetchable = {t for wh in warehouses(session) for t in (wh.tools or ())} if tools else set()
-    areas: dict[int, list[dict[str, float]]] = {}  # territory id -> vertices, parsed once
+    inside: dict[int, bool] = {}  # territory id -> whether the site lies in it, once each
     for tech in techs:
         c = Candidate(technician=tech)
         c.missing_skills = missing_skills(tech, wo, levels[tech.id])
@@ -408,9 +425,10 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
         elif lacking:
             c.add_reason("tools_to_fetch", ", ".join(sorted(lacking)))
         if tech.territory is not None:
-            if tech.territory.id not in areas:
-                areas[tech.territory.id] = geo.polygon_vertices(tech.territory.area) or []
-            c.in_territory = geo.point_in_polygon(site.lat, site.lng, areas[tech.territory.id])
+            if tech.territory.id not in inside:
+                inside[tech.territory.id] = geo.point_in_polygon(
+                    site.lat, site.lng, geo.polygon_vertices(tech.territory.area) or [])
+            c.in_territory = inside[tech.territory.id]
             if not c.in_territory:
                 c.add_reason("outside_territory", tech.territory.name)
         avail = availability_on(session, tech, day, exceptions[tech.id], shifts=shifts)
@@ -428,12 +446,12 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
             c.add_reason(absence_reason(tech, shifts.get(tech.id), exceptions[tech.id]))
         elif avail.end is not None and avail.end <= now:
             c.add_reason("shift_over")
-        elif outside_customer_windows(wo, avail, now):
+        elif outside_customer_windows(wo, avail, now, facts):
             c.add_reason("outside_customer_window")
         elif c.planned_minutes + wo.estimated_duration_min > c.shift_minutes:
             c.add_reason("no_capacity")
         else:
-            slot = earliest_slot(wo, avail, busy, now=now, home=home)
+            slot = earliest_slot(wo, avail, busy, now=now, home=home, facts=facts)
             if slot is None:
                 c.add_reason("no_free_slot")
         if slot is not None:
