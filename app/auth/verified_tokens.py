@@ -10,6 +10,10 @@ later request re-checks is only what changes with time: expiry (with the configu
 Revocation is untouched: `app.auth.sessions` still compares the token's version with the
 user's on every request. Refresh tokens and tokens read with a CSRF value or allowing expiry
 take flask-jwt-extended's full path.
+
+After decoding, flask-jwt-extended also reads the token's header unverified, on every request
+(PyJWT's base64 check again: ~380 calls); the header is a function of the token's text alone,
+so it is remembered per token string too (`remembered_header`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import flask_jwt_extended.view_decorators as jwt_views
+import jwt
 from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config
 
@@ -53,3 +59,24 @@ class RememberingJWTManager(JWTManager):
                 self._verified.clear()
             self._verified[key] = dict(claims)
         return claims
+
+
+_headers: dict[str, dict[str, Any]] = {}
+
+
+def remembered_header(encoded_token: str) -> dict[str, Any]:
+    """The token's header, read without verification (as `get_unverified_jwt_headers`),
+    remembered per token string. flask-jwt-extended asks for it only after the token was
+    decoded and verified."""
+    header = _headers.get(encoded_token)
+    if header is None:
+        header = jwt.get_unverified_header(encoded_token)
+        if len(_headers) >= MAX_REMEMBERED:
+            _headers.clear()
+        _headers[encoded_token] = header
+    return dict(header)
+
+
+# flask-jwt-extended's request decoding reads the header through this module-level name (its
+# only hook for it).
+jwt_views.get_unverified_jwt_headers = remembered_header

@@ -3,7 +3,12 @@ from datetime import timedelta
 
 import jwt as pyjwt
 import pytest
-from flask_jwt_extended import create_access_token, create_refresh_token
+from flask_jwt_extended import (
+    create_access_token,
+    create_refresh_token,
+    get_jwt_header,
+    verify_jwt_in_request,
+)
 
 from tests.conftest import PASSWORD, assert_error
 
@@ -117,6 +122,22 @@ def test_a_token_verified_under_one_key_is_refused_under_another(app, client, ma
     monkeypatch.setitem(app.config, "JWT_SECRET_KEY",
                         "another-secret-that-is-long-enough-for-hs256")
     assert_error(client.get("/api/v1/me", headers=headers), 401, "token_invalid")
+
+
+def test_a_remembered_token_still_shows_its_own_header(app, make_user):
+    """The header the app reads of a request's token (remembered per token string after the
+    first request) is that token's: each of two tokens used twice shows its own `kid`."""
+    user = make_user("admin")
+    with app.app_context():
+        tokens = {kid: create_access_token(str(user.id), additional_headers={"kid": kid})
+                  for kid in ("key-1", "key-2")}
+    seen = []
+    for _ in range(2):
+        for kid, token in tokens.items():
+            with app.test_request_context(headers={"Authorization": f"Bearer {token}"}):
+                verify_jwt_in_request()
+                seen.append((kid, get_jwt_header()["kid"], get_jwt_header()["alg"]))
+    assert seen == [("key-1", "key-1", "HS256"), ("key-2", "key-2", "HS256")] * 2
 
 
 @pytest.mark.parametrize("body, content_type, code", [
