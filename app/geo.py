@@ -173,14 +173,14 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _sql_point(dialect: str, lat: float, lng: float) -> ColumnElement[Any]:
+def _sql_point(dialect: str, lat: Any, lng: Any) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return func.ST_SetSRID(func.ST_MakePoint(lng, lat), SRID)
     return func.MakePoint(lng, lat, SRID)
 
 
 def distance_m(session: Session, column: InstrumentedAttribute[Any] | ColumnElement[Any],
-               lat: float, lng: float) -> ColumnElement[float]:
+               lat: Any, lng: Any) -> ColumnElement[float]:
     """SQL expression: geodesic distance in metres from the column's point to (lat, lng)."""
     dialect = _dialect(session)
     target = _sql_point(dialect, lat, lng)
@@ -203,8 +203,8 @@ def _in_index_box(column: InstrumentedAttribute[Any], lat: float, lng: float,
     return rowid.in_(candidates.scalar_subquery())
 
 
-def within_radius(session: Session, column: InstrumentedAttribute[Any], lat: float, lng: float,
-                  radius_m: float) -> ColumnElement[bool]:
+def within_radius(session: Session, column: InstrumentedAttribute[Any], lat: Any, lng: Any,
+                  radius_m: Any) -> ColumnElement[bool]:
     """SQL filter: the column's point lies within radius_m of (lat, lng), through the index."""
     dialect = _dialect(session)
     target = _sql_point(dialect, lat, lng)
@@ -215,8 +215,8 @@ def within_radius(session: Session, column: InstrumentedAttribute[Any], lat: flo
     )
 
 
-def nearness(session: Session, column: InstrumentedAttribute[Any], lat: float, lng: float,
-             radius_m: float) -> tuple[ColumnElement[bool], ColumnElement[float]]:
+def nearness(session: Session, column: InstrumentedAttribute[Any], lat: Any, lng: Any,
+             radius_m: Any) -> tuple[ColumnElement[bool], ColumnElement[float]]:
     """(filter, key) for "nearest first within radius_m" that costs little per candidate:
     on PostGIS the indexed ST_DWithin and the exact distance; on SpatiaLite the R*Tree's
     bounding box and a flat-earth squared distance (arithmetic on X/Y, no geodesic per
@@ -292,21 +292,31 @@ def _knn_radius(session: Session, column: InstrumentedAttribute[Any], lat: float
     geography(column): it reads `need` rows, not every row in radius_m, so the caller's exact
     (ellipsoid) distances are computed for about `need` rows however dense the area. The KNN
     distance is the sphere's; _SPHERE_SLACK covers the ellipsoid's. radius_m when fewer than
-    `need` rows lie within it.
+    `need` rows lie within it (`knn_statement` and `radius_holding`)."""
+    return radius_holding(session.scalar(knn_statement(column, lat, lng, radius_m, need - 1,
+                                                       where)), radius_m)
 
-    The scan is bounded by the index box of radius_m (`&& _ST_Expand`, the index condition
-    ST_DWithin itself adds), not by ST_DWithin: the planner estimates ST_DWithin's exact test
-    at a few rows and then prefers reading the whole circle and sorting it (1,600 sites on
-    country data) to the ordered scan. Rows in the box but outside the circle are farther
-    than radius_m, so they can only give radius_m back."""
+
+def knn_statement(column: InstrumentedAttribute[Any], lat: Any, lng: Any, radius_m: Any,
+                  skip: Any, where: list[ColumnElement[bool]]) -> Any:
+    """PostGIS: the sphere distance of the (skip + 1)-th nearest row matching `where` within
+    the index box of radius_m (`_knn_radius`); values or bound parameters (a statement built
+    once). The scan is bounded by the index box of radius_m (`&& _ST_Expand`, the index
+    condition ST_DWithin itself adds), not by ST_DWithin: the planner estimates ST_DWithin's
+    exact test at a few rows and then prefers reading the whole circle and sorting it (1,600
+    sites on country data) to the ordered scan. Rows in the box but outside the circle are
+    farther than radius_m, so they can only give radius_m back."""
     owner: Table = column.expression.table  # type: ignore[attr-defined]
     point = func.geography(_sql_point("postgresql", lat, lng))
     geography = func.geography(column)
     knn = geography.op("<->", return_type=Float)(point)
-    kth = session.scalar(
-        select(knn).select_from(owner)
-        .where(geography.op("&&")(func._ST_Expand(point, radius_m)), *where)
-        .order_by(knn).offset(need - 1).limit(1))
+    return (select(knn).select_from(owner)
+            .where(geography.op("&&")(func._ST_Expand(point, radius_m)), *where)
+            .order_by(knn).offset(skip).limit(1))
+
+
+def radius_holding(kth: float | None, radius_m: float) -> float:
+    """The search radius from `knn_statement`'s distance (None: fewer rows than needed)."""
     if kth is None:
         return radius_m
     return min(radius_m, float(kth) * _SPHERE_SLACK + 1.0)

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
@@ -147,23 +147,76 @@ def update_site(session: Session, site: Site, changes: dict[str, Any], *, actor:
 NEAR_SPARE = 10
 
 
+def _near_matching(scope: list[Any], with_assets: bool) -> list[Any]:
+    if with_assets:
+        return [*scope, select(Asset.id).where(Asset.site_id == Site.id).exists()]
+    return scope
+
+
 def _nearest_sites(session: Session, *, lat: float, lng: float, radius_m: float, limit: int,
                    actor: User, with_assets: bool = False) -> Select[Any]:
     """Site ids and exact distances of the `limit` nearest sites within radius_m (with
     assets only, if asked): the index and a cheap key pick a few more than `limit`, the exact
     distance is computed for those alone (geo.nearness)."""
-    matching = list(_site_scope(actor))
-    if with_assets:
-        matching.append(select(Asset.id).where(Asset.site_id == Site.id).exists())
+    matching = _near_matching(list(_site_scope(actor)), with_assets)
     search_m = geo.search_radius(session, Site.location, lat, lng, radius_m, need=limit,
                                  where=matching)
+    return _near_sites_select(session, lat, lng, radius_m, search_m, limit + NEAR_SPARE,
+                              matching)
+
+
+def _near_sites_select(session: Session, lat: Any, lng: Any, radius_m: Any, search_m: Any,
+                       picked: Any, matching: list[Any]) -> Select[Any]:
+    """The exact distances of the `picked` sites nearest by geo.nearness's key within
+    search_m, kept within radius_m (values, or bound parameters: `_PostgisNearby`)."""
     where, key = geo.nearness(session, Site.location, lat, lng, search_m)
-    picked = select(Site.id.label("site_id")).where(where, *matching)
-    picked_sq = picked.order_by(key, Site.id).limit(limit + NEAR_SPARE).subquery("picked")
+    picked_sq = (select(Site.id.label("site_id")).where(where, *matching)
+                 .order_by(key, Site.id).limit(picked).subquery("picked"))
     distance = geo.distance_m(session, Site.location, lat, lng)
     return (select(Site.id.label("site_id"), distance.label("distance_m"))
             .join(picked_sq, picked_sq.c.site_id == Site.id)
             .where(distance <= radius_m))
+
+
+class _PostgisNearby:
+    """Nearby assets on PostGIS with two statements built once per kind of actor (their
+    cache keys with them; building them cost more Python than the request's other work):
+    the KNN statement that sizes the search radius, and the assets of the nearest sites.
+    Every value is a bound parameter; the statements are those `_nearest_sites` builds."""
+
+    _built: dict[str, tuple[Any, Any]] = {}
+
+    @classmethod
+    def statements(cls, session: Session, role: str) -> tuple[Any, Any]:
+        found = cls._built.get(role)
+        if found is None:
+            p = bindparam
+            if role == Role.customer:
+                scope = [Site.customer_id == p("owner")]
+            elif role == Role.technician:
+                scope = [Site.id.in_(select(_work_orders.c.site_id).where(
+                    _work_orders.c.assignee_user_id == p("owner")))]
+            else:
+                scope = []
+            matching = _near_matching(scope, True)
+            knn = geo.knn_statement(Site.location, p("lat"), p("lng"), p("radius_m"),
+                                    p("skip"), matching)
+            sites = _near_sites_select(session, p("lat"), p("lng"), p("radius_m"),
+                                       p("search_m"), p("picked"), matching
+                                       ).cte("near_sites").prefix_with("MATERIALIZED")
+            found = (knn, _assets_of_sites(sites).limit(p("limit")))
+            cls._built[role] = found
+        return found
+
+    @classmethod
+    def assets(cls, session: Session, *, lat: float, lng: float, radius_m: float, limit: int,
+               actor: User) -> Any:
+        knn, assets = cls.statements(session, actor.role)
+        values = {"lat": lat, "lng": lng, "radius_m": radius_m, "skip": limit - 1,
+                  "picked": limit + NEAR_SPARE, "limit": limit,
+                  "owner": actor.customer_id if actor.role == Role.customer else actor.id}
+        search_m = geo.radius_holding(session.scalar(knn, values), radius_m)
+        return session.execute(assets, {**values, "search_m": search_m})
 
 
 def nearby_sites(session: Session, *, lat: float, lng: float, radius_m: float, limit: int,
@@ -416,22 +469,31 @@ def update_asset(session: Session, asset: Asset, changes: dict[str, Any], *,
     return asset
 
 
+def _assets_of_sites(sites: Any) -> Select[Any]:
+    """The assets of the `near_sites` CTE's sites, nearest first, each with its distance."""
+    return (select(Asset, sites.c.distance_m)
+            .join(sites, sites.c.site_id == Asset.site_id)
+            # the answer shows of the site only its customer: not its geometry and hours
+            .join(Asset.site).options(contains_eager(Asset.site).load_only(Site.customer_id))
+            .order_by(sites.c.distance_m, Asset.tag))
+
+
 def nearby_assets(session: Session, *, lat: float, lng: float, radius_m: float, limit: int,
                   actor: User) -> list[Asset]:
     """Assets whose site lies within radius_m, nearest first, each with `distance_m`.
 
     The exact distance is computed once per site, for the few nearest sites that have
     assets (enough to fill `limit`), not for every site in the radius."""
-    sites = _nearest_sites(session, lat=lat, lng=lng, radius_m=radius_m, limit=limit,
-                           actor=actor, with_assets=True
-                           ).cte("near_sites").prefix_with("MATERIALIZED")
-    stmt = (select(Asset, sites.c.distance_m)
-            .join(sites, sites.c.site_id == Asset.site_id)
-            # the answer shows of the site only its customer: not its geometry and hours
-            .join(Asset.site).options(contains_eager(Asset.site).load_only(Site.customer_id))
-            .order_by(sites.c.distance_m, Asset.tag).limit(limit))
+    if session.get_bind().dialect.name == "postgresql" and limit >= 1:
+        rows = _PostgisNearby.assets(session, lat=lat, lng=lng, radius_m=radius_m,
+                                     limit=limit, actor=actor)
+    else:
+        sites = _nearest_sites(session, lat=lat, lng=lng, radius_m=radius_m, limit=limit,
+                               actor=actor, with_assets=True
+                               ).cte("near_sites").prefix_with("MATERIALIZED")
+        rows = session.execute(_assets_of_sites(sites).limit(limit))
     found = []
-    for asset, metres in session.execute(stmt):
+    for asset, metres in rows:
         asset.distance_m = float(metres)
         found.append(asset)
     return found
