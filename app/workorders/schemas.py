@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_jwt_extended import current_user
 from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
@@ -249,10 +249,14 @@ def _viewer() -> Any:
         return None
     viewer = getattr(request, "_serialising_for", _UNKNOWN)  # per request, not per app context
     if viewer is _UNKNOWN:
-        try:
-            viewer = current_user._get_current_object()
-        except RuntimeError:  # no verified token in this request
-            viewer = None
+        # the token's user as checked at the start of the request (app.auth.sessions.Viewer:
+        # not read again after a write's commit expired it)
+        viewer = g.get("viewer")
+        if viewer is None:
+            try:
+                viewer = current_user._get_current_object()
+            except RuntimeError:  # no verified token in this request
+                viewer = None
         request._serialising_for = viewer  # type: ignore[attr-defined]
     return viewer
 
