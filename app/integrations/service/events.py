@@ -110,6 +110,10 @@ def _pending_events(session: Session) -> list[tuple[str, dict[str, Any], datetim
     return found
 
 
+# Built once (its cache key with it): read by every flush that writes a timeline entry.
+_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription).where(WebhookSubscription.is_active.is_(True))
+
+
 def _capture(session: Session, _flush_context: Any, _instances: Any) -> None:
     if not any(isinstance(o, WorkOrderEvent) for o in session.new) and not any(
             isinstance(o, OptimizationRun) for o in session.dirty):
@@ -118,8 +122,7 @@ def _capture(session: Session, _flush_context: Any, _instances: Any) -> None:
         events = _pending_events(session)
         if not events:
             return
-        subscriptions = list(session.scalars(
-            select(WebhookSubscription).where(WebhookSubscription.is_active.is_(True))))
+        subscriptions = list(session.scalars(_ACTIVE_SUBSCRIPTIONS))
         for subscription in subscriptions:
             wanted = set(subscription.events or [])
             for event_type, data, occurred_at in events:
