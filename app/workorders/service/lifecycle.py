@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -108,10 +109,15 @@ def allowed_transitions(work_order: WorkOrder, actor: User | None,
                         via: str | None = None) -> list[str]:
     """Targets the actor may move the order to from its current status (by `via`: steps
     with their own endpoint are offered only there)."""
-    parties = _parties(actor, work_order)
-    return [to.value for (frm, to), rule in TRANSITIONS.items()
-            if frm == work_order.status and rule.who & parties
-            and rule.via in (None, via)]
+    return list(_targets(work_order.status, frozenset(_parties(actor, work_order)), via))
+
+
+@lru_cache(maxsize=512)
+def _targets(status: str, parties: frozenset[str], via: str | None) -> tuple[str, ...]:
+    # TRANSITIONS is fixed: the targets of a (status, parties, via) are worked out once, not
+    # for each row of a page (the queue asks for every one of its 50 orders).
+    return tuple(to.value for (frm, to), rule in TRANSITIONS.items()
+                 if frm == status and rule.who & parties and rule.via in (None, via))
 
 
 # Called when an order goes back to the queue (unschedule, release, unassign): packages
