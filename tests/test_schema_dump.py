@@ -127,6 +127,52 @@ def test_a_schema_reading_its_own_way_keeps_it() -> None:
     assert DictReader().dump({"id": 5}) == {"id": 1005} == _marshmallow(DictReader(), {"id": 5})
 
 
+class Shout(fields.DateTime):
+    """A DateTime writing its own way: the plan must call its `_serialize`."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else value.isoformat().upper() + "!"
+
+
+class Moment(datetime):
+    """A datetime subclass: written through the field, as marshmallow does."""
+
+    def isoformat(self, *args: Any, **kwargs: Any) -> str:
+        return "moment " + super().isoformat(*args, **kwargs)
+
+
+class TimesOut(Schema):
+    iso = fields.DateTime(allow_none=True)
+    aware = fields.AwareDateTime(attribute="iso", allow_none=True, dump_only=True)
+    rfc = fields.DateTime(attribute="iso", format="rfc", allow_none=True, dump_only=True)
+    year = fields.DateTime(attribute="iso", format="%Y", allow_none=True, dump_only=True)
+    stamp = fields.DateTime(attribute="iso", format="timestamp", allow_none=True,
+                            dump_only=True)
+    shout = Shout(attribute="iso", allow_none=True, dump_only=True)
+
+
+TIMES = [{"iso": datetime(2026, 12, 1, 2, 30, 5, 123456, tzinfo=UTC)},
+         {"iso": datetime(2026, 12, 1, 2, 30)},  # naive
+         {"iso": Moment(2026, 12, 1, 2, 30, tzinfo=UTC)},
+         {"iso": None}]
+
+
+def test_datetimes_write_as_marshmallow_writes_them() -> None:
+    """ISO datetimes are written by the plan as `isoformat()` (one call); every other
+    format, a field that writes its own way, a datetime subclass and None keep the field's
+    `_serialize`: the same text as marshmallow's."""
+    ours = TimesOut(many=True).dump(TIMES)
+    TimesOut._serialize = marshmallow.Schema._serialize  # type: ignore[method-assign]
+    try:
+        theirs = TimesOut(many=True).dump(TIMES)
+    finally:
+        del TimesOut._serialize
+    assert ours == theirs
+    assert ours[0]["iso"] == "2026-12-01T02:30:05.123456+00:00"
+    assert ours[2]["iso"] == "moment 2026-12-01T02:30:00+00:00"
+    assert ours[0]["shout"] == "2026-12-01T02:30:05.123456+00:00!"
+
+
 def test_only_and_exclude_shape_the_plan() -> None:
     assert OuterOut(only=("id", "label")).dump(OBJECTS[0]) == {"id": 1, "label": "#1"}
     assert "shout" not in OuterOut(exclude=("shout",)).dump(OBJECTS[0])
