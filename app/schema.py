@@ -91,13 +91,18 @@ def _path_reader(keys: list[str]) -> Reader:
 
 def _plain(field: fields.Field) -> tuple[type | None, Callable[[Any], Any] | None]:
     """The one Python type whose values the plan writes without the field's `_serialize`,
-    and how (None: unchanged): a str to a String, an int to an Integer, a datetime to an ISO
-    DateTime as its `isoformat()` (what marshmallow's `utils.isoformat` returns, in one C
-    call instead of three Python ones). (None, None): always call `_serialize`."""
+    and how (None: unchanged): a str to a String, an int to an Integer, a float to a Float,
+    a bool to a Boolean, a datetime to an ISO DateTime as its `isoformat()` (what
+    marshmallow's `utils.isoformat` returns, in one C call instead of three Python ones).
+    (None, None): always call `_serialize`."""
     if type(field) is fields.String:
         return str, None
     if type(field) is fields.Integer and not field.as_string:
         return int, None
+    if type(field) is fields.Float and not field.as_string:
+        return float, None  # float(value) of a float is the value
+    if isinstance(field, fields.Boolean) and type(field)._serialize is fields.Boolean._serialize:
+        return bool, None  # a bool comes out as itself, whatever the truthy and falsy sets
     if (isinstance(field, fields.DateTime)
             and type(field)._serialize is fields.DateTime._serialize
             and (field.format or field.DEFAULT_FORMAT) == "iso"

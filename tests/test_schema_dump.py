@@ -173,6 +173,36 @@ def test_datetimes_write_as_marshmallow_writes_them() -> None:
     assert ours[0]["shout"] == "2026-12-01T02:30:05.123456+00:00!"
 
 
+class ScalarsOut(Schema):
+    ratio = fields.Float(allow_none=True)
+    ratio_text = fields.Float(attribute="ratio", as_string=True, allow_none=True,
+                              dump_only=True)
+    flag = fields.Boolean(allow_none=True)
+    said = fields.Boolean(attribute="flag", truthy={"yes"}, falsy={"no"}, allow_none=True,
+                          dump_only=True)
+    strict = StrictBoolean(attribute="flag", allow_none=True, dump_only=True)
+
+
+SCALARS = [{"ratio": 0.1, "flag": True}, {"ratio": 3, "flag": False},
+           {"ratio": Decimal("2.50"), "flag": "yes"}, {"ratio": None, "flag": 0},
+           {"ratio": float("inf"), "flag": None}]
+
+
+def test_floats_and_booleans_write_as_marshmallow_writes_them() -> None:
+    """A float to a Float and a bool to a Boolean are written as they are by the plan;
+    other values (an int, a Decimal, "yes", 0) go through the field: marshmallow's output
+    either way, custom truthy and falsy sets included."""
+    ours = ScalarsOut(many=True).dump(SCALARS)
+    ScalarsOut._serialize = marshmallow.Schema._serialize  # type: ignore[method-assign]
+    try:
+        theirs = ScalarsOut(many=True).dump(SCALARS)
+    finally:
+        del ScalarsOut._serialize
+    assert ours == theirs
+    assert [type(row["ratio"]) for row in ours[:3]] == [float, float, float]
+    assert [row["said"] for row in ours] == [True, False, True, False, None]
+
+
 def test_only_and_exclude_shape_the_plan() -> None:
     assert OuterOut(only=("id", "label")).dump(OBJECTS[0]) == {"id": 1, "label": "#1"}
     assert "shout" not in OuterOut(exclude=("shout",)).dump(OBJECTS[0])
