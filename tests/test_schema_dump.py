@@ -127,6 +127,16 @@ def test_a_schema_reading_its_own_way_keeps_it() -> None:
     assert DictReader().dump({"id": 5}) == {"id": 1005} == _marshmallow(DictReader(), {"id": 5})
 
 
+def _ours_and_marshmallows(schema: type[Schema], rows: list[Any]) -> tuple[Any, Any]:
+    """`rows` written by the plan, then by marshmallow's own `_serialize` (a flat schema)."""
+    ours = schema(many=True).dump(rows)
+    schema._serialize = marshmallow.Schema._serialize  # type: ignore[method-assign]
+    try:
+        return ours, schema(many=True).dump(rows)
+    finally:
+        del schema._serialize
+
+
 class Shout(fields.DateTime):
     """A DateTime writing its own way: the plan must call its `_serialize`."""
 
@@ -161,12 +171,7 @@ def test_datetimes_write_as_marshmallow_writes_them() -> None:
     """ISO datetimes are written by the plan as `isoformat()` (one call); every other
     format, a field that writes its own way, a datetime subclass and None keep the field's
     `_serialize`: the same text as marshmallow's."""
-    ours = TimesOut(many=True).dump(TIMES)
-    TimesOut._serialize = marshmallow.Schema._serialize  # type: ignore[method-assign]
-    try:
-        theirs = TimesOut(many=True).dump(TIMES)
-    finally:
-        del TimesOut._serialize
+    ours, theirs = _ours_and_marshmallows(TimesOut, TIMES)
     assert ours == theirs
     assert ours[0]["iso"] == "2026-12-01T02:30:05.123456+00:00"
     assert ours[2]["iso"] == "moment 2026-12-01T02:30:00+00:00"
@@ -192,12 +197,7 @@ def test_floats_and_booleans_write_as_marshmallow_writes_them() -> None:
     """A float to a Float and a bool to a Boolean are written as they are by the plan;
     other values (an int, a Decimal, "yes", 0) go through the field: marshmallow's output
     either way, custom truthy and falsy sets included."""
-    ours = ScalarsOut(many=True).dump(SCALARS)
-    ScalarsOut._serialize = marshmallow.Schema._serialize  # type: ignore[method-assign]
-    try:
-        theirs = ScalarsOut(many=True).dump(SCALARS)
-    finally:
-        del ScalarsOut._serialize
+    ours, theirs = _ours_and_marshmallows(ScalarsOut, SCALARS)
     assert ours == theirs
     assert [type(row["ratio"]) for row in ours[:3]] == [float, float, float]
     assert [row["said"] for row in ours] == [True, False, True, False, None]
