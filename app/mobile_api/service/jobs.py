@@ -55,7 +55,7 @@ _HISTORY_RANK = (
     select(WorkOrder.id, func.row_number().over(
         partition_by=WorkOrder.asset_id,
         order_by=(WorkOrder.completed_at.desc(), WorkOrder.id.desc())).label("rank"))
-    .where(WorkOrder.asset_id.in_(bindparam("asset_ids", expanding=True)),
+    .where(WorkOrder.asset_id.in_(ids_param("asset_ids")),
            WorkOrder.completed_at.is_not(None))
     .subquery())
 _HISTORIES = (
