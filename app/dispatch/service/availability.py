@@ -3,30 +3,72 @@ plus overtime; times are the technician's local wall clock turned into UTC insta
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.db import ids_param
-from app.dispatch.models import ExceptionKind, ShiftException, Technician, WeeklyShift
+from app.dispatch.models import ExceptionKind, ShiftException, Technician
 
 Interval = tuple[datetime, datetime]
 
+
+
+class Worker(Protocol):
+    """What availability reads of a technician: a `Technician`, or a roster row of the
+    candidates (`candidates.RosterTechnician`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def max_daily_minutes(self) -> int: ...
+
+
+class ShiftHours(Protocol):
+    """A weekly shift's hours: a `WeeklyShift`, or the day's shift of a candidates' roster
+    row (`candidates.DayShift`)."""
+
+    @property
+    def starts(self) -> time: ...
+    @property
+    def ends(self) -> time: ...
+    @property
+    def break_earliest(self) -> time | None: ...
+    @property
+    def break_latest(self) -> time | None: ...
+    @property
+    def break_minutes(self) -> int: ...
+
+
+class ExceptionSpan(NamedTuple):
+    """What availability reads of a shift exception (leave, sickness, training, overtime)."""
+
+    technician_id: int
+    kind: ExceptionKind
+    starts_at: datetime
+    ends_at: datetime
+
+
 # The roster's statements, built once (their cache keys with them): the candidates of a work
-# order read them on every request.
+# order read them on every request, as plain rows.
 _EXCEPTIONS = (
-    select(ShiftException)
+    select(ShiftException.technician_id, ShiftException.kind, ShiftException.starts_at,
+           ShiftException.ends_at)
     .where(ShiftException.technician_id.in_(ids_param("technician_ids")),
            ShiftException.starts_at < bindparam("latest"),
            ShiftException.ends_at > bindparam("earliest"))
     .order_by(ShiftException.starts_at, ShiftException.id))
-_SHIFTS_ON_WEEKDAY = select(WeeklyShift).where(
-    WeeklyShift.technician_id.in_(ids_param("technician_ids")),
-    WeeklyShift.weekday == bindparam("weekday"))
+
 
 
 @dataclass(frozen=True)
@@ -81,7 +123,7 @@ def _union(windows: list[Interval]) -> list[Interval]:
     return merged
 
 
-def _day_bounds(tech: Technician, day: date) -> Interval:
+def _day_bounds(tech: Worker, day: date) -> Interval:
     return _zone_day_bounds(tech.timezone, day)
 
 
@@ -92,48 +134,41 @@ def _zone_day_bounds(timezone: str, day: date) -> Interval:
     return _local(day, time(0), zone), _local(day + timedelta(days=1), time(0), zone)
 
 
-def exceptions_on(session: Session, techs: list[Technician], day: date
-                  ) -> dict[int, list[ShiftException]]:
+def exceptions_on(session: Session, techs: Sequence[Worker], day: date
+                  ) -> dict[int, list[ExceptionSpan]]:
     """Every technician's exceptions touching `day`, in one query for the whole roster
     (technician id -> exceptions by start; a technician without any maps to [])."""
-    out: dict[int, list[ShiftException]] = {t.id: [] for t in techs}
+    out: dict[int, list[ExceptionSpan]] = {t.id: [] for t in techs}
     if not techs:
         return out
     bounds = {t.id: _zone_day_bounds(t.timezone, day) for t in techs}
     earliest = min(b[0] for b in bounds.values())
     latest = max(b[1] for b in bounds.values())
-    rows = session.scalars(_EXCEPTIONS, {"technician_ids": sorted(bounds), "latest": latest,
+    rows = session.execute(_EXCEPTIONS, {"technician_ids": sorted(bounds), "latest": latest,
                                          "earliest": earliest})
     for row in rows:
         day_start, day_end = bounds[row.technician_id]
         if row.starts_at < day_end and row.ends_at > day_start:
-            out[row.technician_id].append(row)
+            out[row.technician_id].append(ExceptionSpan._make(row))
     return out
 
 
-def shifts_on(session: Session, techs: list[Technician], day: date) -> dict[int, WeeklyShift]:
-    """Every technician's weekly shift on the weekday of `day`, in one query for the roster
-    (technician id -> shift; a technician without one that weekday is absent): the one row
-    of seven that `availability_on` reads, without loading each technician's week."""
-    if not techs:
-        return {}
-    rows = session.scalars(_SHIFTS_ON_WEEKDAY, {"technician_ids": [t.id for t in techs],
-                                                "weekday": day.weekday()})
-    return {row.technician_id: row for row in rows}
-
-
-def availability_on(session: Session, tech: Technician, day: date,
-                    exceptions: list[ShiftException] | None = None, *,
-                    shifts: dict[int, WeeklyShift] | None = None) -> Availability:
+def availability_on(session: Session, tech: Worker, day: date,
+                    exceptions: list[ExceptionSpan] | None = None, *,
+                    shifts: Mapping[int, ShiftHours] | None = None) -> Availability:
     """The technician's working windows on `day` (local date), in UTC. `exceptions`: the
     ones `exceptions_on` found for this technician (else they are read here); `shifts`: the
-    roster's shifts of that weekday from `shifts_on` (else `tech.shifts` is read)."""
+    roster's shifts of that weekday by technician id (else `tech.shifts` is read)."""
     zone = ZoneInfo(tech.timezone)
     windows: list[Interval] = []
     brk_from = brk_to = None
     brk_minutes = 0
-    shift = (shifts.get(tech.id) if shifts is not None
-             else next((s for s in tech.shifts if s.weekday == day.weekday()), None))
+    shift: ShiftHours | None
+    if shifts is not None:
+        shift = shifts.get(tech.id)
+    else:
+        assert isinstance(tech, Technician)  # a roster row comes with the roster's shifts
+        shift = next((s for s in tech.shifts if s.weekday == day.weekday()), None)
     if shift is not None and tech.is_active:
         windows.append((_local(day, shift.starts, zone), _local(day, shift.ends, zone)))
         if shift.break_minutes and shift.break_earliest and shift.break_latest:

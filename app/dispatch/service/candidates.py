@@ -12,11 +12,11 @@ is not made worse by the slot, so it is not blocked by it.)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 import optimizer as opt
 from app import geo
@@ -26,19 +26,19 @@ from app.config import Config
 from app.db import ids_param, load_related
 from app.dispatch.models import (
     ExceptionKind,
-    ShiftException,
     Technician,
     TechnicianSkill,
+    Territory,
     WeeklyShift,
 )
 from app.dispatch.service.availability import (
     Availability,
+    ExceptionSpan,
+    ShiftHours,
     availability_on,
     exceptions_on,
-    shifts_on,
 )
 from app.dispatch.service.problem import (
-    active_technicians,
     day_clock,
     job_parts,
     local_day,
@@ -101,9 +101,53 @@ class Slot:
     travel_s: int
 
 
+@dataclass(frozen=True, slots=True)
+class RosterUser:
+    id: int
+    full_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RosterTerritory:
+    id: int
+    name: str
+    area: Any  # the stored polygon, read with `geo.polygon_vertices` when a site is checked
+
+
+@dataclass(frozen=True, slots=True)
+class DayShift:
+    """The technician's weekly shift on the ranked day's weekday (`ShiftHours`)."""
+
+    starts: time
+    ends: time
+    break_earliest: time | None
+    break_latest: time | None
+    break_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class RosterTechnician:
+    """What the ranking reads of an active technician, from one row of plain columns (the
+    roster is read on every request; ORM objects for it cost more than the ranking)."""
+
+    id: int
+    user_id: int
+    user: RosterUser
+    timezone: str
+    territory_id: int | None
+    territory: RosterTerritory | None
+    max_daily_minutes: int
+    tools: list[str]
+    is_active: bool
+    home: opt.Point
+    last_position: opt.Point | None
+    last_position_at: datetime | None
+    shift: DayShift | None  # none on that weekday
+
+
 @dataclass
 class Candidate:
-    technician: Technician
+    technician: RosterTechnician
     eligible: bool = True
     reasons: list[str] = field(default_factory=list)
     reason_codes: list[str] = field(default_factory=list)
@@ -137,9 +181,23 @@ class Candidate:
 
 
 # The ranking's statements, built once (their cache keys with them).
+_ROSTER = (select(Technician.id, Technician.user_id, User.full_name, Technician.timezone,
+                  Technician.territory_id, Territory.name, Territory.area,
+                  Technician.max_daily_minutes, Technician.tools, Technician.is_active,
+                  *geo.latitude_longitude(Technician.home_base),
+                  *geo.latitude_longitude(Technician.last_position),
+                  Technician.last_position_at, WeeklyShift.starts, WeeklyShift.ends,
+                  WeeklyShift.break_earliest, WeeklyShift.break_latest,
+                  WeeklyShift.break_minutes)
+           .join(User, User.id == Technician.user_id)
+           .outerjoin(Territory, Territory.id == Technician.territory_id)
+           .outerjoin(WeeklyShift, (WeeklyShift.technician_id == Technician.id)
+                      & (WeeklyShift.weekday == bindparam("weekday")))
+           .where(Technician.is_active.is_(True))
+           .order_by(Technician.id))
 _SKILL_LEVELS = select(TechnicianSkill.technician_id, TechnicianSkill.skill_id,
                        TechnicianSkill.level).where(
-    TechnicianSkill.technician_id.in_(ids_param("technician_ids")))
+    TechnicianSkill.skill_id.in_(ids_param("skill_ids")))
 _SCHEDULES = (select(WorkOrder.id, WorkOrder.assignee_user_id, WorkOrder.scheduled_start,
                      WorkOrder.scheduled_end, *geo.latitude_longitude(Site.location))
               .join(Site, Site.id == WorkOrder.site_id)
@@ -151,24 +209,42 @@ _SCHEDULES = (select(WorkOrder.id, WorkOrder.assignee_user_id, WorkOrder.schedul
               .order_by(WorkOrder.scheduled_start))
 
 
-def missing_skills(tech: Technician, wo: WorkOrder,
+def roster(session: Session, day: date) -> list[RosterTechnician]:
+    """The active technicians by id, as the ranking reads them, each with the weekly shift
+    of `day`'s weekday (one statement, plain rows)."""
+    return [RosterTechnician(
+        tech_id, user_id, RosterUser(user_id, full_name), timezone, territory_id,
+        RosterTerritory(territory_id, territory, area) if territory_id is not None else None,
+        max_minutes, list(tools or ()), active, opt.Point(lat, lng),
+        opt.Point(last_lat, last_lng) if last_lat is not None else None, last_at,
+        DayShift(*hours) if hours[0] is not None else None)
+        for (tech_id, user_id, full_name, timezone, territory_id, territory, area, max_minutes,
+             tools, active, lat, lng, last_lat, last_lng, last_at, *hours)
+        in session.execute(_ROSTER, {"weekday": day.weekday()})]
+
+
+def missing_skills(tech: Technician | RosterTechnician, wo: WorkOrder,
                    have: dict[int, int] | None = None) -> list[dict[str, Any]]:
     """The job's skills the technician lacks or holds below the level; `have`: the
     technician's levels by skill id from `skill_levels` (else `tech.skills` is read)."""
     if have is None:
+        assert isinstance(tech, Technician)  # the roster's levels come from `skill_levels`
         have = {ts.skill_id: ts.level for ts in tech.skills}
     return [{"skill": s.skill.code, "required": s.min_level, "have": have.get(s.skill_id, 0)}
             for s in wo.skills if have.get(s.skill_id, 0) < s.min_level]
 
 
-def skill_levels(session: Session, techs: list[Technician]) -> dict[int, dict[int, int]]:
-    """technician id -> skill id -> level, for the whole roster in one query of plain rows
-    (the ranking needs no skill objects, only the job's own)."""
+def skill_levels(session: Session, techs: list[RosterTechnician], skill_ids: list[int]
+                 ) -> dict[int, dict[int, int]]:
+    """technician id -> skill id -> level of the skills `skill_ids` (the job's), for the
+    whole roster in one query of plain rows (the ranking needs no skill objects, only the
+    job's own)."""
     out: dict[int, dict[int, int]] = {t.id: {} for t in techs}
-    if techs:
+    if techs and skill_ids:
         for tech_id, skill_id, level in session.execute(
-                _SKILL_LEVELS, {"technician_ids": list(out)}):
-            out[tech_id][skill_id] = level
+                _SKILL_LEVELS, {"skill_ids": sorted(set(skill_ids))}):
+            if tech_id in out:  # (an inactive technician's levels are read and left)
+                out[tech_id][skill_id] = level
     return out
 
 
@@ -193,12 +269,17 @@ def schedule_of(session: Session, tech: Technician, start: datetime, end: dateti
     return schedules_of(session, [tech.user_id], start, end, exclude=exclude)[tech.user_id]
 
 
-def start_position(tech: Technician, now: datetime, today: bool) -> tuple[opt.Point, str]:
+def start_position(tech: Technician | RosterTechnician, now: datetime, today: bool
+                   ) -> tuple[opt.Point, str]:
+    """Where the technician starts from: the last GPS position if fresh (today only), else
+    the home base."""
     fresh = now - timedelta(minutes=Config.DISPATCH_POSITION_FRESH_MINUTES)
     if (today and tech.last_position is not None and tech.last_position_at is not None
             and tech.last_position_at >= fresh):
-        return point_of(tech.last_position), "gps"
-    return point_of(tech.home_base), "home_base"
+        last = tech.last_position
+        return (last if isinstance(last, opt.Point) else point_of(last)), "gps"
+    return (tech.home if isinstance(tech, RosterTechnician) else point_of(tech.home_base),
+            "home_base")
 
 
 def _first_start(at: datetime, windows: list[tuple[datetime, datetime]]) -> datetime | None:
@@ -287,8 +368,8 @@ def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: 
     return None
 
 
-def absence_reason(tech: Technician, shift: WeeklyShift | None,
-                   exceptions: list[ShiftException]) -> str:
+def absence_reason(tech: RosterTechnician, shift: ShiftHours | None,
+                   exceptions: list[ExceptionSpan]) -> str:
     """Why a technician has no working time that day: no shift on that weekday (`shift`,
     the technician's weekly shift of that weekday, is None), or the leave / sickness /
     training among the day's `exceptions` (from `exceptions_on`, read once for the roster)
@@ -361,7 +442,7 @@ class PartSources:
                                        reservations)
 
 
-def _parts(sources: PartSources, tech: Technician, needs: dict[int, int],
+def _parts(sources: PartSources, tech: RosterTechnician, needs: dict[int, int],
            reservations: list[tuple[int, int, int, int]], origin: opt.Point,
            names: dict[int, str]) -> tuple[bool, list[dict[str, Any]], list[str]]:
     """Whether the van holds the job's parts; else what to pick up where."""
@@ -395,14 +476,17 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
     needs = job_parts(reservations).get(wo.id, {})
     names: dict[int, str] = {pid: sku for pid, sku in session.execute(
         select(Part.id, Part.sku).where(Part.id.in_(needs)))} if needs else {}
+    # What the ranking reads of the job, one statement each: its skills with their codes
+    # for `missing_skills` (the roster's are plain levels by id), its windows and its site.
+    load_related(session, [wo], WorkOrder.skills, joinedload(WorkOrderSkill.skill))
+    load_related(session, [wo], WorkOrder.time_windows)
+    load_related(session, [wo], WorkOrder.site)
     facts = JobFacts.of(wo)
     site = facts.site
     out: list[Candidate] = []
-    # The job's skills by code for `missing_skills` (the roster's are plain levels by id).
-    load_related(session, list(wo.skills), WorkOrderSkill.skill)
-    techs = active_technicians(session, collections=False)
-    levels = skill_levels(session, techs)
-    shifts = shifts_on(session, techs, day)
+    techs = roster(session, day)
+    levels = skill_levels(session, techs, [s.skill_id for s in wo.skills])
+    shifts = {t.id: t.shift for t in techs if t.shift is not None}
     clock = day_clock(day)
     schedules = schedules_of(session, [t.user_id for t in techs],
                              clock.origin - timedelta(hours=12), clock.end + timedelta(hours=12),
@@ -484,9 +568,9 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
 
 def candidates_for(session: Session, work_order_id: int, *, now: datetime, day: Any = None,
                    actor: User) -> list[Candidate]:
-    """Open work orders only: a finished one has no one to send. The order's relations
-    load as the ranking reads them (skills, windows, site): rating, SLA pauses and policy,
-    which the API shows of an order, are not read."""
+    """Open work orders only: a finished one has no one to send. The ranking loads what it
+    reads of the order (skills, windows, site): rating, SLA pauses and policy, which the API
+    shows of an order, are not read."""
     wo = workorders.get_work_order_for(session, work_order_id, actor=actor, shown=False)
     if wo.status in CLOSED_STATES:
         raise Conflict(f"Work order {wo.number} is {wo.status}.", error="not_assignable")

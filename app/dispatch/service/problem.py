@@ -206,18 +206,16 @@ class DayProblem:
     versions: dict[int, int] = field(default_factory=dict)  # work order id -> version
 
 
-def active_technicians(session: Session, ids: list[int] | None = None, *,
-                       collections: bool = True) -> list[Technician]:
+def active_technicians(session: Session, ids: list[int] | None = None) -> list[Technician]:
     """The active technicians (or those of `ids`) by id, with user and territory loaded,
-    and (`collections`) their skills (and each skill) and weekly shifts; the collections
-    through `load_related` (for the 60 of the city roster about half of selectinload's
-    CPU)."""
+    and their skills (and each skill) and weekly shifts; the collections through
+    `load_related` (for the 60 of the city roster about half of selectinload's CPU). The
+    candidates of a work order read the roster as rows instead (`candidates.roster`)."""
     stmt = (_ACTIVE_TECHNICIANS if ids is None
             else _ACTIVE_TECHNICIANS.where(Technician.id.in_(ids)))
     techs = list(session.scalars(stmt))
-    if collections:
-        load_related(session, techs, Technician.skills, joinedload(TechnicianSkill.skill))
-        load_related(session, techs, Technician.shifts)
+    load_related(session, techs, Technician.skills, joinedload(TechnicianSkill.skill))
+    load_related(session, techs, Technician.shifts)
     return techs
 
 
