@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from app import geo
 from tests.conftest import TEST_DATABASE, build_app
 
 LOCK_HELD_S = 20  # the writer lets go after this long at the latest
@@ -273,3 +274,60 @@ def test_read_requests_keep_their_prepared_statements_on_postgres(committed_app:
         "SELECT statement FROM pg_prepared_statements").fetchall()]
     dbapi.rollback()
     assert any("FROM skills" in statement for statement in prepared), prepared
+
+
+def test_a_fault_reports_answer_is_read_after_its_commit_without_a_write_transaction(
+        committed_app: Any) -> None:
+    """The report commits, then the answer reads the order again: in a read transaction, as
+    a GET would (SQLite: a plain BEGIN, not the write lock again; PostgreSQL: autocommit, no
+    BEGIN and no ROLLBACK, which would make psycopg deallocate every prepared statement)."""
+    from flask_jwt_extended import create_access_token
+
+    from app.assets.models import Asset, Customer, EquipmentModel, Site
+    from app.auth.models import User
+    from app.extensions import db
+
+    with committed_app.app_context():
+        customer = Customer(account_number="C-TX", name="Tx GmbH", sla_tier="gold")
+        site = Site(customer=customer, name="Plant", address_line="Arnulfstraße 1",
+                    city="München", location=geo.to_point(48.14, 11.56))
+        asset = Asset(tag="TX-1", site=site, equipment_model=EquipmentModel(
+            manufacturer="Daikin", model="EWAD-1", category="chiller"))
+        db.session.add_all([customer, site, asset])
+        db.session.flush()  # flush: the customer id for the customer user
+        reporter = User(email="c@example.test", full_name="C", role="customer",
+                        password_hash="x", customer_id=customer.id)
+        db.session.add(reporter)
+        db.session.commit()
+        token = create_access_token(identity=str(reporter.id),
+                                    additional_claims={"role": "customer"})
+        engine = db.engine
+    seen: list[tuple[str, bool, bool]] = []  # statement, transaction writes, autocommit
+
+    def record(conn: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        seen.append((statement.lstrip()[:16].upper(), conn.info.get("fieldops_writes", True),
+                     bool(getattr(conn.connection.dbapi_connection, "autocommit", False))))
+
+    def committed(_conn: Any) -> None:
+        seen.append(("<COMMIT>", True, False))
+
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "commit", committed)
+    try:
+        r = committed_app.test_client().post(
+            "/api/v1/fault-reports", headers={"Authorization": f"Bearer {token}"},
+            json={"asset_tag": "TX-1", "description": "Noise"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "commit", committed)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["work_order"]["asset_id"] is not None
+    done = [s for s, _w, _a in seen].index("<COMMIT>")
+    assert any(s.startswith("INSERT") for s, _w, _a in seen[:done])
+    after = seen[done + 1:]
+    assert any(s.startswith("SELECT") for s, _w, _a in after)  # the answer's reads
+    assert not any(writes for _s, writes, _a in after), after
+    if TEST_DATABASE == "postgis":
+        assert all(autocommit for _s, _w, autocommit in after), after
+    else:
+        assert "BEGIN IMMEDIATE" not in [s for s, _w, _a in after]

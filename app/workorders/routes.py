@@ -8,7 +8,7 @@ from flask.views import MethodView
 from app.auth.models import Role
 from app.auth.permissions import ANY_ROLE, actor, require_roles
 from app.blueprint import Blueprint
-from app.db import fetch_page
+from app.db import fetch_page, reads_only_from_now
 from app.errors import ErrorSchema, Unprocessable
 from app.extensions import db
 from app.workorders import service
@@ -207,7 +207,10 @@ class FaultReports(MethodView):
         already has an open work order the report is attached to it (`merged`: true)."""
         outcome = service.report_fault(db.session, **body, actor=actor())
         db.session.commit()
-        service.reload_shown(db.session, outcome.work_order)  # what the answer shows of it
+        # What the answer shows of the order, read as a GET reads (SQLite: not under the
+        # write lock again; PostgreSQL: autocommit, psycopg's prepared statements kept).
+        reads_only_from_now()
+        service.reload_shown(db.session, outcome.work_order)
         return {"work_order": outcome.work_order, "merged": outcome.merged,
                 "tracking_number": outcome.tracking_number,
                 "tracking_token": outcome.tracking_token}
