@@ -289,3 +289,21 @@ def test_customers_never_read_the_dispatchers_override_reason(db_session, login,
     office = login("dispatcher").get(f"/api/v1/work-orders/{wo.id}/timeline",
                                      query_string={"per_page": 100})
     assert secret in str(office.get_json())  # the office still reads why
+
+
+def test_the_rankings_travel_memo_answers_as_travel_between_either_way_round():
+    """The memo keys a pair of places without their order: the legs must be equal both ways
+    (the haversine is symmetric bit for bit), and equal to `travel_between`'s own."""
+    import random
+
+    import optimizer as opt
+    from app.dispatch.service.problem import TravelMemo, travel_between
+
+    rnd = random.Random(7)
+    points = [opt.Point(48.0 + rnd.random() * 0.4, 11.3 + rnd.random() * 0.6)
+              for _ in range(60)]
+    memo = TravelMemo()
+    for _ in range(400):
+        a, b = rnd.choice(points), rnd.choice(points)
+        assert memo(a, b) == travel_between(a, b) == travel_between(b, a) == memo(b, a)
+    assert memo(points[0], points[0]) == (0, 0)

@@ -11,6 +11,7 @@ is not made worse by the slot, so it is not blocked by it.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from app.dispatch.service.availability import (
     exceptions_on,
 )
 from app.dispatch.service.problem import (
+    TravelMemo,
     day_clock,
     job_parts,
     local_day,
@@ -297,10 +299,12 @@ def start_windows(wo: WorkOrder) -> list[tuple[datetime, datetime]]:
 
 
 def break_fits(avail: Availability, visits: list[Busy], shift: tuple[datetime, datetime],
-               home: opt.Point) -> bool:
+               home: opt.Point, legs: Callable[[opt.Point, opt.Point], tuple[int, int]]
+               = travel_between) -> bool:
     """Whether the break (``break_minutes`` inside [break_earliest, break_latest]) fits
     between the visits of this shift window: never during a service, and a gap must hold the
-    drive between its two sites as well as the break."""
+    drive between its two sites as well as the break. `legs`: `travel_between`, or a memo of
+    it for a whole ranking."""
     lo, hi = avail.break_earliest, avail.break_latest
     need = timedelta(minutes=avail.break_minutes)
     if not need or lo is None or hi is None or hi <= shift[0] or lo >= shift[1]:
@@ -309,7 +313,7 @@ def break_fits(avail: Availability, visits: list[Busy], shift: tuple[datetime, d
     for visit in [*sorted(visits, key=lambda b: b.start), None]:
         start, point = (shift[1], None) if visit is None else (visit.start, visit.point)
         if max(prev_end, lo) + need <= min(start, hi):
-            drive = travel_between(prev_point, point)[1] if point is not None else 0
+            drive = legs(prev_point, point)[1] if point is not None else 0
             if start - prev_end - timedelta(seconds=drive) >= need:
                 return True
         if visit is not None:
@@ -320,11 +324,13 @@ def break_fits(avail: Availability, visits: list[Busy], shift: tuple[datetime, d
 @dataclass(frozen=True)
 class JobFacts:
     """What the slot search reads of a job, read once for a whole roster: the site's point,
-    the service's duration and the windows its start must fall in."""
+    the service's duration and the windows its start must fall in; and the legs driven,
+    each computed once for the roster."""
 
     site: opt.Point
     duration: timedelta
     windows: list[tuple[datetime, datetime]]
+    legs: TravelMemo = field(default_factory=TravelMemo, compare=False)
 
     @classmethod
     def of(cls, wo: WorkOrder) -> JobFacts:
@@ -338,7 +344,7 @@ def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: 
     room for the break (see the module docstring). `facts`: `JobFacts.of(wo)`, when the
     caller ranks many technicians for the job."""
     facts = facts or JobFacts.of(wo)
-    site, duration, windows = facts.site, facts.duration, facts.windows
+    site, duration, windows, legs = facts.site, facts.duration, facts.windows, facts.legs
     for shift_start, shift_end in avail.windows:
         prev_end, prev_point, origin = shift_start, home[0], home[1]
         inside = [b for b in busy if b.end > shift_start and b.start < shift_end]
@@ -346,13 +352,13 @@ def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: 
         # When the break still fits, where the job may start if the break is taken first.
         after_break = None
         if avail.break_minutes and avail.break_earliest is not None \
-                and break_fits(avail, inside, shift, home[0]):
+                and break_fits(avail, inside, shift, home[0], legs):
             after_break = avail.break_earliest + timedelta(minutes=avail.break_minutes)
         for nxt in [*inside, None]:
             limit = shift_end if nxt is None else min(nxt.start, shift_end)
             leave = max(prev_end, now)
-            metres, secs = travel_between(prev_point, site)
-            onward = travel_between(site, nxt.point)[1] if nxt is not None else 0
+            metres, secs = legs(prev_point, site)
+            onward = legs(site, nxt.point)[1] if nxt is not None else 0
             # Leave now; or, when that takes the break's place, take the break first.
             departures = [leave] if after_break is None else [leave, max(leave, after_break)]
             for depart in departures:
@@ -361,7 +367,8 @@ def earliest_slot(wo: WorkOrder, avail: Availability, busy: list[Busy], *, now: 
                     continue
                 slot = Slot(start, start + duration, origin, metres, secs)
                 here = Busy(slot.start, slot.end, site, wo.id)
-                if after_break is None or break_fits(avail, [*inside, here], shift, home[0]):
+                if after_break is None or break_fits(avail, [*inside, here], shift, home[0],
+                                                     legs):
                     return slot
             if nxt is not None:
                 prev_end, prev_point, origin = max(prev_end, nxt.end), nxt.point, "previous_visit"
@@ -542,7 +549,7 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
             c.earliest_start, c.earliest_end = slot.start, slot.end
             c.travel_from, metres, secs = slot.origin, slot.travel_m, slot.travel_s
         else:
-            metres, secs = travel_between(home[0], site)
+            metres, secs = facts.legs(home[0], site)
             c.travel_from = home[1]
         c.travel_km, c.travel_min = round(metres / 1000, 1), -(-secs // 60)
         c.parts_in_van, c.parts_to_pick, problems = _parts(sources, tech, needs, reservations,
