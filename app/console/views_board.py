@@ -23,6 +23,8 @@ from app.console.board_gantt import (
     BOARD_START_H,
     STATE_COLOURS,
     Words,
+    bar_styles,
+    bars_markup,
     gantt_row,
     map_layers,
 )
@@ -188,6 +190,9 @@ def board() -> str:
     words = Words()
     rows = [gantt_row(day, row, now=now, highlight=highlight, proposed=proposed, words=words)
             for row in found.technicians]
+    path = _work_order_path()
+    for r, row in enumerate(rows, 1):
+        row["bars_html"] = bars_markup(r, row["bars"], path, words)
     runs = list(db.session.scalars(dispatch.list_runs(db.session, day=day).limit(8)))
     chosen = _int_arg("run")
     compared = next((r for r in runs if r.id == chosen), None) if chosen else next(
@@ -209,7 +214,7 @@ def board() -> str:
         hours=range(BOARD_START_H, BOARD_START_H + BOARD_HOURS), state_names=words.states,
         state_colours=STATE_COLOURS, run_status_names=run_status_names(),
         tile_url=current_app.config.get("CONSOLE_MAP_TILE_URL") or "",
-        work_order_path=_work_order_path())
+        work_order_path=path, bar_styles=bar_styles(rows))
 
 
 @bp.route("/board/plans", methods=["POST"])
