@@ -4,6 +4,7 @@ live here; every time, ETA and "running late" comes from the dispatch services."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app import geo
-from app.console.web import fmt_time, site_zone
+from app.console.web import site_zone, time_formatter
 from app.dispatch.service.board import BoardRow
 from app.dispatch.service.day_route import Stop
 
@@ -93,7 +94,18 @@ class Words:
     travel: str = field(default_factory=lambda: _("travel %(min)d min, %(km)s km"))
     idle: str = field(default_factory=lambda: _("idle"))
     running_late: str = field(default_factory=lambda: _("running late"))
+    running_late_why: str = field(default_factory=lambda: _("running late: %(why)s"))
     proposed: str = field(default_factory=lambda: _("proposed"))
+    shift: str = field(default_factory=lambda: _("shift"))
+    pickup: str = field(default_factory=lambda: _("pick-up"))
+    pickup_at: str = field(default_factory=lambda: _("pick-up at %(place)s"))
+    break_: str = field(default_factory=lambda: _("break"))
+    en_route_to: str = field(default_factory=lambda: _("en route to %(number)s"))
+    on_site_at: str = field(default_factory=lambda: _("on site at %(number)s"))
+    would_start: str = field(default_factory=lambda: _("%(number)s would start here"))
+    last_position: str = field(default_factory=lambda: _("last position at %(time)s"))
+    # the clock time of an instant, in the site's zone and the page's locale (`fmt_time`)
+    time: Callable[[datetime | None], str] = field(default_factory=time_formatter)
 
 
 def _job_bar(track: Track, stop: Stop, visit: dict[str, Any], tech_id: int,
@@ -103,10 +115,10 @@ def _job_bar(track: Track, stop: Stop, visit: dict[str, Any], tech_id: int,
     reasons = [words.late_reasons.get(r, r) for r in visit.get("late_reasons", [])]
     late = bool(visit.get("running_late")) and wo.status not in ("completed", "closed")
     state = site_state(wo.status, late)
-    title = f"{wo.number} {wo.title} · {fmt_time(stop.planned_start)}–" \
-            f"{fmt_time(stop.planned_end)} · {words.states[state]}"
+    title = f"{wo.number} {wo.title} · {words.time(stop.planned_start)}–" \
+            f"{words.time(stop.planned_end)} · {words.states[state]}"
     if late:
-        title += " · " + _("running late: %(why)s", why=", ".join(reasons))
+        title += " · " + words.running_late_why % {"why": ", ".join(reasons)}
     return track.bar("job", stop.planned_start, stop.planned_end, label=wo.number, title=title,
                      job={"id": wo.id, "version": wo.version, "number": wo.number,
                           "technician_id": tech_id, "late": late, "reasons": reasons,
@@ -123,7 +135,7 @@ def gantt_row(day: date, row: BoardRow, *, now: datetime, highlight: int | None 
     track = Track(day)
     words = words or Words()
     tech = row.technician
-    bars: list[Bar] = [b for b in (track.bar("shift", w["start"], w["end"], title=_("shift"))
+    bars: list[Bar] = [b for b in (track.bar("shift", w["start"], w["end"], title=words.shift)
                                    for w in row.windows) if b]
     visits = {v["work_order_id"]: v for v in row.visits}
     busy: list[tuple[datetime, datetime]] = []
@@ -144,25 +156,25 @@ def gantt_row(day: date, row: BoardRow, *, now: datetime, highlight: int | None 
         busy.append((arrival, end))
         if stop.kind == "pickup":
             house = stop.warehouse.code if stop.warehouse is not None else ""
-            bar = track.bar("pickup", stop.planned_start, end, label=_("pick-up"),
-                            title=_("pick-up at %(place)s", place=house))
+            bar = track.bar("pickup", stop.planned_start, end, label=words.pickup,
+                            title=words.pickup_at % {"place": house})
         elif stop.kind == "break":
-            bar = track.bar("break", stop.planned_start, end, label=_("break"),
-                            title=_("break"))
+            bar = track.bar("break", stop.planned_start, end, label=words.break_,
+                            title=words.break_)
         else:
             wo = stop.work_order
             assert wo is not None
             bar = _job_bar(track, stop, visits.get(wo.id, {}), tech.id, highlight, words)
             if wo.status == "en_route":
-                doing = _("en route to %(number)s", number=wo.number)
+                doing = words.en_route_to % {"number": wo.number}
             elif wo.status in ("on_site", "on_hold"):
-                doing = _("on site at %(number)s", number=wo.number)
+                doing = words.on_site_at % {"number": wo.number}
         if bar:
             bars.append(bar)
     for p in proposed or []:
         if p["technician_id"] == tech.id:
             bar = track.bar("proposed", p["start"], p["end"], label=p["number"],
-                            title=_("%(number)s would start here", number=p["number"]))
+                            title=words.would_start % {"number": p["number"]})
             if bar:
                 bars.append(bar)
     for w in row.windows:
@@ -170,7 +182,7 @@ def gantt_row(day: date, row: BoardRow, *, now: datetime, highlight: int | None 
     now_at = track.percent(now)
     where = None
     if tech.last_position_at is not None:
-        where = _("last position at %(time)s", time=fmt_time(tech.last_position_at))
+        where = words.last_position % {"time": words.time(tech.last_position_at)}
     return {"tech": tech, "bars": bars, "working": bool(row.windows),
             "now": round(now_at, 2) if 0 <= now_at <= 100 else None,
             "doing": doing, "where": where,

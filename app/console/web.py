@@ -174,6 +174,20 @@ def fmt_time(value: datetime | None) -> str:
     return _short_time(int(_aware(value).timestamp()) // 60, zone, str(get_locale()))
 
 
+def time_formatter() -> Callable[[datetime | None], str]:
+    """`fmt_time` with the site's zone and the locale read once, for a page that writes
+    hundreds of times (the board: two per job)."""
+    zone = current_app.config.get("DISPATCH_TIMEZONE") or "UTC"
+    locale = str(get_locale())
+
+    def fmt(value: datetime | None) -> str:
+        if value is None:
+            return "—"
+        return _short_time(int(_aware(value).timestamp()) // 60, zone, locale)
+
+    return fmt
+
+
 @lru_cache(maxsize=16384)
 def _short_time(minute: int, zone: str, locale: str) -> str:
     """``fmt_time`` of the minute since the epoch: the short form shows hours and minutes only,

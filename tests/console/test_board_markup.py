@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from app.console.board_gantt import Bar, Words, bar_styles, bars_markup
 
 WORDS = Words(states={}, late_reasons={}, travel="travel", idle="idle",
-              running_late="running <late>", proposed="proposed & new")
+              running_late="running <late>", proposed="proposed & new", time=str)
 
 
 class _Elements(HTMLParser):
