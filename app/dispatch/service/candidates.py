@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 import optimizer as opt
@@ -207,6 +207,8 @@ _SCHEDULES = (select(WorkOrder.id, WorkOrder.assignee_user_id, WorkOrder.schedul
                      WorkOrder.status != Status.cancelled,
                      WorkOrder.scheduled_start >= bindparam("start"),
                      WorkOrder.scheduled_start < bindparam("end"),
+                     func.coalesce(WorkOrder.scheduled_end, WorkOrder.scheduled_start)
+                     >= bindparam("ending_after"),
                      WorkOrder.id != bindparam("exclude"))
               .order_by(WorkOrder.scheduled_start))
 
@@ -251,14 +253,17 @@ def skill_levels(session: Session, techs: list[RosterTechnician], skill_ids: lis
 
 
 def schedules_of(session: Session, user_ids: list[int], start: datetime, end: datetime,
-                 *, exclude: int | None = None) -> dict[int, list[Busy]]:
-    """Per technician user: the visits starting in [start, end), cancelled ones left out.
-    Each site's coordinates come as floats (hundreds of rows for a roster's day)."""
+                 *, exclude: int | None = None, ending_after: datetime | None = None
+                 ) -> dict[int, list[Busy]]:
+    """Per technician user: the visits starting in [start, end), cancelled ones left out;
+    with `ending_after`, only those that end then or later. Each site's coordinates come as
+    floats (hundreds of rows for a roster's day)."""
     out: dict[int, list[Busy]] = {u: [] for u in user_ids}
     if not user_ids:
         return out
     # no order is excluded: id 0 (ids start at 1)
     rows = session.execute(_SCHEDULES, {"user_ids": list(out), "start": start, "end": end,
+                                        "ending_after": ending_after or start,
                                         "exclude": exclude or 0})
     for wo_id, user_id, begin, finish, lat, lng in rows:
         out[user_id].append(Busy(begin, finish or begin, opt.Point(lat, lng), wo_id))
@@ -495,10 +500,18 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
     levels = skill_levels(session, techs, [s.skill_id for s in wo.skills])
     shifts = {t.id: t.shift for t in techs if t.shift is not None}
     clock = day_clock(day)
-    schedules = schedules_of(session, [t.user_id for t in techs],
-                             clock.origin - timedelta(hours=12), clock.end + timedelta(hours=12),
-                             exclude=wo.id)
     exceptions = exceptions_on(session, techs, day)
+    avails = {t.id: availability_on(session, t, day, exceptions[t.id], shifts=shifts)
+              for t in techs}
+    working = [t for t in techs if avails[t.id].windows]
+    # The visits that may overlap someone's working time: of those at work, starting from
+    # 12 hours before the day until the end of the latest shift (not the next morning's),
+    # and ending once the earliest shift has begun (not yesterday's).
+    until = max((avails[t.id].windows[-1][1] for t in working), default=clock.origin)
+    since = min((avails[t.id].windows[0][0] for t in working), default=clock.origin)
+    schedules = schedules_of(session, [t.user_id for t in working],
+                             clock.origin - timedelta(hours=12), until, exclude=wo.id,
+                             ending_after=since)
     sources = PartSources.read(session, [t.user_id for t in techs], needs)
     tools = set(wo.required_tools or ())
     fetchable = {t for wh in warehouses(session) for t in (wh.tools or ())} if tools else set()
@@ -522,7 +535,7 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
             c.in_territory = inside[tech.territory.id]
             if not c.in_territory:
                 c.add_reason("outside_territory", tech.territory.name)
-        avail = availability_on(session, tech, day, exceptions[tech.id], shifts=shifts)
+        avail = avails[tech.id]
         c.working_today = bool(avail.windows)
         c.shift_minutes = avail.working_minutes
         busy: list[Busy] = []
