@@ -234,8 +234,19 @@ def missing_skills(tech: Technician | RosterTechnician, wo: WorkOrder,
     if have is None:
         assert isinstance(tech, Technician)  # the roster's levels come from `skill_levels`
         have = {ts.skill_id: ts.level for ts in tech.skills}
-    return [{"skill": s.skill.code, "required": s.min_level, "have": have.get(s.skill_id, 0)}
-            for s in wo.skills if have.get(s.skill_id, 0) < s.min_level]
+    return skills_lacking(have, required_skills(wo))
+
+
+def required_skills(wo: WorkOrder) -> list[tuple[int, str, int]]:
+    """The job's skills as (skill id, code, minimum level): read once for a whole roster."""
+    return [(s.skill_id, s.skill.code, s.min_level) for s in wo.skills]
+
+
+def skills_lacking(have: dict[int, int], required: list[tuple[int, str, int]]
+            ) -> list[dict[str, Any]]:
+    """The `required` skills (`required_skills`) that levels `have` lack or hold too low."""
+    return [{"skill": code, "required": level, "have": have.get(skill_id, 0)}
+            for skill_id, code, level in required if have.get(skill_id, 0) < level]
 
 
 def skill_levels(session: Session, techs: list[RosterTechnician], skill_ids: list[int]
@@ -497,7 +508,8 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
     site = facts.site
     out: list[Candidate] = []
     techs = roster(session, day)
-    levels = skill_levels(session, techs, [s.skill_id for s in wo.skills])
+    required = required_skills(wo)
+    levels = skill_levels(session, techs, [skill_id for skill_id, _c, _l in required])
     shifts = {t.id: t.shift for t in techs if t.shift is not None}
     clock = day_clock(day)
     exceptions = exceptions_on(session, techs, day)
@@ -518,7 +530,7 @@ def rank_candidates(session: Session, wo: WorkOrder, *, now: datetime,
     inside: dict[int, bool] = {}  # territory id -> whether the site lies in it, once each
     for tech in techs:
         c = Candidate(technician=tech)
-        c.missing_skills = missing_skills(tech, wo, levels[tech.id])
+        c.missing_skills = skills_lacking(levels[tech.id], required)
         if c.missing_skills:
             c.add_reason("missing_skill", ", ".join(
                 f"{m['skill']} level {m['required']} (has {m['have']})"
