@@ -227,14 +227,10 @@ def roster(session: Session, day: date) -> list[RosterTechnician]:
         in session.execute(_ROSTER, {"weekday": day.weekday()})]
 
 
-def missing_skills(tech: Technician | RosterTechnician, wo: WorkOrder,
-                   have: dict[int, int] | None = None) -> list[dict[str, Any]]:
-    """The job's skills the technician lacks or holds below the level; `have`: the
-    technician's levels by skill id from `skill_levels` (else `tech.skills` is read)."""
-    if have is None:
-        assert isinstance(tech, Technician)  # the roster's levels come from `skill_levels`
-        have = {ts.skill_id: ts.level for ts in tech.skills}
-    return skills_lacking(have, required_skills(wo))
+def missing_skills(tech: Technician, wo: WorkOrder) -> list[dict[str, Any]]:
+    """The job's skills the technician lacks or holds below the level (a ranking of the
+    roster reads the levels with `skill_levels` and calls `skills_lacking`)."""
+    return skills_lacking({ts.skill_id: ts.level for ts in tech.skills}, required_skills(wo))
 
 
 def required_skills(wo: WorkOrder) -> list[tuple[int, str, int]]:
