@@ -168,10 +168,7 @@ def fmt_datetime(value: datetime | None) -> str:
 def fmt_time(value: datetime | None) -> str:
     """The clock time of ``value`` in the site's zone, the locale's short form ("3:05 PM",
     "15:05")."""
-    if value is None:
-        return "—"
-    zone = current_app.config.get("DISPATCH_TIMEZONE") or "UTC"
-    return _short_time(int(_aware(value).timestamp()) // 60, zone, str(get_locale()))
+    return time_formatter()(value)
 
 
 def time_formatter() -> Callable[[datetime | None], str]:

@@ -19,7 +19,6 @@ from app.dispatch.models import ExceptionKind, ShiftException, Technician
 Interval = tuple[datetime, datetime]
 
 
-
 class Worker(Protocol):
     """What availability reads of a technician: a `Technician`, or a roster row of the
     candidates (`candidates.RosterTechnician`)."""
@@ -68,7 +67,6 @@ _EXCEPTIONS = (
            ShiftException.starts_at < bindparam("latest"),
            ShiftException.ends_at > bindparam("earliest"))
     .order_by(ShiftException.starts_at, ShiftException.id))
-
 
 
 @dataclass(frozen=True)
