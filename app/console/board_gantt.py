@@ -93,9 +93,7 @@ class Words:
     # %(...)s placeholders are filled per bar)
     travel: str = field(default_factory=lambda: _("travel %(min)d min, %(km)s km"))
     idle: str = field(default_factory=lambda: _("idle"))
-    running_late: str = field(default_factory=lambda: _("running late"))
     running_late_why: str = field(default_factory=lambda: _("running late: %(why)s"))
-    proposed: str = field(default_factory=lambda: _("proposed"))
     shift: str = field(default_factory=lambda: _("shift"))
     pickup: str = field(default_factory=lambda: _("pick-up"))
     pickup_at: str = field(default_factory=lambda: _("pick-up at %(place)s"))
@@ -271,13 +269,13 @@ def bars_markup(r: int, bars: list[Bar], work_order_path: str, words: Words) -> 
             lit = " highlight" if job["highlight"] else ""
             drag = (f' draggable="true" data-job="{job["id"]}:{job["version"]}"'
                     if job["movable"] else "")
-            tail = f" · {escape(words.running_late)}" if job["late"] else ""
+            tail = f" · {escape(words.states['late'])}" if job["late"] else ""
             out.append(f'<a class="bar job state-{escape(job["state"])}{late}{lit}" {at} '
                        f'href="{path}{job["id"]}"{drag} data-number="{escape(job["number"])}">'
                        f'{escape(b.label)}{tail}</a>')
         elif b.kind == "proposed":
             out.append(f'<span class="bar proposed highlight" {at}>{escape(b.label)} · '
-                       f'{escape(words.proposed)}</span>')
+                       f'{escape(words.states["proposed"])}</span>')
         else:
             out.append(f'<span class="bar {escape(b.kind)}" {at}>{escape(b.label)}</span>')
     return Markup("\n      ".join(out))

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 from app.console.board_gantt import Bar, Words, bar_styles, bars_markup
 
-WORDS = Words(states={}, late_reasons={}, travel="travel", idle="idle",
-              running_late="running <late>", proposed="proposed & new", time=str)
+WORDS = Words(states={"late": "running <late>", "proposed": "proposed & new"},
+              late_reasons={}, travel="travel", idle="idle", time=str)
 
 
 class _Elements(HTMLParser):
