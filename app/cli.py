@@ -36,7 +36,8 @@ def register_cli(app: Flask) -> None:
                   help="Random seed (same seed, same data).")
     @click.option("--size", type=click.Choice(["small", "city", "country"]), default="small",
                   show_default=True, help="small: a browsable demo; city: performance work; "
-                  "country: 10x city (scale runs).")
+                  "country: 10x the city's assets and work orders, its workforce and live "
+                  "work the same (scale runs).")
     @click.option("--force", is_flag=True, help="Seed even when the database already has users.")
     def seed_demo_command(seed: int, size: str, force: bool) -> None:
         """Load a deterministic, realistic demo data set (Munich metropolitan area) once."""

@@ -134,8 +134,12 @@ def seed_work_orders(session: Session, ctx: Any) -> dict[str, int]:
     states = [s for s, _ in _STATES]
     weights = [w for _, w in _STATES]
     orders, timelines, ratings = [], [], []
-    for _ in range(ctx.size.work_orders):
-        status = rng.choices(states, weights)[0]
+    for n in range(ctx.size.work_orders + ctx.size.history):
+        # After the live orders, the closed history of earlier years (the country size):
+        # each reported, visited and closed within days, months to years ago.
+        history = n >= ctx.size.work_orders
+        status = rng.choices(("closed", "cancelled"), (92, 8))[0] if history \
+            else rng.choices(states, weights)[0]
         asset = rng.choice(assets)
         site, model = asset.site, asset.equipment_model
         kind = rng.choices(("corrective", "preventive", "inspection", "installation"),
@@ -150,6 +154,8 @@ def seed_work_orders(session: Session, ctx: Any) -> dict[str, int]:
         # Jobs under way are under way in working hours (the last such moment at night).
         anchor = days.live if status in ("en_route", "on_site", "on_hold", "completed",
                                          "closed", "cancelled") else now
+        if history:  # closed days to two weeks after the report, 2 months to 3 years ago
+            anchor, age = days.live - timedelta(days=rng.uniform(60, 3 * 365)), (48, 336)
         created = anchor - timedelta(hours=rng.uniform(*age))
         if status in _PAST and _past_working_time(created + timedelta(hours=2),
                                                   anchor - timedelta(hours=4), rng) is None:

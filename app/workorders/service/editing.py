@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from app.assets.models import Asset, Site, Skill
@@ -19,6 +19,7 @@ from app.workorders.models import (
     WorkOrder,
     WorkOrderSkill,
     WorkOrderTimeWindow,
+    finished_last,
     sla_queue_order,
     sla_urgency,
 )
@@ -35,6 +36,7 @@ from app.workorders.service.timeline import record_event
 MAX_TIME_WINDOWS = 20
 # Orders no longer in anyone's queue: `unassigned=true` leaves them out.
 FINISHED_STATUSES = (Status.completed, Status.closed, Status.cancelled)
+OPEN_STATUS_VALUES = frozenset(str(s) for s in Status if s not in FINISHED_STATUSES)
 DEFAULT_DURATION_MIN = 60
 
 
@@ -236,7 +238,13 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
     A select of the orders alone: callers that show them pass the rows to `load_shown`."""
     now = utcnow()
     stmt = visible_to(select(WorkOrder), actor)
-    if status:
+    # Every open status asked for (the console's queue): the open orders are the leading
+    # part of the SLA index, so its page is the index walked from the start, not all of
+    # them read and sorted (SQLite took the status index and sorted: 13 ms on country data).
+    every_open = bool(status) and {str(s) for s in status} == OPEN_STATUS_VALUES
+    if every_open:
+        stmt = stmt.where(finished_last() == literal_column("0"))
+    elif status:
         stmt = stmt.where(WorkOrder.status.in_(status))
     if priority:
         stmt = stmt.where(WorkOrder.priority.in_(priority))
@@ -265,8 +273,8 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
         stmt = stmt.where(or_(matches_text(WorkOrder.title, q),
                               matches_text(WorkOrder.description, q),
                               matches_text(WorkOrder.number, q)))
-    if sort == "sla":
-        stmt = stmt.order_by(*sla_queue_order())
+    if sort == "sla":  # (open orders only: the first term is the same for all of them)
+        stmt = stmt.order_by(*sla_queue_order()[1 if every_open else 0:])
     elif sort == "-created_at":
         stmt = stmt.order_by(WorkOrder.created_at.desc(), WorkOrder.id.desc())
     else:
