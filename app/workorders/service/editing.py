@@ -241,7 +241,7 @@ def list_work_orders(session: Session, *, actor: User, status: list[str] | None 
     # Every open status asked for (the console's queue): the open orders are the leading
     # part of the SLA index, so its page is the index walked from the start, not all of
     # them read and sorted (SQLite took the status index and sorted: 13 ms on country data).
-    every_open = bool(status) and {str(s) for s in status} == OPEN_STATUS_VALUES
+    every_open = {str(s) for s in status or ()} == OPEN_STATUS_VALUES
     if every_open:
         stmt = stmt.where(finished_last() == literal_column("0"))
     elif status:
