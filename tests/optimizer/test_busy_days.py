@@ -201,3 +201,56 @@ def test_the_ruin_and_recreate_prices_a_late_service_as_the_model_does() -> None
     late = rs.route_cost()
     rs.routes[0] = b_first
     assert rs.route_cost() < late
+
+
+def _scarce_part_day() -> Problem:
+    """Three vans with one of part P each, on a line (minutes apart): A at 0, B at 10, C at
+    20. W needs P and skill s (only A has it); U1 near A needs P and skill t (A and B have
+    it); U2 near B needs P (anyone). U1 and U2 are P1, W is P4."""
+    x = (0, 10, 20, 1, 11, 2)  # homes A, B, C; U1, U2, W
+    d = tuple(tuple(abs(a - b) * 60 for b in x) for a in x)
+    day = (TimeWindow(0, 8 * H),)
+    techs = (make_tech("A", start=0, shifts=day, skills={"s": 1, "t": 1}, van_stock={"P": 1}),
+             make_tech("B", start=1, shifts=day, skills={"t": 1}, van_stock={"P": 1}),
+             make_tech("C", start=2, shifts=day, van_stock={"P": 1}))
+    jobs = (make_job("U1", location=3, duration=1800, priority=1, skills={"t": 1},
+                     parts={"P": 1}),
+            make_job("U2", location=4, duration=1800, priority=1, parts={"P": 1}),
+            make_job("W", location=5, duration=1800, priority=4, skills={"s": 1},
+                     parts={"P": 1}))
+    return Problem(techs, jobs, TravelModel(distances=d, durations=d))
+
+
+def test_a_waiting_job_takes_a_part_another_job_held_by_a_chain_of_moves() -> None:
+    # The P1 jobs go first, each to its nearest van: U1 to A, U2 to B. Then W, which only A
+    # can do, finds A's only P taken. No ruin and recreate can serve it: the removed P1 jobs
+    # go back first, each where it is cheapest. The exchange moves U2 to C, U1 to B, and
+    # gives A's part to W (on the city day seed 2, 60 x 350, this served the one P4 job that
+    # VROOM served and we did not).
+    problem = _scarce_part_day()
+    rs = routes_of(problem)
+    node = {problem.jobs[ji].id: n for n, ji in rs.built.job_of_node.items()}
+    route = {s.tech.id: v for v, s in enumerate(rs.built.shifts)}
+    rs.fill()
+    assert rs.planned == {node["U1"]: route["A"], node["U2"]: route["B"]}
+    before = [list(r) for r in rs.routes]
+    assert not rs.exchange(node["W"], random.Random(0), depth=1)  # one move is not enough
+    assert rs.routes == before and node["W"] not in rs.planned
+    assert rs.exchange(node["W"], random.Random(0))
+    assert rs.planned == {node["W"]: route["A"], node["U1"]: route["B"],
+                          node["U2"]: route["C"]}
+    assert all(used <= held for v in range(rs.nv)
+               for used, held in zip(rs.load[v], rs.cap[v], strict=True))
+
+
+def test_the_ruin_and_recreate_serves_the_waiting_job_by_the_exchange(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import optimizer.construct as construct_module
+
+    problem = _scarce_part_day()
+    rs = routes_of(problem)
+    routes = construct_module.construct(problem, rs.built, iterations=200, seed=1)
+    assert sorted(len(r) for r in routes) == [1, 1, 1]  # every job planned
+    monkeypatch.setattr(construct_module, "EXCHANGE", 0.0)
+    routes = construct_module.construct(problem, rs.built, iterations=200, seed=1)
+    assert sum(len(r) for r in routes) == 2  # W is left without the exchange
