@@ -45,7 +45,8 @@ class Customer(Model):
     """An equipment owner's account; customer users and all its sites belong to it."""
 
     __tablename__ = "customers"
-    __table_args__ = (CheckConstraint(f"sla_tier IN {SLA_TIER_VALUES!r}", name="sla_tier_known"),)
+    __table_args__ = (CheckConstraint(f"sla_tier IN {SLA_TIER_VALUES!r}", name="sla_tier_known"),
+                      Index("ix_customers_name", "name", "id"))  # the list's order
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -65,7 +66,8 @@ class Site(Model):
     """A customer's address where equipment stands; its point drives travel and geofences."""
 
     __tablename__ = "sites"
-    __table_args__ = (*geo.point_indexes("sites", "location"),)
+    __table_args__ = (*geo.point_indexes("sites", "location"),
+                      Index("ix_sites_name", "name", "id"))  # the list's order
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
