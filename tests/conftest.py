@@ -363,3 +363,20 @@ def clock() -> Iterator[Clock]:
     finally:
         if "app.db" in sys.modules:
             sys.modules["app.db"].pin_clock(None)
+
+
+def query_plan(session: Any, stmt: Any, limit: int = 50) -> str:
+    """The plan of a page of `stmt` (`limit` rows): SQLite's EXPLAIN QUERY PLAN, or
+    PostgreSQL's EXPLAIN with sequential scans and sorts forbidden, so that on a small test
+    database the plan shows whether an index can serve the order at all (on city data the
+    planner picks it by cost)."""
+    from sqlalchemy import text
+
+    bind = session.get_bind()
+    sql = str(stmt.limit(limit).compile(dialect=bind.dialect,
+                                        compile_kwargs={"literal_binds": True}))
+    if bind.dialect.name == "sqlite":
+        return "\n".join(str(row) for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    session.execute(text("SET LOCAL enable_sort = off"))
+    return "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {sql}")))

@@ -5,28 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.workorders import service
-
-
-def _plan(session: Any, stmt: Any) -> str:
-    bind = session.get_bind()
-    sql = str(stmt.limit(50).compile(dialect=bind.dialect,
-                                     compile_kwargs={"literal_binds": True}))
-    if bind.dialect.name == "sqlite":
-        return "\n".join(str(row) for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
-    # A test database is small: forbid the alternatives so the plan shows whether the index
-    # can serve the order at all (on city data the planner picks it by cost).
-    session.execute(text("SET LOCAL enable_seqscan = off"))
-    session.execute(text("SET LOCAL enable_sort = off"))
-    return "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {sql}")))
+from tests.conftest import query_plan
 
 
 def test_the_sla_order_comes_from_the_index(db_session: Any, make_user: Any) -> None:
     dispatcher = make_user("dispatcher")
     stmt = service.list_work_orders(db_session, actor=dispatcher)  # sort="sla" by default
-    plan = _plan(db_session, stmt)
+    plan = query_plan(db_session, stmt)
     assert "ix_work_orders_sla_queue" in plan, plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan  # SQLite: no separate sort step
 
@@ -38,13 +26,13 @@ def test_the_queue_filtered_by_status_and_priority_is_one_index_search(
     for the page and for its count (the index alone, on SQLite), so the rows read are the
     matching orders only. Before it, SQLite searched the status-only index and read every order
     of those statuses from the table to test the priority: 14,000 of them on country data."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func
 
     dispatcher = make_user("dispatcher")
     stmt = service.list_work_orders(db_session, actor=dispatcher, status=["new", "scheduled"],
                                     priority=["P1", "P2"])
-    page = _plan(db_session, stmt)
-    count = _plan(db_session, select(func.count()).select_from(
+    page = query_plan(db_session, stmt)
+    count = query_plan(db_session, select(func.count()).select_from(
         stmt.order_by(None).subquery()))
     assert "ix_work_orders_status_priority" in count, count
     if db_session.get_bind().dialect.name == "sqlite":
@@ -76,7 +64,7 @@ def test_every_open_status_walks_the_index_and_gives_the_same_page(
     db_session.flush()
     statuses = [str(s) for s in OPEN_STATES]
     stmt = service.list_work_orders(db_session, actor=dispatcher, status=statuses)
-    plan = _plan(db_session, stmt)
+    plan = query_plan(db_session, stmt)
     assert "ix_work_orders_sla_queue" in plan, plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
     expected = list(db_session.scalars(
