@@ -25,12 +25,13 @@ cumul windows, allowed vehicles, binding parts):
   rounds, 37 % less CPU per round on the 60 x 600 and 100 x 1,000 city days, 24 % on
   40 x 300.
 
-*Exchange* (``Routes.exchange``, without pick-ups): some rounds around an unplanned job that
-needs parts, held by a van it may take but committed there to planned jobs, move one of those
-jobs to another route (which may in turn displace one, up to ``EXCHANGE_DEPTH`` moves) and give
-the waiting job the freed stock. A ruin puts the removed jobs back most valuable first, each
-where it is cheapest, so a P1 job holding the only part a P4 specialist job can use went back
-to the same van every time (city day seed 2, 60 x 350: one P4 job left that VROOM served).
+*Exchange* (``Routes.exchange``, for parts no warehouse holds): some rounds around an unplanned
+job that needs parts, held by a van it may take but committed there to planned jobs, move one
+of those jobs to another route (which may in turn displace one, up to ``EXCHANGE_DEPTH`` moves)
+and give the waiting job the freed stock. A ruin puts the removed jobs back most valuable
+first, each where it is cheapest, so a P1 job holding the only part a P4 specialist job can use
+went back to the same van every time (city day seed 2, 60 x 350: one P4 job left that VROOM
+served).
 
 *Pick-ups*: a job needing a binding part or a tool its van lacks comes in together with a
 free copy of the shared pick-up nodes (``Built.pickup_of_node``) at a warehouse that has it,
@@ -98,9 +99,10 @@ EXCHANGE_USERS = 3
 # at 10 s and 30 s, day seed 1 36,750 -> 36,770, day seed 2 36,030 -> 35,490 (60 x 350 now
 # serves the P4 job VROOM served); solver seeds 1 and 2 at 10 s, both day seeds, side by
 # side: -180 over 16 pairs (7 better, 6 worse, 3 equal). Neutral on average, and it serves
-# what no ruin can. Not where vans can restock at warehouses (pick-up copies): there the
-# insertion fetches a missing part, and on Pillac TRSP (10 instances at 20 s, side by side)
-# the exchange made the working time worse, +4.36 -> +4.77 % against the published solutions.
+# what no ruin can. Not for a job whose parts a warehouse holds (``Routes.restockable``):
+# there the insertion fetches a missing part, and on Pillac TRSP (10 instances at 20 s, side
+# by side) the exchange made the working time worse, +4.36 -> +4.77 % against the published
+# solutions.
 EXCHANGE = 0.3
 # a job brought in with a new pick-up: at most this many (route, positions, warehouse)
 # candidates are timed in full before giving up on it
@@ -478,6 +480,17 @@ class Routes:
             self.fitted_nowhere[node] = len(self.changes)
         return False
 
+    def van_only(self, node: int) -> list[tuple[int, int]]:
+        """The parts ``node`` needs (index, quantity) that no warehouse holds enough of: only a
+        van can bring them. ``exchange`` is tried for a job with such parts only: a pick-up
+        brings the others."""
+        return [(k, q) for k, q in self.need[node]
+                if not any(self.wh_stock[wi][k] >= q for wi in self.copies)]
+
+    def restockable(self, node: int) -> bool:
+        """Whether warehouses hold enough of every part ``node`` needs."""
+        return not self.van_only(node)
+
     def exchange(self, node: int, rng: Random, depth: int = EXCHANGE_DEPTH) -> bool:
         """Serve the unplanned ``node`` on a route whose van holds the parts it needs but has
         them committed to jobs planned there: move one of those jobs to another route (where
@@ -486,7 +499,7 @@ class Routes:
         removals put the displaced jobs back by cheapest insertion and, where parts are
         scarce, back where they were). True when ``node`` and every moved job are planned,
         else the routes are as they were."""
-        need = self.need[node]
+        need = self.van_only(node)
         if not need or depth <= 0:
             return False
         routes = [v for v in self.allowed[node]
@@ -735,7 +748,8 @@ def construct(
             seed_node = waiting[min(int(rng.expovariate(4.0 / len(waiting))), len(waiting) - 1)]
             worth = rs.penalty[seed_node]
             planned = [n for n in planned if rs.penalty[n] <= worth]
-            if rs.need[seed_node] and not rs.copies and rng.random() < EXCHANGE:
+            if rs.need[seed_node] and not rs.restockable(seed_node) \
+                    and rng.random() < EXCHANGE:
                 exchanged = rs.exchange(seed_node, rng)
                 if not exchanged:
                     continue

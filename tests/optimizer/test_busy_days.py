@@ -11,7 +11,16 @@ import random
 import pytest
 from optimizer_factories import DAY, H, at, make_job, make_tech
 
-from optimizer import Break, Problem, SolverOptions, TimeWindow, TravelModel, solve, validate
+from optimizer import (
+    Break,
+    Problem,
+    SolverOptions,
+    TimeWindow,
+    TravelModel,
+    Warehouse,
+    solve,
+    validate,
+)
 from optimizer.construct import STRING_MAX, Routes
 from optimizer.eligibility import analyse, shifts_of
 from optimizer.routing_model import build
@@ -203,11 +212,13 @@ def test_the_ruin_and_recreate_prices_a_late_service_as_the_model_does() -> None
     assert rs.route_cost() < late
 
 
-def _scarce_part_day() -> Problem:
+def _scarce_part_day(warehouse_stock: dict[str, int] | None = None,
+                     w_parts: dict[str, int] | None = None) -> Problem:
     """Three vans with one of part P each, on a line (minutes apart): A at 0, B at 10, C at
     20. W needs P and skill s (only A has it); U1 near A needs P and skill t (A and B have
-    it); U2 near B needs P (anyone). U1 and U2 are P1, W is P4."""
-    x = (0, 10, 20, 1, 11, 2)  # homes A, B, C; U1, U2, W
+    it); U2 near B needs P (anyone). U1 and U2 are P1, W is P4. With `warehouse_stock`, a
+    warehouse at 5 holding it, where vans may restock; `w_parts`: W's parts instead."""
+    x = (0, 10, 20, 1, 11, 2, 5)  # homes A, B, C; U1, U2, W; the warehouse
     d = tuple(tuple(abs(a - b) * 60 for b in x) for a in x)
     day = (TimeWindow(0, 8 * H),)
     techs = (make_tech("A", start=0, shifts=day, skills={"s": 1, "t": 1}, van_stock={"P": 1}),
@@ -217,8 +228,12 @@ def _scarce_part_day() -> Problem:
                      parts={"P": 1}),
             make_job("U2", location=4, duration=1800, priority=1, parts={"P": 1}),
             make_job("W", location=5, duration=1800, priority=4, skills={"s": 1},
-                     parts={"P": 1}))
-    return Problem(techs, jobs, TravelModel(distances=d, durations=d))
+                     parts=w_parts or {"P": 1}))
+    if warehouse_stock is None:
+        return Problem(techs, jobs, TravelModel(distances=d, durations=d))
+    return Problem(techs, jobs, TravelModel(distances=d, durations=d),
+                   warehouses=(Warehouse("WH", location=6, stock=warehouse_stock),),
+                   allow_pickups=True)
 
 
 def test_a_waiting_job_takes_a_part_another_job_held_by_a_chain_of_moves() -> None:
@@ -254,3 +269,25 @@ def test_the_ruin_and_recreate_serves_the_waiting_job_by_the_exchange(
     monkeypatch.setattr(construct_module, "EXCHANGE", 0.0)
     routes = construct_module.construct(problem, rs.built, iterations=200, seed=1)
     assert sum(len(r) for r in routes) == 2  # W is left without the exchange
+
+
+@pytest.mark.parametrize(("stock", "w_parts"), [({"Q": 5}, {"P": 1, "Q": 1}),
+                                                ({"P": 1}, {"P": 1})])
+def test_with_warehouses_a_part_none_holds_is_exchanged_one_held_is_fetched(
+        stock: dict[str, int], w_parts: dict[str, int]) -> None:
+    # Vans may restock at a warehouse. Where it holds Q but no P, W (needing both) is served
+    # by the exchange for P and a pick-up of Q; where it holds P, W is served by a pick-up
+    # of P there (the exchange is not tried: on Pillac TRSP, whose depot holds every part,
+    # it cost working time).
+    import optimizer.construct as construct_module
+
+    problem = _scarce_part_day(stock, w_parts)
+    rs = routes_of(problem)
+    node = {problem.jobs[ji].id: n for n, ji in rs.built.job_of_node.items()}
+    assert rs.copies  # the warehouse is a place to restock
+    assert rs.restockable(node["W"]) == ("P" in stock)
+    routes = construct_module.construct(problem, rs.built, iterations=200, seed=1)
+    planned = {problem.jobs[rs.built.job_of_node[nd]].id: v for v, r in enumerate(routes)
+               for nd in r if nd in rs.built.job_of_node}
+    assert sorted(planned) == ["U1", "U2", "W"]  # every job planned
+    assert any(nd in rs.built.pickup_of_node for nd in routes[planned["W"]])
