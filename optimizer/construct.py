@@ -99,7 +99,7 @@ EXCHANGE_USERS = 3
 # at 10 s and 30 s, day seed 1 36,750 -> 36,770, day seed 2 36,030 -> 35,490 (60 x 350 now
 # serves the P4 job VROOM served); solver seeds 1 and 2 at 10 s, both day seeds, side by
 # side: -180 over 16 pairs (7 better, 6 worse, 3 equal). Neutral on average, and it serves
-# what no ruin can. Not for a job whose parts a warehouse holds (``Routes.restockable``):
+# what no ruin can. Not for a job whose parts a warehouse holds (``Routes.van_only``):
 # there the insertion fetches a missing part, and on Pillac TRSP (10 instances at 20 s, side
 # by side) the exchange made the working time worse, +4.36 -> +4.77 % against the published
 # solutions.
@@ -487,10 +487,6 @@ class Routes:
         return [(k, q) for k, q in self.need[node]
                 if not any(self.wh_stock[wi][k] >= q for wi in self.copies)]
 
-    def restockable(self, node: int) -> bool:
-        """Whether warehouses hold enough of every part ``node`` needs."""
-        return not self.van_only(node)
-
     def exchange(self, node: int, rng: Random, depth: int = EXCHANGE_DEPTH) -> bool:
         """Serve the unplanned ``node`` on a route whose van holds the parts it needs but has
         them committed to jobs planned there: move one of those jobs to another route (where
@@ -748,8 +744,7 @@ def construct(
             seed_node = waiting[min(int(rng.expovariate(4.0 / len(waiting))), len(waiting) - 1)]
             worth = rs.penalty[seed_node]
             planned = [n for n in planned if rs.penalty[n] <= worth]
-            if rs.need[seed_node] and not rs.restockable(seed_node) \
-                    and rng.random() < EXCHANGE:
+            if rs.van_only(seed_node) and rng.random() < EXCHANGE:
                 exchanged = rs.exchange(seed_node, rng)
                 if not exchanged:
                     continue

@@ -285,7 +285,7 @@ def test_with_warehouses_a_part_none_holds_is_exchanged_one_held_is_fetched(
     rs = routes_of(problem)
     node = {problem.jobs[ji].id: n for n, ji in rs.built.job_of_node.items()}
     assert rs.copies  # the warehouse is a place to restock
-    assert rs.restockable(node["W"]) == ("P" in stock)
+    assert bool(rs.van_only(node["W"])) == ("P" not in stock)
     routes = construct_module.construct(problem, rs.built, iterations=200, seed=1)
     planned = {problem.jobs[rs.built.job_of_node[nd]].id: v for v, r in enumerate(routes)
                for nd in r if nd in rs.built.job_of_node}
