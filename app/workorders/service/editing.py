@@ -14,6 +14,7 @@ from app.db import matches_text, utcnow
 from app.errors import Conflict, Unprocessable
 from app.fields import tool_codes
 from app.workorders.models import (
+    OPEN_STATES,
     Channel,
     Status,
     WorkOrder,
@@ -36,7 +37,7 @@ from app.workorders.service.timeline import record_event
 MAX_TIME_WINDOWS = 20
 # Orders no longer in anyone's queue: `unassigned=true` leaves them out.
 FINISHED_STATUSES = (Status.completed, Status.closed, Status.cancelled)
-OPEN_STATUS_VALUES = frozenset(str(s) for s in Status if s not in FINISHED_STATUSES)
+OPEN_STATUS_VALUES = frozenset(str(s) for s in OPEN_STATES)
 DEFAULT_DURATION_MIN = 60
 
 
