@@ -268,6 +268,10 @@ class SolverOptions:
     # Independent searches in this many processes (seeds seed, seed + 1, ...), the plan with
     # the lowest objective kept; see optimizer.parallel. 1: one search in this process.
     parallel_searches: int = 1
+    # Under iterated local search, plan days the compiled ruin and recreate handles
+    # (optimizer.sisr.plain: no breaks, pick-ups, linked jobs...) with it instead of
+    # OR-Tools' search.
+    compiled_search: bool = True
 
     def __post_init__(self) -> None:
         if self.parallel_searches < 1:

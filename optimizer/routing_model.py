@@ -48,6 +48,8 @@ from optimizer.travel import (
 )
 
 BIG = 10**9
+# Above this many nodes the matrices are not kept for optimizer.sisr (8 MB each at 1,000).
+KEEP_MATRICES_MAX_NODES = 2500
 
 
 @dataclass
@@ -80,6 +82,15 @@ class Built:
     transit_service: list[Sequence[int]] = field(default_factory=list)
     route_limits: list[tuple[int, int, int | None]] = field(default_factory=list)
     domains: dict[int, tuple[int, int, list[tuple[int, int]]]] = field(default_factory=dict)
+    # The registered matrices for a search outside OR-Tools (optimizer.sisr), kept up to
+    # KEEP_MATRICES_MAX_NODES nodes: arc costs and time transits per class, each vehicle's
+    # class, the drop penalty per job node and the fixed cost of a used vehicle.
+    arc_cost: list[np.ndarray] | None = None
+    vehicle_arc_cost: list[int] = field(default_factory=list)
+    time_transit: list[np.ndarray] | None = None
+    vehicle_time: list[int] = field(default_factory=list)
+    drop_penalty: dict[int, int] = field(default_factory=dict)
+    fixed_cost: int = 0
 
     def metres_seconds(self, v: int) -> tuple[list[Sequence[int]], list[Sequence[int]]]:
         """The (metres, seconds) matrices route ``v`` drives by."""
@@ -206,8 +217,10 @@ def build(
             profile_of[k] = len(profiles) + p
         profiles += sub
         profile_travel += [g] * len(sub)
-    profile_cb = [routing.RegisterTransitMatrix((tarrs[g] + vec[:, None]).tolist())
-                  for g, vec in zip(profile_travel, profiles, strict=True)]
+    keep = n <= KEEP_MATRICES_MAX_NODES
+    transit_mats = [tarrs[g] + vec[:, None] for g, vec in zip(profile_travel, profiles,
+                                                                strict=True)]
+    profile_cb = [routing.RegisterTransitMatrix(m.tolist()) for m in transit_mats]
     time_cbs = [profile_cb[profile_of[tech_row[s.tech_index]]] for s in shifts]
     profile_rows = [array("q", vec.tobytes()) for vec in profiles]
     transit_service: list[Sequence[int]] = [profile_rows[profile_of[tech_row[s.tech_index]]]
@@ -217,6 +230,7 @@ def build(
 
     # Arc costs: one matrix per distinct (travel profile, cost per km, cost per hour).
     cost_cb: dict[tuple[int, float, float], int] = {}
+    cost_mats: dict[tuple[int, float, float], np.ndarray] = {}
     w = problem.weights
     cost_keys = {(vehicle_profile[v], x.tech.cost_per_km, x.tech.cost_per_hour)
                  for v, x in enumerate(shifts)}
@@ -231,6 +245,8 @@ def build(
             for node, (wi, _) in pickup_of_node.items():
                 cost[node, :] += max(1, round(problem.warehouses[wi].pickup_duration * hr))
             cost_cb[key2] = routing.RegisterTransitMatrix(cost.tolist())
+            if keep:
+                cost_mats[key2] = cost
         if len(cost_keys) == 1:
             routing.SetArcCostEvaluatorOfAllVehicles(cost_cb[key2])
         else:
@@ -268,6 +284,7 @@ def build(
     job_index_of_id = {problem.jobs[ji].id: ji for ji in jobs}
     node_of_job = {ji: node for node, ji in job_of_node.items()}
     node_windows: dict[int, list[tuple[int, int]]] = {}
+    drop_penalty: dict[int, int] = {}
     built_links = _Links(routing, manager, time, node_of_job, job_index_of_id, service)
     for node, ji in job_of_node.items():
         job = problem.jobs[ji]
@@ -297,6 +314,7 @@ def build(
                 time.SetCumulVarSoftUpperBound(idx, job.sla_due, coef)
         penalty = drop_units(w, job, top) * (10 if pin and not job.must_serve else 1)
         routing.AddDisjunction([idx], penalty)
+        drop_penalty[node] = penalty
         vehicles = allowed[ji]
         if len(vehicles) < n_vehicles:
             _allow(routing, idx, vehicles)
@@ -316,6 +334,16 @@ def build(
                   service, time, allowed=allowed, legs=legs, vehicle_profile=vehicle_profile,
                   windows=node_windows, time_profiles=len(profiles),
                   transit_service=transit_service, route_limits=route_limits, domains=domains)
+    if keep:
+        cost_keys_order = list(cost_mats)
+        built.arc_cost = [cost_mats[k2] for k2 in cost_keys_order]
+        built.vehicle_arc_cost = [
+            cost_keys_order.index((vehicle_profile[v], x.tech.cost_per_km, x.tech.cost_per_hour))
+            for v, x in enumerate(shifts)]
+        built.time_transit = transit_mats
+        built.vehicle_time = [profile_of[tech_row[x.tech_index]] for x in shifts]
+    built.drop_penalty = drop_penalty
+    built.fixed_cost = round(w.vehicle_fixed * SCALE) if w.vehicle_fixed else 0
     if reserve_breaks:
         built.breaks = [[] for _ in shifts]
     else:

@@ -8,6 +8,7 @@ from typing import Any
 from google.protobuf import text_format  # type: ignore[import-untyped]
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # type: ignore[import-untyped]
 
+from optimizer import sisr
 from optimizer import start as fast_start
 from optimizer.breaks import retime
 from optimizer.construct import construct
@@ -215,6 +216,15 @@ def search_parameters(
     return params
 
 
+# With ``solution_limit`` the compiled search (optimizer.sisr) makes this many ruin and
+# recreate rounds per solution asked for.
+SISR_ITERATIONS_PER_SOLUTION = 200
+# The share of the time left for OR-Tools' greedy descent (2-opt, or-opt, exchanges, cross
+# moves) from the compiled search's plan; it ends at its local optimum, in 20-30 ms on a
+# Gehring-Homberger 200 instance, shortening the plan by 0.03-0.07 % (r1_2_1, rc2_2_1 at 5 s).
+SISR_POLISH_SHARE = 0.02
+
+
 # The search gets at least this long even when the model build used up ``time_limit_s``
 # (OR-Tools returns nothing without a first solution).
 MIN_SEARCH_S = 0.5
@@ -285,9 +295,18 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     #    (PICKUP_START, see PICKUP_START_SHARE), then guided local search.
     #    On such days the fast start's plan then goes through the same ruin and recreate
     #    (HUGE_RECREATE_SHARE) before greedy descent.
-    # 3. Otherwise (or when 2.'s routes cannot be restored) OR-Tools' own starts.
+    # 3. Otherwise, under iterated local search on a plain day (optimizer.sisr.plain: no
+    #    breaks, pick-ups, linked jobs, SLA or working-time costs, load balance, one window
+    #    per job), the compiled ruin and recreate of optimizer.sisr from an empty plan, then
+    #    OR-Tools' greedy descent from its plan. Solomon 56 at 10 s, ours/VROOM: OR-Tools'
+    #    iterated local search 0.9949-0.9965, this search 0.98xx (benchmarks/README.md).
+    # 4. Otherwise (or when 2.'s routes cannot be restored) OR-Tools' own starts.
     # Each counts its time from ``search_s``, what ``time_limit_s`` leaves after the build.
     huge = fast_start.wanted(problem, built)
+    # Why the compiled search (optimizer.sisr) does not plan this day; None: it may.
+    why_not = ("switched off" if not options.compiled_search
+               else sisr.plain(problem, built, reserve))
+    sisr_stats: dict[str, float] = {}
     first_plan: list[tuple[float, float]] = []
     rounds = (None if options.solution_limit is None
               else PRIORITY_START_ROUNDS_PER_SOLUTION * options.solution_limit)
@@ -366,6 +385,33 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
                     p.use_iterated_local_search = False  # type: ignore[attr-defined]
             p.time_limit.FromMilliseconds(max(1, int(left * 1000)))  # type: ignore[attr-defined]
             assignment = routing.SolveFromAssignmentWithParameters(fast, p) or fast
+    elif options.metaheuristic == ILS and why_not is None:
+        # A plain day: the compiled ruin and recreate (optimizer.sisr) from an empty plan
+        # for the whole time (or SISR_ITERATIONS_PER_SOLUTION rounds per solution of
+        # ``solution_limit``); OR-Tools restores its plan.
+        iterations = (None if options.solution_limit is None
+                      else SISR_ITERATIONS_PER_SOLUTION * options.solution_limit)
+        left = max(0.1, search_s - (_time.monotonic() - t_built))
+        node_routes, sisr_stats = sisr.search(problem, built, (1 - SISR_POLISH_SHARE) * left,
+                                              iterations, seed)
+        used = "SISR"
+        first_cpu.append(sisr_stats["first_cpu"] - c0)
+        first_plan.append((sisr_stats["first_at"], sisr_stats["first_cpu"]))
+        p = params_for(options.first_solution, 24 * 3600.0, "GREEDY_DESCENT")
+        p.use_iterated_local_search = False  # type: ignore[attr-defined]
+        routing.CloseModelWithParameters(p)
+        assignment = _assignment(built, node_routes)
+        if assignment is not None:
+            trace.append((round(_time.monotonic() - t_built, 3),
+                          assignment.ObjectiveValue()))  # type: ignore[attr-defined]
+            if SISR_POLISH_SHARE > 0:
+                left = max(0.05, search_s - (_time.monotonic() - t_built))
+                if options.solution_limit is not None:  # the same plan on any machine
+                    left = max(left, search_s)
+                    p.solution_limit = 2**62  # type: ignore[attr-defined]
+                p.time_limit.FromMilliseconds(max(1, int(left * 1000)))  # type: ignore[attr-defined]
+                assignment = routing.SolveFromAssignmentWithParameters(assignment, p) or assignment
+                sisr_stats["polished"] = assignment.ObjectiveValue()  # type: ignore[attr-defined,union-attr]
     elif options.metaheuristic == ILS:
         # Its own start (first-solution strategy + local search), then ruin and recreate until
         # the time or solution limit; no warm start, so no multi-start either.
@@ -452,5 +498,8 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         "time_profiles": built.time_profiles,
         "part_dimensions": sorted(built.part_dims),
         "breaks": "reserved" if reserve else "intervals",
+        "compiled_search": "used" if used == "SISR" else why_not or "not on this path",
+        **{f"sisr_{k}": v for k, v in sisr_stats.items()
+           if k in ("iterations", "first_s", "polished")},
     }
     return Plan(tuple(routes), tuple(unassigned), kpis, to_currency(objective), stats)
