@@ -10,10 +10,15 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?= -q
 
-.PHONY: run test test-spatialite test-postgis lint bench setup spatialite debian-packages \
+.PHONY: run test test-spatialite test-postgis lint bench setup compiled-search spatialite debian-packages \
 	pg-client chromium translations jq-curl fuzz clean
 
-setup: $(VENV)/.installed spatialite debian-packages translations jq-curl chromium
+setup: $(VENV)/.installed spatialite debian-packages translations jq-curl chromium compiled-search
+
+# The optimizer's compiled search (optimizer.sisr, numba): compiled once into its cache here,
+# not during the first plan.
+compiled-search: $(VENV)/.installed
+	@$(BIN)/python -c "from optimizer.sisr import warm; print(f'compiled search ready ({warm():.1f} s)')"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
