@@ -99,6 +99,7 @@ class Arrays:
     neigh: np.ndarray  # [job node, k] nearest job nodes, itself first
     vsig: np.ndarray  # vehicles with the same signature are interchangeable when empty
     far: np.ndarray  # per node: mean cost from the starts (recreate order)
+    min_in: np.ndarray  # [time class, node]: the shortest transit into the node from any other
 
 
 def arrays(problem: Problem, built: Built) -> Arrays:
@@ -150,8 +151,11 @@ def arrays(problem: Problem, built: Built) -> Arrays:
                int(vtime[v]), *cap[v].tolist(), *allowed[v].nonzero()[0].tolist())
         vsig[v] = sigs.setdefault(key, len(sigs))
     far = cost[0][np.unique(vstart)][:, :].mean(axis=0).astype(np.float64)
+    off = ttime.copy()
+    off[:, np.arange(n), np.arange(n)] = 2**62
+    min_in = np.ascontiguousarray(off.min(axis=1))
     return Arrays(cost, vcost, ttime, vtime, early, late, vstart, vend, vopen, vclose, fixed,
-                  demand, cap, allowed, penalty, jobs, neigh, vsig, far)
+                  demand, cap, allowed, penalty, jobs, neigh, vsig, far, min_in)
 
 
 # --- compiled part -------------------------------------------------------------------------
@@ -234,8 +238,8 @@ def _insert_at(v, i, u, route, rlen, where, pos):
 
 @njit(cache=True)
 def _best_insertion(u, route, rlen, es, ls, load, a_cost, vcost, ttime, vtime, early, late,
-                    vstart, vend, vopen, vclose, fixed, demand, cap, allowed, vsig, stamp,
-                    tick, blink):
+                    vstart, vend, vopen, vclose, fixed, demand, cap, allowed, vsig, min_in,
+                    stamp, tick, blink):
     """Cheapest feasible (route, position, added cost) for job node ``u``; route -1 if none."""
     nv = rlen.shape[0]
     best_v = -1
@@ -267,9 +271,12 @@ def _best_insertion(u, route, rlen, es, ls, load, a_cost, vcost, ttime, vtime, e
             if i > 0:
                 prev = route[v, i - 1]
                 t_prev = es[v, i - 1]
+            if t_prev + min_in[vtime[v], u] > lu:
+                break  # service starts only get later along a route
             a = t_prev + tt[prev, u]
             if a > lu:
-                break  # later positions start no earlier
+                continue  # (a later position may still be on time: matrices need not be
+                # metric, a detour can be faster than the direct road)
             if a < eu:
                 a = eu
             if i < m:
@@ -296,7 +303,7 @@ def _best_insertion(u, route, rlen, es, ls, load, a_cost, vcost, ttime, vtime, e
 def _run(n_iter, temp, seed, route, rlen, es, ls, load, rcost, where, pos,
          cur_route, cur_rlen, cur_cost, best_route, best_rlen, best_cost,
          a_cost, vcost, ttime, vtime, early, late, vstart, vend, vopen, vclose, fixed, demand,
-         cap, allowed, penalty, jobs, neigh, vsig, far, params):
+         cap, allowed, penalty, jobs, neigh, vsig, far, min_in, params):
     """``n_iter`` ruin-and-recreate iterations at temperature ``temp`` from the working
     solution (equal to the current one on entry and exit). Returns [current cost, best cost,
     accepted, improved best]."""
@@ -413,8 +420,8 @@ def _run(n_iter, temp, seed, route, rlen, es, ls, load, rcost, where, pos,
                 tick += 1
                 bv, bi, delta = _best_insertion(
                     u, route, rlen, es, ls, load, a_cost, vcost, ttime, vtime, early, late,
-                    vstart, vend, vopen, vclose, fixed, demand, cap, allowed, vsig, stamp,
-                    tick, blink)
+                    vstart, vend, vopen, vclose, fixed, demand, cap, allowed, vsig, min_in,
+                    stamp, tick, blink)
                 if bv < 0 or delta >= penalty[u]:
                     continue
                 _insert_at(bv, bi, u, route, rlen, where, pos)
@@ -521,7 +528,7 @@ class Search:
              self.cur_rlen, self.cur_cost, self.best_route, self.best_rlen, self.best_cost,
              a.cost, a.vcost, a.ttime, a.vtime, a.early, a.late, a.vstart, a.vend, a.vopen,
              a.vclose, a.fixed, a.demand, a.cap, a.allowed, a.penalty, a.jobs, a.neigh, a.vsig,
-             a.far, self.params)
+             a.far, a.min_in, self.params)
         self.iterations += n_iter
 
     def routes(self) -> list[list[int]]:
@@ -550,7 +557,8 @@ def warm() -> float:
         cap=np.full((1, 1), 5, dtype=np.int64), allowed=np.ones((1, n), dtype=np.uint8),
         penalty=np.full(n, 1000, dtype=np.int64), jobs=np.arange(2, dtype=np.int64),
         neigh=np.asarray([[0, 1], [1, 0], [-1, -1]], dtype=np.int64),
-        vsig=np.zeros(1, dtype=np.int64), far=np.asarray([4.0, 3.0, 0.0]))
+        vsig=np.zeros(1, dtype=np.int64), far=np.asarray([4.0, 3.0, 0.0]),
+        min_in=np.asarray([[4, 3, 3]], dtype=np.int64))
     s = Search(a, 0)
     s.run(20, 1.0)
     assert s.best == 12, s.routes()  # depot -> 1 -> 0 -> depot or back: 4 + 5 + 3

@@ -9,10 +9,19 @@ from pathlib import Path
 import pytest
 from optimizer_factories import H, assigned, at, make_job, make_tech, reasons, solve_valid
 
-from optimizer import Break, Problem, SolverOptions, TimeWindow, Weights, solve, validate
+from optimizer import (
+    Break,
+    Problem,
+    SolverOptions,
+    TimeWindow,
+    TravelModel,
+    Weights,
+    solve,
+    validate,
+)
 from optimizer.eligibility import analyse, shifts_of
 from optimizer.routing_model import build
-from optimizer.sisr import plain
+from optimizer.sisr import plain, search
 
 REPO = Path(__file__).resolve().parents[2]
 PLAIN = Weights(balance_per_hour=0.0)
@@ -149,3 +158,32 @@ def test_solomon_c101_reaches_its_optimum() -> None:
     routes = [[int(v.ref) for v in r.visits] for r in plan.routes if r.visits]
     assert round(sum(route_distance(inst, r) for r in routes), 2) == 828.94
     assert len(routes) == 10
+
+
+def test_a_later_position_can_be_on_time_where_an_earlier_one_is_late() -> None:
+    # Matrix travel that is not metric: X -> B and the depot -> A take 3 h, X -> A -> B 20
+    # minutes. X must be first (its window closes at 8:20), B must start by 9:00: the only
+    # plan serving all three is X, A, B, and the only way to build it by insertions is B
+    # after X, A (A, B alone is too late for B). A search that stops scanning a route at the
+    # first position too late for B (right after X) never finds it.
+    dur = ((0, 600, 10_800, 600), (600, 0, 600, 10_800), (600, 600, 0, 600),
+           (600, 600, 600, 0))
+    dist = tuple(tuple(d * 10 for d in row) for row in dur)
+    travel = TravelModel(distances=dist, durations=dur)
+    tech = make_tech(start_location=0, shifts=(TimeWindow(8 * H, 17 * H),))
+    jobs = (make_job("X", location_index=1, duration=600,
+                     windows=(TimeWindow(8 * H + 600, 8 * H + 1200),)),
+            make_job("A", location_index=2, duration=600),
+            make_job("B", location_index=3, duration=600, windows=(TimeWindow(8 * H, 9 * H),)))
+    problem = Problem((tech,), jobs, travel=travel, weights=PLAIN,
+                      options=SolverOptions(solution_limit=50))
+    plan = solve_valid(problem)
+    assert plan.stats["first_solution_strategy"] == "SISR"
+    assert [v.ref for v in plan.routes[0].visits] == ["X", "A", "B"]
+    # the compiled search's own plan, before OR-Tools' descent
+    shifts = shifts_of(problem)
+    allowed, _ = analyse(problem, shifts)
+    built = build(problem, shifts, allowed, 0)
+    for seed in range(5):
+        routes, _ = search(problem, built, 10.0, 100, seed)
+        assert [problem.jobs[built.job_of_node[n]].id for n in routes[0]] == ["X", "A", "B"]
