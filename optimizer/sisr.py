@@ -360,32 +360,23 @@ def _run(n_iter, temp, seed, route, rlen, es, ls, load, rcost, where, pos,
                 tlist[nt] = v
                 nt += 1
                 p = pos[c]
+                keep = 0  # a block kept inside the string (a split string)
                 if np.random.random() < split_rate and ln < m:
                     keep = 1
                     while ln + keep < m and np.random.random() < split_depth:
                         keep += 1
-                    span = ln + keep
-                    lo = p - span + 1
-                    if lo < 0:
-                        lo = 0
-                    hi = p
-                    if hi > m - span:
-                        hi = m - span
-                    st = lo + np.random.randint(hi - lo + 1)
-                    kst = st + np.random.randint(span - keep + 1)  # kept block start
-                    # remove positions st..st+span-1 except kst..kst+keep-1, back to front
-                    for q in range(st + span - 1, st - 1, -1):
-                        if q < kst or q >= kst + keep:
-                            _remove_at(v, q, route, rlen, where, pos)
-                else:
-                    lo = p - ln + 1
-                    if lo < 0:
-                        lo = 0
-                    hi = p
-                    if hi > m - ln:
-                        hi = m - ln
-                    st = lo + np.random.randint(hi - lo + 1)
-                    for q in range(st + ln - 1, st - 1, -1):
+                span = ln + keep
+                lo = p - span + 1
+                if lo < 0:
+                    lo = 0
+                hi = p
+                if hi > m - span:
+                    hi = m - span
+                st = lo + np.random.randint(hi - lo + 1)
+                kst = st + np.random.randint(span - keep + 1) if keep > 0 else st
+                # remove positions st..st+span-1 except kst..kst+keep-1, back to front
+                for q in range(st + span - 1, st - 1, -1):
+                    if q < kst or q >= kst + keep:
                         _remove_at(v, q, route, rlen, where, pos)
         feasible = True
         for t in range(nt):

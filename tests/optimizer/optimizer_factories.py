@@ -7,6 +7,7 @@ default 40 km/h with road factor 1.3). Times are seconds since midnight.
 from __future__ import annotations
 
 import dataclasses
+import random
 from typing import Any
 
 from optimizer import (
@@ -14,8 +15,10 @@ from optimizer import (
     Plan,
     Point,
     Problem,
+    SolverOptions,
     Technician,
     TimeWindow,
+    Weights,
     solve,
     validate,
 )
@@ -40,6 +43,24 @@ def make_job(job_id: str = "J1", **kw: Any) -> Job:
     kw.setdefault("location", at(0.01))
     kw.setdefault("duration", 30 * 60)
     return Job(id=job_id, **kw)
+
+
+def windows_and_loads(seed: int, n: int, width: int, vans: int,
+                      options: SolverOptions | None = None) -> Problem:
+    """A small Solomon-R-like day: ``n`` jobs of 10 minutes with a ``width``-second window
+    opening between 8:00 and 15:00 and a "load" of 5-20, ``vans`` vans of 100, no load
+    balance."""
+    rng = random.Random(seed)
+    jobs = []
+    for i in range(n):
+        open_at = rng.randint(8 * H, 15 * H)
+        jobs.append(make_job(f"C{i}", location=at(rng.uniform(-0.05, 0.05),
+                                                   rng.uniform(-0.05, 0.05)),
+                             duration=600, windows=(TimeWindow(open_at, open_at + width),),
+                             parts={"load": rng.randint(5, 20)}))
+    techs = tuple(make_tech(f"V{k}", van_stock={"load": 100}) for k in range(vans))
+    return Problem(techs, tuple(jobs), weights=Weights(balance_per_hour=0.0),
+                   options=options or SolverOptions())
 
 
 def replace_visit(plan: Plan, tech_id: object, pos: int, **changes: Any) -> Plan:

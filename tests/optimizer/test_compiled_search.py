@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from optimizer_factories import H, assigned, at, make_job, make_tech, reasons, solve_valid
+from optimizer_factories import (
+    H,
+    assigned,
+    at,
+    make_job,
+    make_tech,
+    reasons,
+    solve_valid,
+    windows_and_loads,
+)
 
 from optimizer import (
     Break,
@@ -27,20 +36,8 @@ REPO = Path(__file__).resolve().parents[2]
 PLAIN = Weights(balance_per_hour=0.0)
 
 
-def _windows_and_loads(n: int = 30, options: SolverOptions | None = None) -> Problem:
-    import random
-
-    rng = random.Random(11)
-    jobs = []
-    for i in range(n):
-        open_at = rng.randint(8 * H, 15 * H)
-        jobs.append(make_job(f"C{i}", location=at(rng.uniform(-0.05, 0.05),
-                                                   rng.uniform(-0.05, 0.05)),
-                             duration=600, windows=(TimeWindow(open_at, open_at + H),),
-                             parts={"load": rng.randint(5, 20)}))
-    techs = tuple(make_tech(f"V{k}", van_stock={"load": 100}) for k in range(6))
-    return Problem(techs, tuple(jobs), weights=PLAIN,
-                   options=options or SolverOptions(solution_limit=50))
+def _windows_and_loads(options: SolverOptions | None = None) -> Problem:
+    return windows_and_loads(11, 30, H, 6, options or SolverOptions(solution_limit=50))
 
 
 def test_a_plain_day_is_planned_by_the_compiled_search_within_windows_and_loads() -> None:

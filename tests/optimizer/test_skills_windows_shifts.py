@@ -16,6 +16,7 @@ from optimizer_factories import (
     reasons,
     replace_visit,
     solve_valid,
+    windows_and_loads,
 )
 
 from optimizer import (
@@ -175,19 +176,7 @@ def test_service_time_scales_with_skill_level() -> None:
 def _tight_day(options: SolverOptions | None = None, n: int = 30, width: int = 900) -> Problem:
     """A small Solomon-R101-like case: narrow windows spread over the day and a load limit
     (the "load" part), where a cheapest-arc start alone leaves customers out."""
-    import random
-
-    rng = random.Random(5)
-    jobs = []
-    for i in range(n):
-        open_at = rng.randint(8 * H, 15 * H)
-        jobs.append(make_job(f"C{i}", location=at(rng.uniform(-0.05, 0.05),
-                                                   rng.uniform(-0.05, 0.05)),
-                             duration=600, windows=(TimeWindow(open_at, open_at + width),),
-                             parts={"load": rng.randint(5, 20)}))
-    techs = tuple(make_tech(f"V{k}", van_stock={"load": 100}) for k in range(8))
-    return Problem(techs, tuple(jobs), weights=Weights(balance_per_hour=0.0),
-                   options=options or SolverOptions())
+    return windows_and_loads(5, n, width, 8, options)
 
 
 @pytest.mark.parametrize("metaheuristic", ["ITERATED_LOCAL_SEARCH", "GUIDED_LOCAL_SEARCH"])
