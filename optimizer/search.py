@@ -299,7 +299,7 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
     #    breaks, pick-ups, linked jobs, SLA or working-time costs, load balance, one window
     #    per job), the compiled ruin and recreate of optimizer.sisr from an empty plan, then
     #    OR-Tools' greedy descent from its plan. Solomon 56 at 10 s, ours/VROOM: OR-Tools'
-    #    iterated local search 0.9949-0.9965, this search 0.98xx (benchmarks/README.md).
+    #    iterated local search 0.9949-0.9965, this search 0.9858 (benchmarks/README.md).
     # 4. Otherwise (or when 2.'s routes cannot be restored) OR-Tools' own starts.
     # Each counts its time from ``search_s``, what ``time_limit_s`` leaves after the build.
     huge = fast_start.wanted(problem, built)
@@ -387,8 +387,8 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
             assignment = routing.SolveFromAssignmentWithParameters(fast, p) or fast
     elif options.metaheuristic == ILS and why_not is None:
         # A plain day: the compiled ruin and recreate (optimizer.sisr) from an empty plan
-        # for the whole time (or SISR_ITERATIONS_PER_SOLUTION rounds per solution of
-        # ``solution_limit``); OR-Tools restores its plan.
+        # for all but SISR_POLISH_SHARE of the time (or SISR_ITERATIONS_PER_SOLUTION rounds
+        # per solution of ``solution_limit``); OR-Tools restores its plan and descends.
         iterations = (None if options.solution_limit is None
                       else SISR_ITERATIONS_PER_SOLUTION * options.solution_limit)
         left = max(0.1, search_s - (_time.monotonic() - t_built))
@@ -401,7 +401,9 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         p.use_iterated_local_search = False  # type: ignore[attr-defined]
         routing.CloseModelWithParameters(p)
         assignment = _assignment(built, node_routes)
-        if assignment is not None:
+        if assignment is None:  # never seen; OR-Tools' own starts below then
+            why_not = "its plan was refused by the model"
+        else:
             trace.append((round(_time.monotonic() - t_built, 3),
                           assignment.ObjectiveValue()))  # type: ignore[attr-defined]
             if SISR_POLISH_SHARE > 0:

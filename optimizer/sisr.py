@@ -30,8 +30,8 @@ from numba import njit  # type: ignore[import-untyped]
 from optimizer.model import Problem
 from optimizer.routing_model import Built
 
-# Average jobs removed per ruin (SISR's c-bar) and the longest string (L_max); their values
-# in the paper, re-measured on Solomon (benchmarks/README.md).
+# Average jobs removed per ruin (SISR's c-bar) and the longest string (L_max): the paper's
+# values (15 removed measured on 12 Gehring-Homberger instances: no better; README).
 AVG_REMOVED = 10
 MAX_STRING = 10
 # Probability of a split string (some visits inside the string stay) and, for each further
@@ -41,7 +41,8 @@ SPLIT_DEPTH = 0.5
 # Each position is skipped with this probability during the recreate ("blinks").
 BLINK = 0.01
 # Simulated-annealing temperatures as multiples of the initial plan's average arc cost,
-# falling geometrically with the time (or the iterations) used.
+# falling geometrically with the time (or the iterations) used (10 -> 0.1, 3 -> 0.03 and
+# 2 -> 0.02 measured beside it: within the noise; benchmarks/README.md).
 T_START = 5.0
 T_END = 0.05
 # Nearest jobs kept per job for the ruin.
@@ -534,7 +535,7 @@ class Search:
 def warm() -> float:
     """Compile the search (or load it from numba's cache next to this file) on a two-job
     day; the seconds it took. ``make setup`` calls it, so that no plan pays for compiling
-    (2-3 s on the first call after an install or a change to this file, 0.1-0.2 s to load)."""
+    (5 s on the first call after an install or a change to this file, 0.2 s to load)."""
     t0 = _time.monotonic()
     n = 3  # jobs 0 and 1, depot 2
     m = np.asarray([[0, 5, 4], [5, 0, 3], [4, 3, 0]], dtype=np.int64)
@@ -552,7 +553,7 @@ def warm() -> float:
         min_in=np.asarray([[4, 3, 3]], dtype=np.int64))
     s = Search(a, 0)
     s.run(20, 1.0)
-    assert s.best == 12, s.routes()  # depot -> 1 -> 0 -> depot or back: 4 + 5 + 3
+    assert s.best == 12, s.routes()  # depot -> 1 -> 0 -> depot (or reversed): 3 + 5 + 4
     return _time.monotonic() - t0
 
 
