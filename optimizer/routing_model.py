@@ -82,15 +82,19 @@ class Built:
     transit_service: list[Sequence[int]] = field(default_factory=list)
     route_limits: list[tuple[int, int, int | None]] = field(default_factory=list)
     domains: dict[int, tuple[int, int, list[tuple[int, int]]]] = field(default_factory=dict)
-    # The registered matrices for a search outside OR-Tools (optimizer.sisr), kept up to
-    # KEEP_MATRICES_MAX_NODES nodes: arc costs and time transits per class, each vehicle's
-    # class, the drop penalty per job node and the fixed cost of a used vehicle.
+    # The registered matrices for a search outside OR-Tools (optimizer.sisr), kept when
+    # ``build(keep_matrices=True)`` up to KEEP_MATRICES_MAX_NODES nodes: arc costs and time
+    # transits per class, each vehicle's class; always the drop penalty per job node, the
+    # fixed cost of a used vehicle, and per part dimension its transit (units per node) and
+    # the vehicles' capacities.
     arc_cost: list[np.ndarray] | None = None
     vehicle_arc_cost: list[int] = field(default_factory=list)
     time_transit: list[np.ndarray] | None = None
     vehicle_time: list[int] = field(default_factory=list)
     drop_penalty: dict[int, int] = field(default_factory=dict)
     fixed_cost: int = 0
+    part_demand: dict[str, list[int]] = field(default_factory=dict)
+    part_capacity: dict[str, list[int]] = field(default_factory=dict)
 
     def metres_seconds(self, v: int) -> tuple[list[Sequence[int]], list[Sequence[int]]]:
         """The (metres, seconds) matrices route ``v`` drives by."""
@@ -140,9 +144,11 @@ def build(
     allowed: dict[int, list[int]],
     seed: int,
     reserve_breaks: bool = False,
+    keep_matrices: bool = False,
 ) -> Built:
     """The routing model; with ``reserve_breaks`` breaks are reserved time, not intervals
-    (see ``optimizer.breaks``)."""
+    (see ``optimizer.breaks``); ``keep_matrices``: keep the cost and time matrices on the
+    result (``Built.arc_cost``) for optimizer.sisr."""
     jobs = sorted(allowed)
     if seed:
         Random(seed).shuffle(jobs)
@@ -217,7 +223,7 @@ def build(
             profile_of[k] = len(profiles) + p
         profiles += sub
         profile_travel += [g] * len(sub)
-    keep = n <= KEEP_MATRICES_MAX_NODES
+    keep = keep_matrices and n <= KEEP_MATRICES_MAX_NODES
     transit_mats = [tarrs[g] + vec[:, None] for g, vec in zip(profile_travel, profiles,
                                                                 strict=True)]
     profile_cb = [routing.RegisterTransitMatrix(m.tolist()) for m in transit_mats]
@@ -444,6 +450,7 @@ def _add_parts(problem: Problem, built: Built, parts: list[str]) -> None:
             demand[node] = -k
         cb = routing.RegisterUnaryTransitVector(demand)
         caps = [s.tech.van_stock.get(part, 0) + k for s in built.shifts]
+        built.part_demand[part], built.part_capacity[part] = demand, caps
         name = f"part:{part}"
         routing.AddDimensionWithVehicleCapacity(cb, k, caps, k == 0, name)
         dim = routing.GetDimensionOrDie(name)

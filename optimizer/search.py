@@ -248,7 +248,11 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         return Plan((), tuple(unassigned), kpis, 0.0, {"status": "nothing_to_plan"})
     options = problem.options
     reserve = len(allowed) > options.exact_breaks_max_jobs and any(s.breaks for s in shifts)
-    built = build(problem, shifts, allowed, seed, reserve_breaks=reserve)
+    # the compiled search's matrices only where it may run (optimizer.sisr.plain rules out
+    # breaks; up to 100 MB of time matrices on a large day otherwise)
+    keep = (options.compiled_search and options.metaheuristic == ILS
+            and not any(s.breaks for s in shifts))
+    built = build(problem, shifts, allowed, seed, reserve_breaks=reserve, keep_matrices=keep)
     t_built = _time.monotonic()
     c_built = _time.process_time()
     search_s = max(MIN_SEARCH_S, time_limit_s - (t_built - t0))
@@ -392,8 +396,8 @@ def solve_problem(problem: Problem, time_limit_s: float, *, seed: int = 0) -> Pl
         iterations = (None if options.solution_limit is None
                       else SISR_ITERATIONS_PER_SOLUTION * options.solution_limit)
         left = max(0.1, search_s - (_time.monotonic() - t_built))
-        node_routes, sisr_stats = sisr.search(problem, built, (1 - SISR_POLISH_SHARE) * left,
-                                              iterations, seed)
+        node_routes, sisr_stats = sisr.search(built, (1 - SISR_POLISH_SHARE) * left, iterations,
+                                              seed)
         used = "SISR"
         first_cpu.append(sisr_stats["first_cpu"] - c0)
         first_plan.append((sisr_stats["first_at"], sisr_stats["first_cpu"]))

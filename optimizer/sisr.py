@@ -53,8 +53,6 @@ CHUNK = 200
 
 def plain(problem: Problem, built: Built, reserve: bool) -> str | None:
     """None if this search can plan the model, else why not (for the stats)."""
-    if built.arc_cost is None:
-        return "no matrices kept"
     if reserve or any(s.breaks for s in built.shifts):
         return "breaks"
     if built.pickup_of_node or built.tool_dims:
@@ -74,6 +72,8 @@ def plain(problem: Problem, built: Built, reserve: bool) -> str | None:
             return "SLA lateness cost"
         if built.domains[node][2]:
             return "several windows"
+    if built.arc_cost is None:
+        return "no matrices kept"
     return None
 
 
@@ -103,7 +103,7 @@ class Arrays:
     min_in: np.ndarray  # [time class, node]: the shortest transit into the node from any other
 
 
-def arrays(problem: Problem, built: Built) -> Arrays:
+def arrays(built: Built) -> Arrays:
     """The figures of ``built`` for the compiled search."""
     assert built.arc_cost is not None and built.time_transit is not None
     n = len(built.places)
@@ -126,11 +126,9 @@ def arrays(problem: Problem, built: Built) -> Arrays:
     parts = sorted(built.part_dims)
     demand = np.zeros((max(1, len(parts)), n), dtype=np.int64)
     cap = np.full((nv, max(1, len(parts))), 2**62, dtype=np.int64)
-    for d, part in enumerate(parts):
-        for node, ji in built.job_of_node.items():
-            demand[d, node] = problem.jobs[ji].parts.get(part, 0)
-        for v, s in enumerate(built.shifts):
-            cap[v, d] = s.tech.van_stock.get(part, 0)
+    for d, part in enumerate(parts):  # the capacity dimensions (no pick-ups: plain)
+        demand[d] = built.part_demand[part]
+        cap[:, d] = built.part_capacity[part]
     allowed = np.zeros((nv, n), dtype=np.uint8)
     penalty = np.zeros(n, dtype=np.int64)
     for node, ji in built.job_of_node.items():
@@ -151,7 +149,7 @@ def arrays(problem: Problem, built: Built) -> Arrays:
         key = (int(vstart[v]), int(vend[v]), int(vopen[v]), int(vclose[v]), int(vcost[v]),
                int(vtime[v]), *cap[v].tolist(), *allowed[v].nonzero()[0].tolist())
         vsig[v] = sigs.setdefault(key, len(sigs))
-    far = cost[0][np.unique(vstart)][:, :].mean(axis=0).astype(np.float64)
+    far = cost[0][np.unique(vstart)].mean(axis=0).astype(np.float64)
     off = ttime.copy()
     off[:, np.arange(n), np.arange(n)] = 2**62
     min_in = np.ascontiguousarray(off.min(axis=1))
@@ -478,7 +476,7 @@ def _run(n_iter, temp, seed, route, rlen, es, ls, load, rcost, where, pos,
 class Search:
     """The search state over ``Arrays``; ``routes()`` gives the best plan's node routes."""
 
-    def __init__(self, a: Arrays, seed: int, routes: list[list[int]] | None = None) -> None:
+    def __init__(self, a: Arrays, seed: int) -> None:
         self.a = a
         nv = len(a.vstart)
         n = len(a.early)
@@ -491,12 +489,6 @@ class Search:
         self.rcost = np.zeros(nv, dtype=np.int64)
         self.where = np.full(n, -1, dtype=np.int64)
         self.pos = np.full(n, -1, dtype=np.int64)
-        for v, seq in enumerate(routes or []):
-            for i, u in enumerate(seq):
-                self.route[v, i] = u
-                self.where[u] = v
-                self.pos[u] = i
-            self.rlen[v] = len(seq)
         self.params = np.asarray([AVG_REMOVED, MAX_STRING, SPLIT_RATE, SPLIT_DEPTH, BLINK],
                                  dtype=np.float64)
         self.seed = seed
@@ -557,12 +549,12 @@ def warm() -> float:
     return _time.monotonic() - t0
 
 
-def search(problem: Problem, built: Built, seconds: float, iterations: int | None, seed: int,
+def search(built: Built, seconds: float, iterations: int | None, seed: int,
            ) -> tuple[list[list[int]], dict[str, float]]:
     """The best node routes found in ``seconds`` (or ``iterations`` when given: the same
     plan on any machine), starting from an empty plan, and the search's figures."""
     t0 = _time.monotonic()
-    a = arrays(problem, built)
+    a = arrays(built)
     s = Search(a, seed)
     # the first plan: one recreate of every job from the empty plan, cold
     s.run(1, 0.0)

@@ -180,7 +180,7 @@ def test_a_later_position_can_be_on_time_where_an_earlier_one_is_late() -> None:
     # the compiled search's own plan, before OR-Tools' descent
     shifts = shifts_of(problem)
     allowed, _ = analyse(problem, shifts)
-    built = build(problem, shifts, allowed, 0)
+    built = build(problem, shifts, allowed, 0, keep_matrices=True)
     for seed in range(5):
-        routes, _ = search(problem, built, 10.0, 100, seed)
+        routes, _ = search(built, 10.0, 100, seed)
         assert [problem.jobs[built.job_of_node[n]].id for n in routes[0]] == ["X", "A", "B"]
